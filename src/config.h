@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef KVMBOX_CONFIG_H
+#define KVMBOX_CONFIG_H
+
+#include "util/types.h"
+
+#define VM_MAX_CPUS 64
+#define VM_MIN_MEMORY (16 * MiB)
+#define VM_DEFAULT_MEMORY (256 * MiB)
+#define VM_DEFAULT_CMDLINE "console=ttyS0"
+
+enum on_reboot { ON_REBOOT_EXIT, ON_REBOOT_RESTART };
+
+/* Everything the command line asks for; filled by main.c, read by the VM. */
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	unsigned int cpus;
+	u64 memory;
+	bool debug_exit;
+	enum on_reboot on_reboot;
+	const char *cpu_features; /* e.g. "-pcid,+invpcid", applied to CPUID */
+};
+
+/*
+ * Parses a size such as "512M", "2G", "1048576", "64K" (suffixes K, M, G, T, with an
+ * optional "iB" or "B"; a bare number is bytes). Returns 0, or -EINVAL on malformed input
+ * and -ERANGE when the value does not fit in 64 bits.
+ */
+int parse_size(const char *s, u64 *out);
+/* Parses a decimal count in [min, max]. Returns 0, -EINVAL or -ERANGE. */
+int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef KVMBOX_DEVICES_DEVICE_H
+#define KVMBOX_DEVICES_DEVICE_H
+
+#include "../snapshot.h"
+#include "../util/types.h"
+
+struct vm;
+struct device;
+
+/*
+ * What every device implements. realize() builds the device from the VM's config,
+ * registers its bus ranges and adds it with vm_add_device(); it returns 0, or a negative
+ * value after printing why (a host-side failure, never a guest-caused one).
+ * reset() puts it back to its power-on state (threads joined, queues dropped);
+ * save()/load() move all of its state through a versioned snapshot section;
+ * destroy() frees it. Every hook but realize may be NULL where there is nothing to do.
+ */
+struct device_ops {
+	const char *name;
+	int (*realize)(struct vm *vm);
+	void (*reset)(struct device *dev);
+	int (*save)(struct device *dev, struct snap_buf *sb);
+	int (*load)(struct device *dev, struct snap_buf *sb);
+	void (*destroy)(struct device *dev);
+};
+
+struct device {
+	const struct device_ops *ops;
+	struct vm *vm;
+	struct device *next; /* in the VM's device list */
+};
+
+#endif

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "memory.h"
+
+#define FOUR_GIB (4ULL * GiB)
+
+int guest_memory_layout(struct guest_memory *mem, u64 ram_size, u64 hole_start)
+{
+	memset(mem, 0, sizeof(*mem));
+	if (ram_size == 0 || ram_size % (4 * KiB) || hole_start == 0 || hole_start > FOUR_GIB)
+		return -EINVAL;
+	/* Keep the total representable above 4 GiB without wrapping. */
+	if (ram_size > (1ULL << 46))
+		return -EINVAL;
+
+	mem->total = ram_size;
+	mem->regions[0].gpa = 0;
+	mem->regions[0].size = MIN(ram_size, hole_start);
+	mem->nr = 1;
+	if (ram_size > hole_start) {
+		mem->regions[1].gpa = FOUR_GIB;
+		mem->regions[1].size = ram_size - hole_start;
+		mem->nr = 2;
+	}
+	return 0;
+}
+
+int guest_memory_alloc(struct guest_memory *mem)
+{
+	void *p;
+	u64 off = 0;
+
+	/* NORESERVE: guest RAM is faulted in lazily and counted only where touched. */
+	p = mmap(NULL, mem->total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	madvise(p, mem->total, MADV_MERGEABLE);
+	mem->base = p;
+	for (unsigned int i = 0; i < mem->nr; i++) {
+		mem->regions[i].hva = mem->base + off;
+		off += mem->regions[i].size;
+	}
+	return 0;
+}
+
+void guest_memory_free(struct guest_memory *mem)
+{
+	if (mem->base)
+		munmap(mem->base, mem->total);
+	mem->base = NULL;
+}
+
+void *gpa_to_hva(const struct guest_memory *mem, u64 gpa, u64 len)
+{
+	if (len == 0)
+		len = 1;
+	for (unsigned int i = 0; i < mem->nr; i++) {
+		const struct mem_region *r = &mem->regions[i];
+
+		if (!r->hva || gpa < r->gpa)
+			continue;
+		u64 off = gpa - r->gpa;
+		/* off < size and len <= size - off: no sum that could wrap. */
+		if (off < r->size && len <= r->size - off)
+			return r->hva + off;
+	}
+	return NULL;
+}
+
+bool guest_read(const struct guest_memory *mem, u64 gpa, void *dst, u64 len)
+{
+	void *src = gpa_to_hva(mem, gpa, len);
+
+	if (!src)
+		return false;
+	memcpy(dst, src, len);
+	return true;
+}
+
+bool guest_write(const struct guest_memory *mem, u64 gpa, const void *src, u64 len)
+{
+	void *dst = gpa_to_hva(mem, gpa, len);
+
+	if (!dst)
+		return false;
+	memcpy(dst, src, len);
+	return true;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef KVMBOX_VM_H
+#define KVMBOX_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "bus.h"
+#include "config.h"
+#include "memory.h"
+#include "devices/device.h"
+
+struct vcpu;
+
+/* Why the VM stopped; decides kvmbox's exit code and whether a reboot restarts it. */
+enum vm_stop_reason {
+	VM_RUNNING = 0,
+	VM_STOP_POWEROFF, /* ACPI S5 or SYSTEM_EVENT shutdown */
+	VM_STOP_REBOOT, /* reset line, triple fault, SYSTEM_EVENT reset */
+	VM_STOP_DEBUG_EXIT, /* the guest wrote the debug-exit port */
+	VM_STOP_ERROR, /* an exit kvmbox cannot handle, or a KVM failure */
+	VM_STOP_USER, /* console escape or a signal */
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+	struct guest_memory mem;
+	struct bus pio_bus;
+	struct bus mmio_bus;
+	struct device *devices;
+	unsigned int nr_vcpus;
+	struct vcpu **vcpus;
+
+	/* Stopping: the first reason wins; stop_fd wakes the main loop. */
+	pthread_mutex_t stop_lock;
+	enum vm_stop_reason stop_reason;
+	int exit_code;
+	int stop_fd;
+
+	/* The serial console the main loop feeds from stdin. */
+	struct uart16550 *console_uart;
+};
+
+/* Builds a VM from cfg (KVM VM, memory, devices, vCPUs, boot image). Returns -exit code. */
+int vm_create(struct vm **out, const struct vm_config *cfg);
+/* Runs until the guest stops; returns the reason. */
+enum vm_stop_reason vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/* Asks every vCPU to stop; safe from any thread, only the first call counts. */
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int exit_code);
+bool vm_stopping(struct vm *vm);
+
+void vm_add_device(struct vm *vm, struct device *dev);
+/* Raises or lowers an interrupt line of the in-kernel irqchip. */
+void vm_set_irq_line(struct vm *vm, u32 gsi, bool level);
+
+#endif
