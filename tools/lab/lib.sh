@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared helpers for the nested lab scripts. Source it; do not run it.
+#
+# The lab's own state lives under build/lab/ of the repository so that it is
+# cached between runs and removed by deleting one folder.
+
+# Repository root, found from this file's location so that callers may run
+# from any directory.
+LAB_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LAB_DIR="$LAB_REPO_ROOT/build/lab"
+LAB_KERNEL_DIR="$LAB_DIR/kernel"
+
+lab_die() {
+	echo "${LAB_PROG:-lab}: error: $*" >&2
+	exit 1
+}
+
+lab_log() {
+	echo "${LAB_PROG:-lab}: $*" >&2
+}
+
+# lab_need_packages PKG...: install the Debian packages that are missing.
+# A fresh CI machine has none of them, and the project must install what it
+# needs itself. apt-get update runs only when an install is really needed,
+# so the common (all present) case costs one dpkg-query.
+lab_need_packages() {
+	local missing=() p
+	for p in "$@"; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+			missing+=("$p")
+		fi
+	done
+	[ "${#missing[@]}" -eq 0 ] && return 0
+	command -v apt-get >/dev/null || lab_die "missing packages (${missing[*]}) and no apt-get to install them"
+	[ "$(id -u)" -eq 0 ] || lab_die "missing packages (${missing[*]}); run as root or install them"
+	lab_log "installing ${missing[*]}"
+	# Quietly, non-interactively: CI has no stdin and wants no prompts.
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null 2>&1 || lab_die "apt-get update failed"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+		lab_die "apt-get install ${missing[*]} failed"
+}
+
+# The packages every lab script may rely on.
+lab_need_base_packages() {
+	lab_need_packages qemu-system-x86 busybox-static cpio kmod xz-utils zstd
+}
+
+# lab_kernel_version: print the version of the unpacked lab kernel, or fail.
+lab_kernel_version() {
+	[ -s "$LAB_KERNEL_DIR/VERSION" ] || lab_die "no lab kernel; run tools/lab/fetch-kernel"
+	cat "$LAB_KERNEL_DIR/VERSION"
+}
+
+# lab_has_fast_kvm: true when this machine's /dev/kvm runs guest kernels at
+# hardware speed. The machines this project grew up on have a /dev/kvm that
+# emulates ring 0 (no vmx/svm flag), where a Linux boot takes hours.
+lab_has_fast_kvm() {
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qE '\b(vmx|svm)\b' /proc/cpuinfo
+}
