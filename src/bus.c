@@ -68,7 +68,7 @@ int bus_register(struct bus *bus, u64 base, u64 len, bus_io_fn fn, void *opaque,
 		bus->cap = cap;
 	}
 	memmove(&bus->ranges[i + 1], &bus->ranges[i], (bus->nr - i) * sizeof(bus->ranges[0]));
-	bus->ranges[i] = (struct bus_range){ base, len, fn, opaque, name };
+	bus->ranges[i] = (struct bus_range){base, len, fn, opaque, name};
 	bus->nr++;
 out:
 	pthread_rwlock_unlock(&bus->lock);

@@ -12,7 +12,7 @@ static int size_shift(const char *suffix, unsigned int *shift)
 	static const struct {
 		char letter;
 		unsigned int shift;
-	} units[] = { { 'K', 10 }, { 'M', 20 }, { 'G', 30 }, { 'T', 40 } };
+	} units[] = {{'K', 10}, {'M', 20}, {'G', 30}, {'T', 40}};
 
 	if (*suffix == '\0' || strcasecmp(suffix, "B") == 0) {
 		*shift = 0;

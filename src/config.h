@@ -4,9 +4,9 @@
 
 #include "util/types.h"
 
-#define VM_MAX_CPUS 64
-#define VM_MIN_MEMORY (16 * MiB)
-#define VM_DEFAULT_MEMORY (256 * MiB)
+#define VM_MAX_CPUS	   64
+#define VM_MIN_MEMORY	   (16 * MiB)
+#define VM_DEFAULT_MEMORY  (256 * MiB)
 #define VM_DEFAULT_CMDLINE "console=ttyS0"
 
 enum on_reboot { ON_REBOOT_EXIT, ON_REBOOT_RESTART };

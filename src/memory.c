@@ -34,8 +34,8 @@ int guest_memory_alloc(struct guest_memory *mem)
 	u64 off = 0;
 
 	/* NORESERVE: guest RAM is faulted in lazily and counted only where touched. */
-	p = mmap(NULL, mem->total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		 -1, 0);
+	p = mmap(NULL, mem->total, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	madvise(p, mem->total, MADV_MERGEABLE);

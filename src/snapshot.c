@@ -5,7 +5,7 @@
 #include "snapshot.h"
 
 #define SNAP_MAX_BYTES (1ULL << 32)
-#define SNAP_NAME_MAX 32
+#define SNAP_NAME_MAX  32
 
 void snap_init(struct snap_buf *sb)
 {
@@ -74,7 +74,7 @@ bool snap_get_u64(struct snap_buf *sb, u64 *v)
 
 void snap_begin_section(struct snap_buf *sb, const char *name, u32 version)
 {
-	char tag[SNAP_NAME_MAX] = { 0 };
+	char tag[SNAP_NAME_MAX] = {0};
 
 	strncpy(tag, name, sizeof(tag) - 1);
 	snap_put(sb, tag, sizeof(tag));

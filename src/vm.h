@@ -11,15 +11,17 @@
 #include "devices/device.h"
 
 struct vcpu;
+struct arch_vm;
+struct pci_bus;
 
 /* Why the VM stopped; decides kvmbox's exit code and whether a reboot restarts it. */
 enum vm_stop_reason {
 	VM_RUNNING = 0,
-	VM_STOP_POWEROFF, /* ACPI S5 or SYSTEM_EVENT shutdown */
-	VM_STOP_REBOOT, /* reset line, triple fault, SYSTEM_EVENT reset */
+	VM_STOP_POWEROFF,   /* ACPI S5 or SYSTEM_EVENT shutdown */
+	VM_STOP_REBOOT,	    /* reset line, triple fault, SYSTEM_EVENT reset */
 	VM_STOP_DEBUG_EXIT, /* the guest wrote the debug-exit port */
-	VM_STOP_ERROR, /* an exit kvmbox cannot handle, or a KVM failure */
-	VM_STOP_USER, /* console escape or a signal */
+	VM_STOP_ERROR,	    /* an exit kvmbox cannot handle, or a KVM failure */
+	VM_STOP_USER,	    /* console escape or a signal */
 };
 
 struct vm {
@@ -33,6 +35,8 @@ struct vm {
 	struct device *devices;
 	unsigned int nr_vcpus;
 	struct vcpu **vcpus;
+	struct arch_vm *arch; /* what the architecture keeps per VM */
+	struct pci_bus *pci;  /* set by the PCI host bridge */
 
 	/* Stopping: the first reason wins; stop_fd wakes the main loop. */
 	pthread_mutex_t stop_lock;

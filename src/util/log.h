@@ -12,22 +12,22 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 /* True at most a few times a second per call site: guest-caused messages must not flood. */
 bool log_ratelimit(long *last_sec, int *count);
 
-#define pr_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define pr_err(...)  log_msg(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define pr_debug(...)                                                                              \
-	do {                                                                                       \
-		if (log_level >= LOG_DEBUG)                                                        \
-			log_msg(LOG_DEBUG, __VA_ARGS__);                                           \
+#define pr_debug(...)                                    \
+	do {                                             \
+		if (log_level >= LOG_DEBUG)              \
+			log_msg(LOG_DEBUG, __VA_ARGS__); \
 	} while (0)
 
 /* For problems a guest can cause: logged, rate-limited, never fatal. */
-#define pr_guest(...)                                                                              \
-	do {                                                                                       \
-		static long __rl_sec;                                                              \
-		static int __rl_count;                                                             \
-		if (log_ratelimit(&__rl_sec, &__rl_count))                                         \
-			log_msg(LOG_WARN, __VA_ARGS__);                                            \
+#define pr_guest(...)                                      \
+	do {                                               \
+		static long __rl_sec;                      \
+		static int __rl_count;                     \
+		if (log_ratelimit(&__rl_sec, &__rl_count)) \
+			log_msg(LOG_WARN, __VA_ARGS__);    \
 	} while (0)
 
 #endif

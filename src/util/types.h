@@ -19,18 +19,18 @@ typedef int64_t s64;
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)	 (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define BIT(n) (1ULL << (n))
+#define MIN(a, b)	 ((a) < (b) ? (a) : (b))
+#define MAX(a, b)	 ((a) > (b) ? (a) : (b))
+#define BIT(n)		 (1ULL << (n))
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Exit codes of the kvmbox process; documented in --help and the README. */
 enum kvmbox_exit {
-	EXIT_GUEST_OK = 0, /* guest powered off or rebooted */
+	EXIT_GUEST_OK = 0,  /* guest powered off or rebooted */
 	EXIT_VMM_ERROR = 1, /* kvmbox or KVM failed */
 	EXIT_BAD_INPUT = 2, /* bad usage or bad input file */
 };

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef KVMBOX_ARCH_X86_ARCH_VM_H
+#define KVMBOX_ARCH_X86_ARCH_VM_H
+
+#include "cpuid.h"
+
+struct arch_vm {
+	struct cpuid_table supported_cpuid; /* KVM_GET_SUPPORTED_CPUID */
+	struct cpuid_table cpuid;	    /* after --cpu-features; topology is per vCPU */
+};
+
+#endif

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <cpuid.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../devices/acpi_pm.h"
+#include "../../devices/debug_exit.h"
+#include "../../devices/i8042.h"
+#include "../../devices/pci_host.h"
+#include "../../devices/rtc.h"
+#include "../../devices/uart16550.h"
+#include "../../kvm.h"
+#include "../../util/log.h"
+#include "../../vm.h"
+#include "../arch.h"
+#include "arch_vm.h"
+#include "layout.h"
+
+const struct device_ops *const arch_board_devices[] = {
+	&uart16550_com1_ops, &rtc_ops,	      &i8042_ops, &acpi_pm_ops,
+	&pci_host_ops,	     &debug_exit_ops, NULL,
+};
+
+u64 arch_mmio_hole_start(void)
+{
+	return X86_MMIO_HOLE_START;
+}
+
+u64 arch_max_gpa(void)
+{
+	unsigned int eax, ebx, ecx, edx, bits = 36;
+
+	if (__get_cpuid(0x80000000, &eax, &ebx, &ecx, &edx) && eax >= 0x80000008 &&
+	    __get_cpuid(0x80000008, &eax, &ebx, &ecx, &edx))
+		bits = eax & 0xff;
+	return 1ULL << bits;
+}
+
+static int arch_get_supported_cpuid(struct vm *vm, struct cpuid_table *t)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
+	} buf = {.hdr.nent = CPUID_MAX_ENTRIES};
+
+	if (kvm_ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &buf) < 0)
+		return -1;
+	t->nent = buf.hdr.nent;
+	memcpy(t->entries, buf.entries, t->nent * sizeof(t->entries[0]));
+	return 0;
+}
+
+static void host_brand(char *brand, size_t len)
+{
+	unsigned int regs[12] = {0};
+
+	if (__get_cpuid(0x80000002, &regs[0], &regs[1], &regs[2], &regs[3]) &&
+	    __get_cpuid(0x80000003, &regs[4], &regs[5], &regs[6], &regs[7]) &&
+	    __get_cpuid(0x80000004, &regs[8], &regs[9], &regs[10], &regs[11]))
+		memcpy(brand, regs, MIN(len - 1, sizeof(regs)));
+	if (!brand[0])
+		strncpy(brand, "kvmbox virtual CPU", len - 1);
+}
+
+/* CPUID every vCPU starts from: what KVM supports, with the user's feature changes. */
+static int arch_prepare_cpuid(struct vm *vm, struct arch_vm *a)
+{
+	char err[160], brand[49] = {0};
+
+	if (arch_get_supported_cpuid(vm, &a->supported_cpuid) < 0)
+		return -1;
+	a->cpuid = a->supported_cpuid;
+	if (vm->cfg->cpu_features &&
+	    cpuid_apply_features(&a->cpuid, &a->supported_cpuid, vm->cfg->cpu_features, err,
+				 sizeof(err))) {
+		pr_err("--cpu-features: %s", err);
+		return -EXIT_BAD_INPUT;
+	}
+	host_brand(brand, sizeof(brand));
+	cpuid_set_brand(&a->cpuid, brand);
+	return 0;
+}
+
+int arch_vm_init(struct vm *vm)
+{
+	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+	u64 identity = X86_IDENTITY_MAP_GPA;
+	int ret;
+
+	vm->arch = calloc(1, sizeof(*vm->arch));
+	if (!vm->arch)
+		return -EXIT_VMM_ERROR;
+	ret = arch_prepare_cpuid(vm, vm->arch);
+	if (ret)
+		return ret < -1 ? ret : -EXIT_VMM_ERROR;
+	/* Intel's VMX needs these pages for real mode; AMD ignores them. Both must be set first. */
+	if (kvm_ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0 ||
+	    kvm_ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (void *)(unsigned long)X86_TSS_GPA) < 0)
+		return -EXIT_VMM_ERROR;
+	/*
+	 * The in-kernel PIC, IOAPIC and LAPICs: interrupts and IPIs never leave the kernel,
+	 * and KVM's default GSI routing maps ISA IRQ n to IOAPIC pin n.
+	 */
+	if (kvm_ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, NULL) < 0 ||
+	    kvm_ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return -EXIT_VMM_ERROR;
+	return 0;
+}
+
+void arch_vm_destroy(struct vm *vm)
+{
+	free(vm->arch);
+	vm->arch = NULL;
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../util/file.h"
+#include "../../util/log.h"
+#include "../../vm.h"
+#include "../arch.h"
+#include "acpi.h"
+#include "bzimage.h"
+#include "layout.h"
+#include "multiboot.h"
+
+#define KERNEL_MAX_SIZE	    (512 * MiB)
+#define INITRD_MAX_SIZE	    (2 * GiB)
+#define LINUX_MIN_LOAD_ADDR 0x1000000 /* the decompressor runs at 16 MiB at least */
+
+static int install_acpi(struct vm *vm)
+{
+	struct acpi_config cfg = {
+		.nr_cpus = vm->cfg->cpus,
+		.base_gpa = X86_ACPI_GPA,
+		.lapic_gpa = X86_LAPIC_GPA,
+		.ioapic_gpa = X86_IOAPIC_GPA,
+		.ioapic_id = (u8)vm->cfg->cpus,
+		.pm1a_evt_port = X86_PORT_ACPI_PM1A_EVT,
+		.pm1a_cnt_port = X86_PORT_ACPI_PM1A_CNT,
+		.reset_port = X86_PORT_ACPI_RESET,
+		.reset_value = X86_ACPI_RESET_VALUE,
+		.slp_typ_s5 = X86_ACPI_SLP_TYP_S5,
+		.sci_irq = X86_IRQ_ACPI_SCI,
+	};
+	u8 *buf = gpa_to_hva(&vm->mem, X86_ACPI_GPA, X86_ACPI_SIZE);
+
+	if (!buf || acpi_build_tables(buf, X86_ACPI_SIZE, &cfg) < 0) {
+		pr_err("cannot build the ACPI tables");
+		return -EXIT_VMM_ERROR;
+	}
+	return 0;
+}
+
+/* Puts the initrd as high as the kernel allows, above everything the kernel needs. */
+static int place_initrd(struct vm *vm, const struct bzimage *bz, const u8 *initrd, size_t len,
+			u64 *gpa)
+{
+	u64 low_top = vm->mem.regions[0].size;
+	u64 max = MIN((u64)bz->hdr.initrd_addr_max, low_top - 1);
+	u64 kernel_end = MAX((u64)X86_KERNEL_GPA, (u64)LINUX_MIN_LOAD_ADDR) + bz->hdr.init_size;
+	u64 at;
+	u8 *dst;
+
+	if (len > max + 1 || ALIGN_DOWN(max + 1 - len, 4096) < kernel_end) {
+		pr_err("--initrd (%zu MiB) does not fit in guest RAM beside the kernel: "
+		       "raise --memory",
+		       (size_t)(len / MiB));
+		return -EXIT_BAD_INPUT;
+	}
+	at = ALIGN_DOWN(max + 1 - len, 4096);
+	dst = gpa_to_hva(&vm->mem, at, len);
+	if (!dst)
+		return -EXIT_VMM_ERROR;
+	memcpy(dst, initrd, len);
+	*gpa = at;
+	return 0;
+}
+
+static int write_cmdline(struct vm *vm, const char *cmdline, u32 max)
+{
+	size_t len = strlen(cmdline);
+
+	if (len >= X86_CMDLINE_MAX || (max && len > max)) {
+		pr_err("--cmdline is %zu bytes, more than the kernel accepts (%u)", len,
+		       max ? max : X86_CMDLINE_MAX - 1);
+		return -EXIT_BAD_INPUT;
+	}
+	guest_write(&vm->mem, X86_CMDLINE_GPA, cmdline, len + 1);
+	return 0;
+}
+
+static int load_bzimage(struct vm *vm, const u8 *img, size_t len, const u8 *initrd,
+			size_t initrd_len, struct boot_entry *entry)
+{
+	struct e820_entry map[E820_MAX_ENTRIES];
+	struct bzimage_boot boot = {.cmdline_gpa = X86_CMDLINE_GPA, .rsdp_gpa = X86_ACPI_GPA};
+	const char *cmdline = vm->cfg->cmdline ? vm->cfg->cmdline : VM_DEFAULT_CMDLINE;
+	struct boot_params *bp;
+	struct bzimage bz;
+	const char *why;
+	u8 *dst;
+	int ret;
+
+	if (bzimage_parse(img, len, &bz, &why)) {
+		pr_err("--kernel %s: %s", vm->cfg->kernel, why);
+		return -EXIT_BAD_INPUT;
+	}
+	dst = gpa_to_hva(&vm->mem, X86_KERNEL_GPA, MAX((u64)bz.kernel_len, (u64)bz.hdr.init_size));
+	if (!dst) {
+		pr_err("--kernel %s needs more guest RAM than --memory gives", vm->cfg->kernel);
+		return -EXIT_BAD_INPUT;
+	}
+	memcpy(dst, bz.kernel, bz.kernel_len);
+	ret = write_cmdline(vm, cmdline, bz.hdr.cmdline_size);
+	if (!ret && initrd)
+		ret = place_initrd(vm, &bz, initrd, initrd_len, &boot.initrd_gpa);
+	if (ret)
+		return ret;
+	boot.cmdline_len = strlen(cmdline);
+	boot.initrd_size = (u32)initrd_len;
+	boot.e820 = map;
+	boot.e820_entries = e820_build(&vm->mem, map, E820_MAX_ENTRIES);
+	bp = gpa_to_hva(&vm->mem, X86_BOOT_PARAMS_GPA, sizeof(*bp));
+	bzimage_fill_params(bp, img, &bz, &boot);
+	entry->mode = BOOT_ENTRY_LONG64;
+	entry->rip = X86_KERNEL_GPA + 0x200; /* the 64-bit entry, startup_64 */
+	entry->rsi = X86_BOOT_PARAMS_GPA;
+	return 0;
+}
+
+static int load_multiboot(struct vm *vm, const u8 *img, size_t len, const u8 *initrd,
+			  size_t initrd_len, struct boot_entry *entry)
+{
+	struct e820_entry map[E820_MAX_ENTRIES];
+	struct multiboot_boot boot = {
+		.module = initrd,
+		.module_len = initrd_len,
+		.e820 = map,
+		.info_gpa = X86_MULTIBOOT_INFO_GPA,
+		.info_size = X86_MULTIBOOT_INFO_SIZE,
+	};
+	const char *why;
+	char *cmdline;
+	u32 eip, info;
+	int ret;
+
+	/* Multiboot loaders hand over "<image> <arguments>", and guests expect argv[0]. */
+	if (asprintf(&cmdline, "%s%s%s", vm->cfg->kernel, vm->cfg->cmdline ? " " : "",
+		     vm->cfg->cmdline ? vm->cfg->cmdline : "") < 0)
+		return -EXIT_VMM_ERROR;
+	boot.cmdline = cmdline;
+	boot.e820_entries = e820_build(&vm->mem, map, E820_MAX_ENTRIES);
+	ret = multiboot_load(&vm->mem, img, len, &boot, &eip, &info, &why);
+	free(cmdline);
+	if (ret) {
+		pr_err("--kernel %s: %s", vm->cfg->kernel, why);
+		return -EXIT_BAD_INPUT;
+	}
+	entry->mode = BOOT_ENTRY_PROT32;
+	entry->rip = eip;
+	entry->eax = MULTIBOOT_BOOT_MAGIC;
+	entry->ebx = info;
+	return 0;
+}
+
+int arch_load_guest(struct vm *vm, struct boot_entry *entry)
+{
+	u8 *img = NULL, *initrd = NULL;
+	size_t len = 0, initrd_len = 0;
+	int ret;
+
+	if (read_whole_file(vm->cfg->kernel, "--kernel", KERNEL_MAX_SIZE, &img, &len))
+		return -EXIT_BAD_INPUT;
+	if (vm->cfg->initrd &&
+	    read_whole_file(vm->cfg->initrd, "--initrd", INITRD_MAX_SIZE, &initrd, &initrd_len)) {
+		free(img);
+		return -EXIT_BAD_INPUT;
+	}
+	ret = install_acpi(vm);
+	if (!ret && bzimage_detect(img, len))
+		ret = load_bzimage(vm, img, len, initrd, initrd_len, entry);
+	else if (!ret && multiboot_detect(img, len))
+		ret = load_multiboot(vm, img, len, initrd, initrd_len, entry);
+	else if (!ret) {
+		pr_err("--kernel %s: not a bzImage or multiboot ELF kernel", vm->cfg->kernel);
+		ret = -EXIT_BAD_INPUT;
+	}
+	free(img);
+	free(initrd);
+	return ret;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef KVMBOX_ARCH_X86_BZIMAGE_H
+#define KVMBOX_ARCH_X86_BZIMAGE_H
+
+#include <asm/bootparam.h>
+
+#include "e820.h"
+
+#define BZIMAGE_MIN_PROTOCOL 0x020a /* 2.10: kernel_alignment, relocatable, cmdline_size */
+
+/* A bzImage checked against the boot protocol, pointing into the caller's file buffer. */
+struct bzimage {
+	struct setup_header hdr; /* a copy: never re-read from the file */
+	size_t hdr_end;		 /* offset just past the setup header in the file */
+	const u8 *kernel;	 /* the protected-mode kernel */
+	size_t kernel_len;
+};
+
+/* Where boot puts things, and what the zero page tells the kernel about them. */
+struct bzimage_boot {
+	u64 cmdline_gpa;
+	u32 cmdline_len; /* without the NUL */
+	u64 initrd_gpa;
+	u32 initrd_size;
+	u64 rsdp_gpa;
+	const struct e820_entry *e820;
+	unsigned int e820_entries;
+};
+
+/* True if the file starts like a bzImage (boot sector flag and "HdrS"). */
+bool bzimage_detect(const u8 *img, size_t len);
+/* Checks the setup header; on failure returns -EINVAL and points *why at the reason. */
+int bzimage_parse(const u8 *img, size_t len, struct bzimage *bz, const char **why);
+/* Fills a zero page from the image's setup header and the boot placement. */
+void bzimage_fill_params(struct boot_params *bp, const u8 *img, const struct bzimage *bz,
+			 const struct bzimage_boot *boot);
+
+#endif

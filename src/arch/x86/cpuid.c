@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpuid.h"
+
+enum cpuid_reg { EAX, EBX, ECX, EDX };
+
+struct cpu_feature {
+	const char *name;
+	u32 function, index;
+	enum cpuid_reg reg;
+	u8 bit;
+};
+
+/* The features --cpu-features knows, by the names QEMU and /proc/cpuinfo use. */
+static const struct cpu_feature cpu_features[] = {
+	{"sse3", 1, 0, ECX, 0},
+	{"pclmulqdq", 1, 0, ECX, 1},
+	{"monitor", 1, 0, ECX, 3},
+	{"vmx", 1, 0, ECX, 5},
+	{"ssse3", 1, 0, ECX, 9},
+	{"fma", 1, 0, ECX, 12},
+	{"cx16", 1, 0, ECX, 13},
+	{"pdcm", 1, 0, ECX, 15},
+	{"pcid", 1, 0, ECX, 17},
+	{"sse4.1", 1, 0, ECX, 19},
+	{"sse4.2", 1, 0, ECX, 20},
+	{"x2apic", 1, 0, ECX, 21},
+	{"movbe", 1, 0, ECX, 22},
+	{"popcnt", 1, 0, ECX, 23},
+	{"tsc-deadline", 1, 0, ECX, 24},
+	{"aes", 1, 0, ECX, 25},
+	{"xsave", 1, 0, ECX, 26},
+	{"avx", 1, 0, ECX, 28},
+	{"f16c", 1, 0, ECX, 29},
+	{"rdrand", 1, 0, ECX, 30},
+	{"pse", 1, 0, EDX, 3},
+	{"tsc", 1, 0, EDX, 4},
+	{"msr", 1, 0, EDX, 5},
+	{"pae", 1, 0, EDX, 6},
+	{"apic", 1, 0, EDX, 9},
+	{"mtrr", 1, 0, EDX, 12},
+	{"pge", 1, 0, EDX, 13},
+	{"pat", 1, 0, EDX, 16},
+	{"pse36", 1, 0, EDX, 17},
+	{"clflush", 1, 0, EDX, 19},
+	{"fsgsbase", 7, 0, EBX, 0},
+	{"bmi1", 7, 0, EBX, 3},
+	{"hle", 7, 0, EBX, 4},
+	{"avx2", 7, 0, EBX, 5},
+	{"smep", 7, 0, EBX, 7},
+	{"bmi2", 7, 0, EBX, 8},
+	{"erms", 7, 0, EBX, 9},
+	{"invpcid", 7, 0, EBX, 10},
+	{"rtm", 7, 0, EBX, 11},
+	{"avx512f", 7, 0, EBX, 16},
+	{"rdseed", 7, 0, EBX, 18},
+	{"adx", 7, 0, EBX, 19},
+	{"smap", 7, 0, EBX, 20},
+	{"clflushopt", 7, 0, EBX, 23},
+	{"clwb", 7, 0, EBX, 24},
+	{"sha-ni", 7, 0, EBX, 29},
+	{"umip", 7, 0, ECX, 2},
+	{"pku", 7, 0, ECX, 3},
+	{"la57", 7, 0, ECX, 16},
+	{"rdpid", 7, 0, ECX, 22},
+	{"lahf_lm", 0x80000001, 0, ECX, 0},
+	{"svm", 0x80000001, 0, ECX, 2},
+	{"abm", 0x80000001, 0, ECX, 5},
+	{"nx", 0x80000001, 0, EDX, 20},
+	{"pdpe1gb", 0x80000001, 0, EDX, 26},
+	{"rdtscp", 0x80000001, 0, EDX, 27},
+	{"lm", 0x80000001, 0, EDX, 29},
+};
+
+struct kvm_cpuid_entry2 *cpuid_find(struct cpuid_table *t, u32 function, u32 index)
+{
+	for (unsigned int i = 0; i < t->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &t->entries[i];
+
+		if (e->function != function)
+			continue;
+		if (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e->index == index)
+			return e;
+	}
+	return NULL;
+}
+
+static u32 *cpuid_reg(struct kvm_cpuid_entry2 *e, enum cpuid_reg reg)
+{
+	switch (reg) {
+	case EAX:
+		return &e->eax;
+	case EBX:
+		return &e->ebx;
+	case ECX:
+		return &e->ecx;
+	default:
+		return &e->edx;
+	}
+}
+
+static const struct cpu_feature *cpu_feature_lookup(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cpu_features); i++) {
+		if (strlen(cpu_features[i].name) == len &&
+		    !strncmp(cpu_features[i].name, name, len))
+			return &cpu_features[i];
+	}
+	return NULL;
+}
+
+static bool host_has(const struct cpuid_table *host, const struct cpu_feature *f)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find((struct cpuid_table *)host, f->function, f->index);
+
+	return e && (*cpuid_reg(e, f->reg) & (1U << f->bit));
+}
+
+static int cpuid_apply_one(struct cpuid_table *t, const struct cpuid_table *host, const char *item,
+			   size_t len, char *err, size_t errlen)
+{
+	bool enable = true;
+	const struct cpu_feature *f;
+	struct kvm_cpuid_entry2 *e;
+
+	if (len && (item[0] == '+' || item[0] == '-')) {
+		enable = item[0] == '+';
+		item++;
+		len--;
+	}
+	f = cpu_feature_lookup(item, len);
+	if (!f) {
+		snprintf(err, errlen, "unknown CPU feature '%.*s'", (int)len, item);
+		return -EINVAL;
+	}
+	if (enable && !host_has(host, f)) {
+		snprintf(err, errlen, "CPU feature '%s' is not available on this host's KVM",
+			 f->name);
+		return -EINVAL;
+	}
+	e = cpuid_find(t, f->function, f->index);
+	if (!e)
+		return 0; /* the leaf is absent, so the feature already is */
+	if (enable)
+		*cpuid_reg(e, f->reg) |= 1U << f->bit;
+	else
+		*cpuid_reg(e, f->reg) &= ~(1U << f->bit);
+	return 0;
+}
+
+int cpuid_apply_features(struct cpuid_table *t, const struct cpuid_table *host, const char *spec,
+			 char *err, size_t errlen)
+{
+	const char *p = spec;
+
+	while (p && *p) {
+		size_t len = strcspn(p, ",");
+		int ret;
+
+		if (len == 0) {
+			snprintf(err, errlen, "empty item in CPU feature list '%s'", spec);
+			return -EINVAL;
+		}
+		ret = cpuid_apply_one(t, host, p, len, err, errlen);
+		if (ret)
+			return ret;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static unsigned int order_base_2(unsigned int n)
+{
+	unsigned int bits = 0;
+
+	while ((1U << bits) < n)
+		bits++;
+	return bits;
+}
+
+/* Leaves 0xB and 0x1F: level 0 the thread (one per core), level 1 the cores of a package. */
+static void cpuid_set_ext_topology(struct cpuid_table *t, u32 leaf, unsigned int apic_id,
+				   unsigned int nr_cpus)
+{
+	for (unsigned int i = 0; i < t->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &t->entries[i];
+
+		if (e->function != leaf)
+			continue;
+		e->edx = apic_id;
+		if (e->index == 0) {
+			e->eax = 0;
+			e->ebx = 1;
+			e->ecx = (1 << 8) | 0;
+		} else if (e->index == 1) {
+			e->eax = order_base_2(nr_cpus);
+			e->ebx = nr_cpus;
+			e->ecx = (2 << 8) | 1;
+		} else {
+			e->eax = e->ebx = 0;
+			e->ecx = e->index;
+		}
+	}
+}
+
+void cpuid_set_topology(struct cpuid_table *t, unsigned int apic_id, unsigned int nr_cpus)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	e = cpuid_find(t, 1, 0);
+	if (e) {
+		e->ebx = (e->ebx & 0x0000ffffU) | (apic_id << 24) | ((nr_cpus & 0xff) << 16);
+		e->ebx = (e->ebx & ~0xff00U) | (8 << 8); /* CLFLUSH line: 8 x 8 bytes */
+		if (nr_cpus > 1)
+			e->edx |= 1U << 28; /* HTT: the logical count in EBX is valid */
+		e->ecx |= 1U << 31;	    /* running under a hypervisor */
+	}
+	/* Leaf 4 (Intel): cores per package - 1 in EAX[31:26], threads sharing a cache. */
+	for (unsigned int i = 0; i < t->nent; i++) {
+		e = &t->entries[i];
+		if (e->function == 4 && (e->eax & 0x1f)) {
+			e->eax &= 0x3ff;
+			e->eax |= ((nr_cpus - 1) & 0x3f) << 26;
+		}
+	}
+	cpuid_set_ext_topology(t, 0xb, apic_id, nr_cpus);
+	cpuid_set_ext_topology(t, 0x1f, apic_id, nr_cpus);
+	/* AMD: cores per package in 0x80000008 ECX. */
+	e = cpuid_find(t, 0x80000008, 0);
+	if (e)
+		e->ecx = (order_base_2(nr_cpus) << 12) | ((nr_cpus - 1) & 0xff);
+	e = cpuid_find(t, 0x80000001, 0);
+	if (e && nr_cpus > 1)
+		e->ecx |= 1U << 1; /* CmpLegacy */
+}
+
+void cpuid_set_brand(struct cpuid_table *t, const char *brand)
+{
+	char buf[48] = {0};
+
+	strncpy(buf, brand, sizeof(buf) - 1);
+	for (u32 leaf = 0; leaf < 3; leaf++) {
+		struct kvm_cpuid_entry2 *e = cpuid_find(t, 0x80000002 + leaf, 0);
+
+		if (!e)
+			continue;
+		memcpy(&e->eax, buf + leaf * 16, 4);
+		memcpy(&e->ebx, buf + leaf * 16 + 4, 4);
+		memcpy(&e->ecx, buf + leaf * 16 + 8, 4);
+		memcpy(&e->edx, buf + leaf * 16 + 12, 4);
+	}
+}

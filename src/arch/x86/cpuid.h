@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef KVMBOX_ARCH_X86_CPUID_H
+#define KVMBOX_ARCH_X86_CPUID_H
+
+#include <linux/kvm.h>
+
+#include "../../util/types.h"
+
+#define CPUID_MAX_ENTRIES 256
+
+struct cpuid_table {
+	unsigned int nent;
+	struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
+};
+
+struct kvm_cpuid_entry2 *cpuid_find(struct cpuid_table *t, u32 function, u32 index);
+
+/*
+ * Applies a QEMU-like feature list ("-pcid,+invpcid,x2apic") to the table. '+' or no sign
+ * requires the feature, which must be in host (what KVM supports); '-' hides it.
+ * Returns 0, or -EINVAL with err filled by a one-line reason.
+ */
+int cpuid_apply_features(struct cpuid_table *t, const struct cpuid_table *host, const char *spec,
+			 char *err, size_t errlen);
+
+/*
+ * Shapes the table for vCPU apic_id of nr_cpus: APIC IDs, topology leaves (one package,
+ * one thread per core), the hypervisor bit and a brand string.
+ */
+void cpuid_set_topology(struct cpuid_table *t, unsigned int apic_id, unsigned int nr_cpus);
+void cpuid_set_brand(struct cpuid_table *t, const char *brand);
+
+#endif

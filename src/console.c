@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "devices/uart16550.h"
+
+static struct termios saved_termios;
+static volatile sig_atomic_t termios_saved;
+
+void console_restore(void)
+{
+	if (termios_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+}
+
+/* Fatal signals: put the terminal back, then die of the same signal. */
+static void console_fatal_signal(int sig)
+{
+	console_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void console_setup(void)
+{
+	static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT};
+	struct termios raw;
+
+	if (termios_saved || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
+		return;
+	raw = saved_termios;
+	cfmakeraw(&raw);
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw))
+		return;
+	termios_saved = 1;
+	atexit(console_restore);
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+		struct sigaction sa = {.sa_handler = console_fatal_signal};
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(fatal[i], &sa, NULL);
+	}
+}
+
+size_t console_filter(struct console_escape *esc, const u8 *in, size_t len, u8 *out, bool *quit)
+{
+	size_t n = 0;
+
+	*quit = false;
+	for (size_t i = 0; i < len; i++) {
+		u8 c = in[i];
+
+		if (!esc->after_escape) {
+			if (c == CONSOLE_ESCAPE_CHAR)
+				esc->after_escape = true;
+			else
+				out[n++] = c;
+			continue;
+		}
+		esc->after_escape = false;
+		if (c == 'x' || c == 'X') {
+			*quit = true;
+			break;
+		}
+		if (c == CONSOLE_ESCAPE_CHAR)
+			out[n++] = c;
+		/* Any other key after the escape is dropped, as QEMU does. */
+	}
+	return n;
+}
+
+void console_input_init(struct console_input *in, int fd)
+{
+	memset(in, 0, sizeof(*in));
+	in->fd = fd;
+}
+
+bool console_input_wants_read(const struct console_input *in)
+{
+	return !in->eof && in->pos == in->len;
+}
+
+/* Hands buffered keys to the UART; what does not fit waits for the guest to drain its FIFO. */
+void console_input_flush(struct console_input *in, struct uart16550 *uart)
+{
+	if (in->pos < in->len)
+		in->pos += uart16550_receive(uart, in->buf + in->pos, in->len - in->pos);
+}
+
+int console_input_read(struct console_input *in, struct uart16550 *uart, bool *quit)
+{
+	u8 raw[sizeof(in->buf)];
+	ssize_t n = read(in->fd, raw, sizeof(raw));
+
+	*quit = false;
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			in->eof = true;
+		return 0;
+	}
+	in->len = console_filter(&in->esc, raw, (size_t)n, in->buf, quit);
+	in->pos = 0;
+	console_input_flush(in, uart);
+	return 0;
+}

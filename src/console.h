@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef KVMBOX_CONSOLE_H
+#define KVMBOX_CONSOLE_H
+
+#include "util/types.h"
+
+/* The escape key: Ctrl-A, then x to quit, or Ctrl-A again to send a literal Ctrl-A. */
+#define CONSOLE_ESCAPE_CHAR 0x01
+
+/*
+ * Puts a terminal stdin into raw mode (so the guest sees every key) and makes sure it is
+ * restored on every way out: normal exit, fatal signal, or kvmbox's own error paths.
+ */
+void console_setup(void);
+void console_restore(void);
+
+struct console_escape {
+	bool after_escape;
+};
+
+/*
+ * Removes the escape sequences from len input bytes, writing what the guest should get to
+ * out (at least len bytes). Returns the number of bytes for the guest; sets *quit when the
+ * user asked to quit (bytes after the quit are dropped).
+ */
+size_t console_filter(struct console_escape *esc, const u8 *in, size_t len, u8 *out, bool *quit);
+
+struct uart16550;
+
+/* Keys read from stdin on their way to the guest's UART. */
+struct console_input {
+	int fd;
+	bool eof;
+	struct console_escape esc;
+	u8 buf[256];
+	size_t len, pos;
+};
+
+void console_input_init(struct console_input *in, int fd);
+/* True when everything read so far reached the guest and more may be read. */
+bool console_input_wants_read(const struct console_input *in);
+int console_input_read(struct console_input *in, struct uart16550 *uart, bool *quit);
+void console_input_flush(struct console_input *in, struct uart16550 *uart);
+
+#endif

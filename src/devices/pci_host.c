@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdlib.h>
+
+#include "../arch/x86/layout.h"
+#include "../vm.h"
+#include "pci.h"
+#include "pci_host.h"
+
+struct pci_host {
+	struct device dev;
+	struct pci_bus bus;
+	struct pci_function bridge;
+};
+
+static void pci_host_destroy(struct device *dev)
+{
+	struct pci_host *host = container_of(dev, struct pci_host, dev);
+
+	pci_bus_destroy(&host->bus);
+	free(host);
+}
+
+static void pci_host_reset(struct device *dev)
+{
+	struct pci_host *host = container_of(dev, struct pci_host, dev);
+
+	pthread_mutex_lock(&host->bus.lock);
+	host->bus.address = 0;
+	pci_config_set16(&host->bridge, PCI_COMMAND, 0);
+	pthread_mutex_unlock(&host->bus.lock);
+}
+
+static int pci_host_realize(struct vm *vm)
+{
+	struct pci_host *host = calloc(1, sizeof(*host));
+
+	if (!host)
+		return -1;
+	host->dev.ops = &pci_host_ops;
+	pci_bus_init(&host->bus);
+	pci_function_init(&host->bridge, PCI_VENDOR_REDHAT, PCI_DEVICE_REDHAT_HOST,
+			  PCI_CLASS_BRIDGE_HOST);
+	pci_bus_add(&host->bus, &host->bridge, 0);
+	if (bus_register(&vm->pio_bus, X86_PORT_PCI_CONFIG, 8, pci_conf1_io, &host->bus,
+			 "pci-conf1")) {
+		pci_host_destroy(&host->dev);
+		return -1;
+	}
+	vm->pci = &host->bus;
+	vm_add_device(vm, &host->dev);
+	return 0;
+}
+
+const struct device_ops pci_host_ops = {
+	.name = "pci-host",
+	.realize = pci_host_realize,
+	.reset = pci_host_reset,
+	.destroy = pci_host_destroy,
+};

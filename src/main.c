@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* kvmbox's command line: parses options into a vm_config and runs the VM. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "console.h"
+#include "util/log.h"
+#include "vcpu.h"
+#include "vm.h"
+
+static const char usage_main[] = "Usage: kvmbox COMMAND [OPTIONS]\n"
+				 "\n"
+				 "A small virtual machine monitor on Linux KVM.\n"
+				 "\n"
+				 "Commands:\n"
+				 "  run        boot a guest kernel (see 'kvmbox run --help')\n"
+				 "\n"
+				 "Options:\n"
+				 "  -h, --help     show this help\n"
+				 "  -V, --version  show the version\n";
+
+static const char usage_run[] =
+	"Usage: kvmbox run --kernel PATH [OPTIONS]\n"
+	"\n"
+	"Boots a kernel (x86-64 bzImage, or a multiboot ELF32 image) on the serial console.\n"
+	"\n"
+	"Options:\n"
+	"  -k, --kernel PATH          kernel image (required)\n"
+	"  -i, --initrd PATH          initial ramdisk (multiboot: passed as module 0)\n"
+	"  -a, --cmdline STR          kernel command line (default \"" VM_DEFAULT_CMDLINE "\")\n"
+	"  -c, --cpus N               number of vCPUs, 1-64 (default 1)\n"
+	"  -m, --memory SIZE          guest RAM: 512M, 2G, ... (default 256M, at least 16M)\n"
+	"      --debug-exit           QEMU-compatible isa-debug-exit at port 0xf4: a guest\n"
+	"                             write of V ends kvmbox with status (V << 1) | 1\n"
+	"      --on-reboot=ACTION     exit (default) or restart when the guest reboots\n"
+	"      --cpu-features LIST    CPUID changes, e.g. -pcid,+invpcid (+ needs host support)\n"
+	"  -v, --verbose              more messages on stderr (repeat for debug)\n"
+	"  -h, --help                 show this help\n"
+	"\n"
+	"Console: the guest's COM1 is kvmbox's stdin and stdout. On a terminal, Ctrl-A x\n"
+	"quits and Ctrl-A Ctrl-A sends a Ctrl-A.\n"
+	"\n"
+	"Exit status:\n"
+	"  0    the guest powered off or rebooted (or Ctrl-A x)\n"
+	"  1    kvmbox or KVM failed\n"
+	"  2    bad usage or bad input (unknown option, unreadable file, bad value)\n"
+	"  (V << 1) | 1  the guest wrote V to the debug-exit port (with --debug-exit)\n"
+	"  128+N  stopped by signal N (SIGINT, SIGTERM, SIGHUP)\n";
+
+enum { OPT_DEBUG_EXIT = 256, OPT_ON_REBOOT, OPT_CPU_FEATURES };
+
+static const struct option run_options[] = {
+	{"kernel", required_argument, NULL, 'k'},
+	{"initrd", required_argument, NULL, 'i'},
+	{"cmdline", required_argument, NULL, 'a'},
+	{"cpus", required_argument, NULL, 'c'},
+	{"memory", required_argument, NULL, 'm'},
+	{"debug-exit", no_argument, NULL, OPT_DEBUG_EXIT},
+	{"on-reboot", required_argument, NULL, OPT_ON_REBOOT},
+	{"cpu-features", required_argument, NULL, OPT_CPU_FEATURES},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "kvmbox: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see 'kvmbox run --help')\n");
+	return EXIT_BAD_INPUT;
+}
+
+static int parse_memory(const char *arg, u64 *out)
+{
+	int ret = parse_size(arg, out);
+
+	if (ret == -ERANGE)
+		return usage_error("--memory %s is too large", arg);
+	if (ret)
+		return usage_error("--memory %s is not a size (use e.g. 512M or 2G)", arg);
+	if (*out < VM_MIN_MEMORY)
+		return usage_error("--memory %s is too small: at least 16M", arg);
+	if (*out % (4 * KiB))
+		return usage_error("--memory %s is not a multiple of 4K", arg);
+	return 0;
+}
+
+static int parse_run_option(int opt, const char *arg, struct vm_config *cfg)
+{
+	switch (opt) {
+	case 'k':
+		cfg->kernel = arg;
+		return 0;
+	case 'i':
+		cfg->initrd = arg;
+		return 0;
+	case 'a':
+		cfg->cmdline = arg;
+		return 0;
+	case 'c':
+		if (parse_uint(arg, 1, VM_MAX_CPUS, &cfg->cpus))
+			return usage_error("--cpus %s: give a number from 1 to 64", arg);
+		return 0;
+	case 'm':
+		return parse_memory(arg, &cfg->memory);
+	case OPT_DEBUG_EXIT:
+		cfg->debug_exit = true;
+		return 0;
+	case OPT_ON_REBOOT:
+		if (!strcmp(arg, "exit"))
+			cfg->on_reboot = ON_REBOOT_EXIT;
+		else if (!strcmp(arg, "restart"))
+			cfg->on_reboot = ON_REBOOT_RESTART;
+		else
+			return usage_error("--on-reboot=%s: use exit or restart", arg);
+		return 0;
+	case OPT_CPU_FEATURES:
+		cfg->cpu_features = arg;
+		return 0;
+	case 'v':
+		if (log_level < LOG_DEBUG)
+			log_level++;
+		return 0;
+	default:
+		return EXIT_BAD_INPUT;
+	}
+}
+
+/* Returns -1 when the VM should run, or an exit status (0 after --help). */
+static int parse_run_args(int argc, char **argv, struct vm_config *cfg)
+{
+	int opt, ret;
+
+	*cfg = (struct vm_config){.cpus = 1, .memory = VM_DEFAULT_MEMORY};
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":k:i:a:c:m:vh", run_options, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(usage_run, stdout);
+			return 0;
+		}
+		if (opt == '?')
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		if (opt == ':')
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		ret = parse_run_option(opt, optarg, cfg);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!cfg->kernel)
+		return usage_error("%s", "--kernel PATH is required");
+	return -1;
+}
+
+static int exit_status(struct vm *vm, enum vm_stop_reason reason)
+{
+	switch (reason) {
+	case VM_STOP_POWEROFF:
+	case VM_STOP_REBOOT:
+		return EXIT_GUEST_OK;
+	case VM_STOP_DEBUG_EXIT:
+	case VM_STOP_USER:
+		return vm->exit_code;
+	default:
+		return EXIT_VMM_ERROR;
+	}
+}
+
+static int run_vm(const struct vm_config *cfg)
+{
+	for (;;) {
+		struct vm *vm;
+		enum vm_stop_reason reason;
+		int ret = vm_create(&vm, cfg), status;
+
+		if (ret < 0) {
+			vm_destroy(vm);
+			return -ret;
+		}
+		reason = vm_run(vm);
+		status = exit_status(vm, reason);
+		vm_destroy(vm);
+		if (reason != VM_STOP_REBOOT || cfg->on_reboot != ON_REBOOT_RESTART)
+			return status;
+		pr_info("guest rebooted: restarting");
+	}
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct vm_config cfg;
+	sigset_t set;
+	int ret = parse_run_args(argc, argv, &cfg);
+
+	if (ret >= 0)
+		return ret;
+	/* Termination signals reach the main loop through a signalfd, in every thread. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	vcpu_install_kick_handler();
+	console_setup();
+	ret = run_vm(&cfg);
+	console_restore();
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("kvmbox %s\n", KVMBOX_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	fprintf(stderr, "kvmbox: unknown command '%s' (see 'kvmbox --help')\n", argv[1]);
+	return EXIT_BAD_INPUT;
+}

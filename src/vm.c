@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "arch/arch.h"
+#include "console.h"
+#include "devices/uart16550.h"
+#include "kvm.h"
+#include "util/log.h"
+#include "vcpu.h"
+#include "vm.h"
+
+void vm_add_device(struct vm *vm, struct device *dev)
+{
+	struct device **p = &vm->devices;
+
+	/* Appended, so reset and save walk devices in realize order. */
+	while (*p)
+		p = &(*p)->next;
+	dev->vm = vm;
+	dev->next = NULL;
+	*p = dev;
+}
+
+void vm_set_irq_line(struct vm *vm, u32 gsi, bool level)
+{
+	struct kvm_irq_level irq = {.irq = gsi, .level = level};
+
+	if (__kvm_ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		pr_guest("KVM_IRQ_LINE %u failed", gsi);
+}
+
+bool vm_stopping(struct vm *vm)
+{
+	return __atomic_load_n(&vm->stop_reason, __ATOMIC_ACQUIRE) != VM_RUNNING;
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int exit_code)
+{
+	u64 one = 1;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	if (vm->stop_reason == VM_RUNNING) {
+		vm->exit_code = exit_code;
+		__atomic_store_n(&vm->stop_reason, reason, __ATOMIC_RELEASE);
+		if (write(vm->stop_fd, &one, sizeof(one)) < 0)
+			pr_debug("stop eventfd: %s", strerror(errno));
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+}
+
+static int vm_check_config(const struct vm_config *cfg, int kvm_fd)
+{
+	long host_pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	u64 host_ram = (u64)host_pages * (u64)page;
+	int max_vcpus = kvm_check_extension(kvm_fd, KVM_CAP_MAX_VCPUS);
+	u64 top;
+
+	if (max_vcpus <= 0)
+		max_vcpus = kvm_check_extension(kvm_fd, KVM_CAP_NR_VCPUS);
+	if (max_vcpus > 0 && cfg->cpus > (unsigned int)max_vcpus) {
+		pr_err("--cpus %u is more than this KVM supports (%d)", cfg->cpus, max_vcpus);
+		return -EXIT_BAD_INPUT;
+	}
+	if (host_pages > 0 && cfg->memory > host_ram) {
+		pr_err("--memory %llu MiB is more than this host's %llu MiB of RAM",
+		       (unsigned long long)(cfg->memory / MiB),
+		       (unsigned long long)(host_ram / MiB));
+		return -EXIT_BAD_INPUT;
+	}
+	top = cfg->memory > arch_mmio_hole_start()
+		      ? 4 * GiB + (cfg->memory - arch_mmio_hole_start())
+		      : cfg->memory;
+	if (top > arch_max_gpa()) {
+		pr_err("--memory %llu MiB does not fit this CPU's guest physical address space",
+		       (unsigned long long)(cfg->memory / MiB));
+		return -EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+static int vm_setup_memory(struct vm *vm)
+{
+	int ret = guest_memory_layout(&vm->mem, vm->cfg->memory, arch_mmio_hole_start());
+
+	if (ret) {
+		pr_err("--memory %llu bytes cannot be laid out (use a multiple of 4 KiB)",
+		       (unsigned long long)vm->cfg->memory);
+		return -EXIT_BAD_INPUT;
+	}
+	ret = guest_memory_alloc(&vm->mem);
+	if (ret) {
+		pr_err("cannot reserve %llu MiB for guest RAM: %s",
+		       (unsigned long long)(vm->cfg->memory / MiB), strerror(-ret));
+		return -EXIT_VMM_ERROR;
+	}
+	for (unsigned int i = 0; i < vm->mem.nr; i++) {
+		struct mem_region *r = &vm->mem.regions[i];
+		struct kvm_userspace_memory_region slot = {
+			.slot = i,
+			.guest_phys_addr = r->gpa,
+			.memory_size = r->size,
+			.userspace_addr = (u64)(unsigned long)r->hva,
+		};
+
+		if (kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+			return -EXIT_VMM_ERROR;
+	}
+	return 0;
+}
+
+static int vm_realize_devices(struct vm *vm)
+{
+	for (const struct device_ops *const *ops = arch_board_devices; *ops; ops++) {
+		if ((*ops)->realize(vm) < 0) {
+			pr_err("cannot create device %s", (*ops)->name);
+			return -EXIT_VMM_ERROR;
+		}
+	}
+	return 0;
+}
+
+static int vm_create_vcpus(struct vm *vm, const struct boot_entry *entry)
+{
+	vm->vcpus = calloc(vm->cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -EXIT_VMM_ERROR;
+	for (unsigned int i = 0; i < vm->cfg->cpus; i++) {
+		if (vcpu_create(vm, i, &vm->vcpus[i]) < 0)
+			return -EXIT_VMM_ERROR;
+		vm->nr_vcpus++;
+		if (arch_vcpu_init(vm->vcpus[i], entry) < 0)
+			return -EXIT_VMM_ERROR;
+	}
+	return 0;
+}
+
+static int vm_open(struct vm *vm)
+{
+	int ret;
+
+	vm->kvm_fd = kvm_open("/dev/kvm");
+	if (vm->kvm_fd < 0)
+		return vm->kvm_fd;
+	ret = vm_check_config(vm->cfg, vm->kvm_fd);
+	if (ret)
+		return ret;
+	vm->vm_fd = kvm_ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return -EXIT_VMM_ERROR;
+	vm->vcpu_mmap_size = kvm_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size < (int)sizeof(struct kvm_run))
+		return -EXIT_VMM_ERROR;
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0)
+		return -EXIT_VMM_ERROR;
+	return 0;
+}
+
+int vm_create(struct vm **out, const struct vm_config *cfg)
+{
+	struct boot_entry entry = {0};
+	struct vm *vm = calloc(1, sizeof(*vm));
+	int ret;
+
+	if (!vm)
+		return -EXIT_VMM_ERROR;
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	bus_init(&vm->pio_bus, "pio");
+	bus_init(&vm->mmio_bus, "mmio");
+	*out = vm;
+
+	ret = vm_open(vm);
+	if (!ret)
+		ret = vm_setup_memory(vm);
+	if (!ret)
+		ret = arch_vm_init(vm);
+	if (!ret)
+		ret = vm_realize_devices(vm);
+	if (!ret)
+		ret = arch_load_guest(vm, &entry);
+	if (!ret)
+		ret = vm_create_vcpus(vm, &entry);
+	return ret;
+}
+
+/* Waits in poll() for the guest to stop, feeding stdin to the console UART meanwhile. */
+static void vm_main_loop(struct vm *vm, struct console_input *in, int sig_fd)
+{
+	while (!vm_stopping(vm)) {
+		struct pollfd fds[4] = {
+			{.fd = vm->stop_fd, .events = POLLIN},
+			{.fd = sig_fd, .events = POLLIN},
+			{.fd = -1, .events = POLLIN},
+			{.fd = -1, .events = POLLIN},
+		};
+		bool quit = false;
+
+		if (vm->console_uart) {
+			if (console_input_wants_read(in))
+				fds[2].fd = in->fd;
+			else if (!in->eof)
+				fds[3].fd = uart16550_rx_wake_fd(vm->console_uart);
+		}
+		if (poll(fds, ARRAY_SIZE(fds), -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("poll: %s", strerror(errno));
+			vm_request_stop(vm, VM_STOP_ERROR, EXIT_VMM_ERROR);
+			break;
+		}
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+				vm_request_stop(vm, VM_STOP_USER, 128 + (int)si.ssi_signo);
+		}
+		if (fds[3].revents & POLLIN) {
+			u64 v;
+
+			if (read(fds[3].fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				pr_debug("rx wake eventfd: %s", strerror(errno));
+			console_input_flush(in, vm->console_uart);
+		}
+		if (fds[2].revents & (POLLIN | POLLHUP | POLLERR))
+			console_input_read(in, vm->console_uart, &quit);
+		if (quit)
+			vm_request_stop(vm, VM_STOP_USER, 0);
+	}
+}
+
+static int vm_signal_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+enum vm_stop_reason vm_run(struct vm *vm)
+{
+	static struct console_input in;
+	static bool in_ready;
+	int sig_fd = vm_signal_fd();
+
+	if (!in_ready) {
+		console_input_init(&in, STDIN_FILENO);
+		in_ready = true;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (vcpu_start(vm->vcpus[i]) < 0) {
+			vm_request_stop(vm, VM_STOP_ERROR, EXIT_VMM_ERROR);
+			break;
+		}
+	}
+	vm_main_loop(vm, &in, sig_fd);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(vm->vcpus[i]);
+	if (sig_fd >= 0)
+		close(sig_fd);
+	return vm->stop_reason;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	struct device *dev, *next;
+
+	if (!vm)
+		return;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vcpu_kick(vm->vcpus[i]);
+		vcpu_join(vm->vcpus[i]);
+		vcpu_destroy(vm->vcpus[i]);
+	}
+	free(vm->vcpus);
+	for (dev = vm->devices; dev; dev = next) {
+		next = dev->next;
+		if (dev->ops->destroy)
+			dev->ops->destroy(dev);
+	}
+	arch_vm_destroy(vm);
+	bus_destroy(&vm->pio_bus);
+	bus_destroy(&vm->mmio_bus);
+	guest_memory_free(&vm->mem);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	pthread_mutex_destroy(&vm->stop_lock);
+	free(vm);
+}

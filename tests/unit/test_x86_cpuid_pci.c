@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Unit tests of CPUID shaping (--cpu-features, topology) and PCI configuration mechanism #1. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "arch/x86/cpuid.h"
+#include "bus.h"
+#include "devices/pci.h"
+
+static void add_leaf(struct cpuid_table *t, u32 fn, u32 idx, u32 flags, u32 eax, u32 ebx, u32 ecx,
+		     u32 edx)
+{
+	t->entries[t->nent++] = (struct kvm_cpuid_entry2){.function = fn,
+							  .index = idx,
+							  .flags = flags,
+							  .eax = eax,
+							  .ebx = ebx,
+							  .ecx = ecx,
+							  .edx = edx};
+}
+
+/* A host with PCID (1.ECX[17]) and x2APIC but no INVPCID (7.0.EBX[10]). */
+static void make_host(struct cpuid_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	add_leaf(t, 1, 0, 0, 0x800f12, 0x00010800, (1U << 17) | (1U << 21), 1U << 4);
+	add_leaf(t, 4, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, 0x121, 0, 0, 0);
+	add_leaf(t, 7, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, 0, 1U << 0, 0, 0);
+	add_leaf(t, 0xb, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, 0, 0, 0, 0);
+	add_leaf(t, 0xb, 1, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, 0, 0, 0, 0);
+	add_leaf(t, 0xb, 2, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, 0, 0, 0, 0);
+	add_leaf(t, 0x80000002, 0, 0, 0, 0, 0, 0);
+	add_leaf(t, 0x80000003, 0, 0, 0, 0, 0, 0);
+	add_leaf(t, 0x80000004, 0, 0, 0, 0, 0, 0);
+	add_leaf(t, 0x80000008, 0, 0, 0x3030, 0, 0, 0);
+}
+
+static void test_cpu_features(void **state)
+{
+	struct cpuid_table host, t;
+	char err[128];
+
+	(void)state;
+	make_host(&host);
+	t = host;
+	assert_int_equal(cpuid_apply_features(&t, &host, "-pcid", err, sizeof(err)), 0);
+	assert_int_equal(cpuid_find(&t, 1, 0)->ecx & (1U << 17), 0);
+	assert_int_not_equal(cpuid_find(&t, 1, 0)->ecx & (1U << 21), 0);
+	/* Asking for what the host lacks names the feature. */
+	assert_int_equal(cpuid_apply_features(&t, &host, "-pcid,+invpcid", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "invpcid"));
+	assert_int_equal(cpuid_apply_features(&t, &host, "+frobnicate", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "frobnicate"));
+	assert_int_equal(cpuid_apply_features(&t, &host, "pcid,,x2apic", err, sizeof(err)),
+			 -EINVAL);
+	/* Re-enabling what the host has works, with or without '+'. */
+	assert_int_equal(cpuid_apply_features(&t, &host, "pcid,+fsgsbase", err, sizeof(err)), 0);
+	assert_int_not_equal(cpuid_find(&t, 1, 0)->ecx & (1U << 17), 0);
+	host.entries[2].ebx |= 1U << 10;
+	assert_int_equal(cpuid_apply_features(&t, &host, "+invpcid", err, sizeof(err)), 0);
+	assert_int_not_equal(cpuid_find(&t, 7, 0)->ebx & (1U << 10), 0);
+}
+
+static void test_cpu_topology(void **state)
+{
+	struct cpuid_table t;
+	struct kvm_cpuid_entry2 *e;
+
+	(void)state;
+	make_host(&t);
+	cpuid_set_topology(&t, 3, 4);
+	e = cpuid_find(&t, 1, 0);
+	assert_int_equal(e->ebx >> 24, 3);
+	assert_int_equal((e->ebx >> 16) & 0xff, 4);
+	assert_int_not_equal(e->ecx & (1U << 31), 0); /* hypervisor */
+	assert_int_not_equal(e->edx & (1U << 28), 0); /* HTT */
+	e = cpuid_find(&t, 0xb, 0);
+	assert_int_equal(e->edx, 3);
+	assert_int_equal(e->ebx, 1);
+	assert_int_equal((e->ecx >> 8) & 0xff, 1); /* SMT level */
+	e = cpuid_find(&t, 0xb, 1);
+	assert_int_equal(e->eax, 2); /* APIC ID bits for 4 cores */
+	assert_int_equal(e->ebx, 4);
+	assert_int_equal((e->ecx >> 8) & 0xff, 2); /* core level */
+	e = cpuid_find(&t, 0xb, 2);
+	assert_int_equal(e->ebx, 0);
+	assert_int_equal((e->ecx >> 8) & 0xff, 0); /* invalid: the end */
+	assert_int_equal(cpuid_find(&t, 4, 0)->eax >> 26, 3);
+	assert_int_equal(cpuid_find(&t, 0x80000008, 0)->ecx & 0xff, 3);
+
+	cpuid_set_brand(&t, "kvmbox test CPU");
+	e = cpuid_find(&t, 0x80000002, 0);
+	assert_memory_equal(&e->eax, "kvmb", 4);
+	assert_memory_equal(&e->edx, "CPU", 3);
+}
+
+static u32 conf1_read(struct pci_bus *bus, u32 slot, u32 reg, u32 len)
+{
+	u8 data[4];
+	u32 addr = BIT(31) | slot << 11 | (reg & 0xfc);
+
+	io_data_put(data, 4, addr);
+	pci_conf1_io(bus, 0, data, 4, true);
+	pci_conf1_io(bus, 4 + (reg & 3), data, len, false);
+	return (u32)io_data_get(data, len);
+}
+
+static void conf1_write(struct pci_bus *bus, u32 slot, u32 reg, u32 len, u32 v)
+{
+	u8 data[4];
+
+	io_data_put(data, 4, BIT(31) | slot << 11 | (reg & 0xfc));
+	pci_conf1_io(bus, 0, data, 4, true);
+	io_data_put(data, len, v);
+	pci_conf1_io(bus, 4 + (reg & 3), data, len, true);
+}
+
+static void test_pci_conf1(void **state)
+{
+	struct pci_function bridge;
+	struct pci_bus bus;
+	u8 data[4];
+
+	(void)state;
+	pci_bus_init(&bus);
+	pci_function_init(&bridge, PCI_VENDOR_REDHAT, PCI_DEVICE_REDHAT_HOST,
+			  PCI_CLASS_BRIDGE_HOST);
+	assert_int_equal(pci_bus_add(&bus, &bridge, 0), 0);
+	assert_int_equal(pci_bus_add(&bus, &bridge, 0), -ENOSPC);
+
+	assert_int_equal(conf1_read(&bus, 0, 0, 4), 0x00081b36);
+	assert_int_equal(conf1_read(&bus, 0, 2, 2), 0x0008);
+	assert_int_equal(conf1_read(&bus, 0, 0xb, 1), 0x06);
+	assert_int_equal(conf1_read(&bus, 0, 0xa, 2), 0x0600);
+	/* Empty slots read all ones; so does the address latch without the enable bit. */
+	assert_int_equal(conf1_read(&bus, 5, 0, 4), 0xffffffff);
+	io_data_put(data, 4, 0);
+	pci_conf1_io(&bus, 0, data, 4, true);
+	pci_conf1_io(&bus, 4, data, 4, false);
+	assert_int_equal(io_data_get(data, 4), 0xffffffff);
+	/* Read-only fields stay; writable bits change. */
+	conf1_write(&bus, 0, 0, 4, 0x12345678);
+	assert_int_equal(conf1_read(&bus, 0, 0, 4), 0x00081b36);
+	conf1_write(&bus, 0, PCI_COMMAND, 2, 0xffff);
+	assert_int_equal(conf1_read(&bus, 0, PCI_COMMAND, 2), 0x0407);
+	conf1_write(&bus, 0, PCI_INTERRUPT_LINE, 1, 11);
+	assert_int_equal(conf1_read(&bus, 0, PCI_INTERRUPT_LINE, 1), 11);
+	/* The latch reads back; byte accesses to 0xcf8 are not the latch. */
+	io_data_put(data, 4, 0x80000010);
+	pci_conf1_io(&bus, 0, data, 4, true);
+	pci_conf1_io(&bus, 0, data, 4, false);
+	assert_int_equal(io_data_get(data, 4), 0x80000010);
+	pci_conf1_io(&bus, 1, data, 1, false);
+	assert_int_equal(data[0], 0xff);
+	pci_bus_destroy(&bus);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpu_features),
+		cmocka_unit_test(test_cpu_topology),
+		cmocka_unit_test(test_pci_conf1),
+	};
+
+	return cmocka_run_group_tests_name("x86-cpuid-pci", tests, NULL, NULL);
+}
