@@ -175,8 +175,14 @@ static void out_conversion(struct out *o, char c, int lng, const struct spec *sp
 	case 'x':
 	case 'X':
 		if (sp->alt) {
+			/* As in C, the width counts the 0x prefix. */
+			struct spec rest = *sp;
+
+			rest.width = sp->width > 2 ? sp->width - 2 : 0;
 			out_char(o, '0');
 			out_char(o, c);
+			out_number(o, fetch_unsigned(ap, lng), false, 16, c == 'X', &rest);
+			break;
 		}
 		out_number(o, fetch_unsigned(ap, lng), false, 16, c == 'X', sp);
 		break;

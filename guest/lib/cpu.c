@@ -18,3 +18,68 @@ bool cpu_has(struct cpu_feature f)
 	regs[3] = r.d;
 	return regs[f.reg] & (1u << f.bit);
 }
+
+/* CPUID bits by the names QEMU and /proc/cpuinfo use; positions from the SDM. */
+static const struct {
+	const char *name;
+	struct cpu_feature f;
+} feature_names[] = {
+	{"sse3", FEAT(1, 0, 2, 0)},
+	{"vmx", FEAT(1, 0, 2, 5)},
+	{"pcid", FEAT(1, 0, 2, 17)},
+	{"x2apic", FEAT(1, 0, 2, 21)},
+	{"movbe", FEAT(1, 0, 2, 22)},
+	{"popcnt", FEAT(1, 0, 2, 23)},
+	{"tsc-deadline", FEAT(1, 0, 2, 24)},
+	{"aes", FEAT(1, 0, 2, 25)},
+	{"xsave", FEAT(1, 0, 2, 26)},
+	{"avx", FEAT(1, 0, 2, 28)},
+	{"rdrand", FEAT(1, 0, 2, 30)},
+	{"hypervisor", FEAT(1, 0, 2, 31)},
+	{"apic", FEAT(1, 0, 3, 9)},
+	{"pge", FEAT(1, 0, 3, 13)},
+	{"fsgsbase", FEAT(7, 0, 1, 0)},
+	{"avx2", FEAT(7, 0, 1, 5)},
+	{"smep", FEAT(7, 0, 1, 7)},
+	{"erms", FEAT(7, 0, 1, 9)},
+	{"invpcid", FEAT(7, 0, 1, 10)},
+	{"smap", FEAT(7, 0, 1, 20)},
+	{"umip", FEAT(7, 0, 2, 2)},
+	{"rdpid", FEAT(7, 0, 2, 22)},
+	{"svm", FEAT(0x80000001, 0, 2, 2)},
+	{"nx", FEAT(0x80000001, 0, 3, 20)},
+	{"pdpe1gb", FEAT(0x80000001, 0, 3, 26)},
+	{"rdtscp", FEAT(0x80000001, 0, 3, 27)},
+	{"lm", FEAT(0x80000001, 0, 3, 29)},
+};
+
+bool cpu_feature_by_name(const char *name, size_t len, struct cpu_feature *f)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(feature_names); i++) {
+		if (strlen(feature_names[i].name) == len &&
+		    !strncmp(feature_names[i].name, name, len)) {
+			*f = feature_names[i].f;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *hypervisor_signature(void)
+{
+	static char sig[13];
+	struct cpuid r;
+
+	if (!cpu_has(X86_FEATURE_HYPERVISOR))
+		return "";
+	r = cpuid(0x40000000);
+	memcpy(sig + 0, &r.b, 4);
+	memcpy(sig + 4, &r.c, 4);
+	memcpy(sig + 8, &r.d, 4);
+	return sig;
+}
+
+bool on_tcg(void)
+{
+	return !strcmp(hypervisor_signature(), "TCGTCGTCGTCG");
+}

@@ -29,6 +29,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
 /* Results, in the format of kvm-unit-tests. */
 bool report(bool pass, const char *fmt, ...) __printf(2, 3);
+/* A failure is only expected (XFAIL, not counted) when xfail is true, e.g. on_tcg(). */
+bool report_xfail(bool xfail, bool pass, const char *fmt, ...) __printf(3, 4);
 void report_skip(const char *fmt, ...) __printf(1, 2);
 void report_info(const char *fmt, ...) __printf(1, 2);
 void report_prefix_push(const char *prefix);

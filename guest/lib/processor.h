@@ -197,5 +197,11 @@ struct cpu_feature {
 #define X86_FEATURE_LM		 FEAT(0x80000001, 0, 3, 29)
 
 bool cpu_has(struct cpu_feature f);
+/* The 12-byte signature of leaf 0x40000000 as a string ("" without a hypervisor). */
+const char *hypervisor_signature(void);
+/* Running under QEMU's TCG, which does not model every corner the tests check. */
+bool on_tcg(void);
+/* Looks up a feature by its QEMU/cpuinfo name (the first len characters of name). */
+bool cpu_feature_by_name(const char *name, size_t len, struct cpu_feature *f);
 
 #endif

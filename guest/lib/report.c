@@ -53,6 +53,21 @@ bool report(bool pass, const char *fmt, ...)
 	return pass;
 }
 
+bool report_xfail(bool xfail, bool pass, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	spin_lock(&report_lock);
+	tests++;
+	if (!pass && !xfail)
+		failures++;
+	report_line(pass ? "PASS" : xfail ? "XFAIL" : "FAIL", fmt, ap);
+	spin_unlock(&report_lock);
+	va_end(ap);
+	return pass;
+}
+
 void report_skip(const char *fmt, ...)
 {
 	va_list ap;
