@@ -26,19 +26,22 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 all: $(O)/kvmbox
 
 $(O)/kvmbox: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/libkvmbox.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
 $(O)/tests/%: tests/unit/%.c $(O)/libkvmbox.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc -Itests/unit $(LDFLAGS) -o $@ $< $(O)/libkvmbox.a $(LDLIBS) -lcmocka
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) -Isrc -Itests/unit $(LDFLAGS) -o $@ $< $(O)/libkvmbox.a $(LDLIBS) -lcmocka
 
 unit: $(UNIT_BINS)
 
