@@ -6,6 +6,7 @@
 
 #include "../../devices/acpi_pm.h"
 #include "../../devices/debug_exit.h"
+#include "../../devices/fw_cfg.h"
 #include "../../devices/i8042.h"
 #include "../../devices/pci_host.h"
 #include "../../devices/rtc.h"
@@ -17,9 +18,16 @@
 #include "arch_vm.h"
 #include "layout.h"
 
+/* The PC board, in realize order. */
 const struct device_ops *const arch_board_devices[] = {
-	&uart16550_com1_ops, &rtc_ops,	      &i8042_ops, &acpi_pm_ops,
-	&pci_host_ops,	     &debug_exit_ops, NULL,
+	&uart16550_com1_ops, /* COM1, the console */
+	&rtc_ops,	     /* CMOS clock at 0x70 */
+	&i8042_ops,	     /* keyboard controller: the reset line */
+	&acpi_pm_ops,	     /* PM1 registers: S5 power-off, ACPI reset */
+	&pci_host_ops,	     /* host bridge, configuration mechanism #1 */
+	&debug_exit_ops,     /* only with --debug-exit */
+	&fw_cfg_ops,	     /* CPU count and RAM size for test guests */
+	NULL,
 };
 
 u64 arch_mmio_hole_start(void)
