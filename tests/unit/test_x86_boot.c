@@ -245,7 +245,16 @@ static void test_multiboot(void **state)
 	assert_int_equal(mbi[11], boot.e820_entries * 24);
 	free(img);
 
-	/* Segments outside RAM, or pointing past the file, are refused. */
+	/* Segments over page 0 or the multiboot info, outside RAM, or past the file: refused. */
+	img = make_multiboot_elf(&len, X86_MULTIBOOT_INFO_GPA - 0x1000, 0x100, 0x2000);
+	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), -EINVAL);
+	free(img);
+	img = make_multiboot_elf(&len, 0, 0x100, 0x100);
+	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), -EINVAL);
+	free(img);
+	img = make_multiboot_elf(&len, 0x8000, 0x100, 0x100);
+	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), 0);
+	free(img);
 	img = make_multiboot_elf(&len, 0x3ff0000, 0x100, 0x20000);
 	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), -EINVAL);
 	free(img);

@@ -67,8 +67,17 @@ bool multiboot_detect(const u8 *img, size_t len)
 }
 
 /* Copies PT_LOAD segments to their physical addresses; returns the end of the image. */
+/* kvmbox's own boot data (GDT in page 0, the multiboot info) must stay out of the image. */
+static bool mb_overlaps_boot_data(const struct multiboot_boot *boot, u64 start, u64 len)
+{
+	u64 end = start + len;
+
+	return start < X86_MULTIBOOT_MIN_LOAD ||
+	       (start < boot->info_gpa + boot->info_size && boot->info_gpa < end);
+}
+
 static int mb_load_segments(const struct guest_memory *mem, const u8 *img, size_t len,
-			    u64 *image_end, const char **why)
+			    const struct multiboot_boot *boot, u64 *image_end, const char **why)
 {
 	Elf32_Ehdr eh;
 
@@ -92,8 +101,12 @@ static int mb_load_segments(const struct guest_memory *mem, const u8 *img, size_
 			return -EINVAL;
 		}
 		dst = gpa_to_hva(mem, ph.p_paddr, ph.p_memsz);
-		if (!dst || ph.p_paddr < X86_MULTIBOOT_MIN_LOAD) {
+		if (!dst) {
 			*why = "an ELF segment does not fit in guest RAM (try more --memory)";
+			return -EINVAL;
+		}
+		if (mb_overlaps_boot_data(boot, ph.p_paddr, ph.p_memsz)) {
+			*why = "an ELF segment overlaps page 0 or the multiboot information";
 			return -EINVAL;
 		}
 		memcpy(dst, img + ph.p_offset, ph.p_filesz);
@@ -180,7 +193,7 @@ int multiboot_load(const struct guest_memory *mem, const u8 *img, size_t len,
 		return -EINVAL;
 	}
 	memcpy(&eh, img, sizeof(eh));
-	ret = mb_load_segments(mem, img, len, &image_end, why);
+	ret = mb_load_segments(mem, img, len, boot, &image_end, why);
 	if (ret)
 		return ret;
 	if (boot->module) {
