@@ -21,6 +21,19 @@ struct vm_config {
 	bool debug_exit;
 	enum on_reboot on_reboot;
 	const char *cpu_features; /* e.g. "-pcid,+invpcid", applied to CPUID */
+
+	/*
+	 * Device options as the user wrote them; each device type parses its own
+	 * (virtio_blk_parse() and so on) when it is realized, and refuses bad values
+	 * with exit status 2 before the guest starts.
+	 */
+	const char *disks[VM_MAX_DISKS]; /* --disk PATH[,ro][,serial=S] */
+	unsigned int nr_disks;
+	const char *nics[VM_MAX_NICS]; /* --net tap=IF[,vhost=on][,mac=M] | user[,hostfwd=...] */
+	unsigned int nr_nics;
+	bool rng;	     /* --rng */
+	bool virtio_console; /* --virtio-console */
+	const char *vsock;   /* --vsock cid=N */
 };
 
 /*

@@ -39,6 +39,18 @@ static const char usage_run[] =
 	"                             write of V ends kvmbox with status (V << 1) | 1\n"
 	"      --on-reboot=ACTION     exit (default) or restart when the guest reboots\n"
 	"      --cpu-features LIST    CPUID changes, e.g. -pcid,+invpcid (+ needs host support)\n"
+	"\n"
+	"Devices (virtio over PCI; each option may repeat where it says so):\n"
+	"      --disk PATH[,ro][,serial=S]\n"
+	"                             a virtio-blk disk backed by a raw file or block device\n"
+	"                             (up to 8)\n"
+	"      --net tap=IFNAME[,vhost=on][,mac=MAC]\n"
+	"      --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT][,mac=MAC]\n"
+	"                             a virtio-net NIC on a tap device or on user-mode\n"
+	"                             networking (10.0.2.0/24, gateway 10.0.2.2) (up to 4)\n"
+	"      --rng                  a virtio-rng entropy device (host getrandom)\n"
+	"      --virtio-console       a second console, hvc0, on kvmbox's stdin/stdout\n"
+	"      --vsock cid=N          a virtio-vsock device through vhost-vsock\n"
 	"  -v, --verbose              more messages on stderr (repeat for debug)\n"
 	"  -h, --help                 show this help\n"
 	"\n"
@@ -52,7 +64,16 @@ static const char usage_run[] =
 	"  (V << 1) | 1  the guest wrote V to the debug-exit port (with --debug-exit)\n"
 	"  128+N  stopped by signal N (SIGINT, SIGTERM, SIGHUP)\n";
 
-enum { OPT_DEBUG_EXIT = 256, OPT_ON_REBOOT, OPT_CPU_FEATURES };
+enum {
+	OPT_DEBUG_EXIT = 256,
+	OPT_ON_REBOOT,
+	OPT_CPU_FEATURES,
+	OPT_DISK,
+	OPT_NET,
+	OPT_RNG,
+	OPT_VIRTIO_CONSOLE,
+	OPT_VSOCK,
+};
 
 static const struct option run_options[] = {
 	{"kernel", required_argument, NULL, 'k'},
@@ -91,8 +112,38 @@ static int parse_memory(const char *arg, u64 *out)
 	return 0;
 }
 
+/* Options that add a device: kept as written, parsed by the device when it is created. */
+static int parse_device_option(int opt, const char *arg, struct vm_config *cfg)
+{
+	switch (opt) {
+	case OPT_DISK:
+		if (cfg->nr_disks == VM_MAX_DISKS)
+			return usage_error("%s: too many --disk options (at most 8)", arg);
+		cfg->disks[cfg->nr_disks++] = arg;
+		return 0;
+	case OPT_NET:
+		if (cfg->nr_nics == VM_MAX_NICS)
+			return usage_error("%s: too many --net options (at most 4)", arg);
+		cfg->nics[cfg->nr_nics++] = arg;
+		return 0;
+	case OPT_RNG:
+		cfg->rng = true;
+		return 0;
+	case OPT_VIRTIO_CONSOLE:
+		cfg->virtio_console = true;
+		return 0;
+	case OPT_VSOCK:
+		cfg->vsock = arg;
+		return 0;
+	default:
+		return EXIT_BAD_INPUT;
+	}
+}
+
 static int parse_run_option(int opt, const char *arg, struct vm_config *cfg)
 {
+	if (opt >= OPT_DISK && opt <= OPT_VSOCK)
+		return parse_device_option(opt, arg, cfg);
 	switch (opt) {
 	case 'k':
 		cfg->kernel = arg;

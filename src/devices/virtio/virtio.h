@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef KVMBOX_DEVICES_VIRTIO_VIRTIO_H
+#define KVMBOX_DEVICES_VIRTIO_VIRTIO_H
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+#include <pthread.h>
+
+#include "../device.h"
+#include "virtqueue.h"
+
+#define VIRTIO_MAX_QUEUES 8
+#define VIRTIO_NO_VECTOR 0xffff
+
+struct virtio_dev;
+struct virtio_transport;
+
+/*
+ * What a virtio device type (blk, net, rng, ...) implements; the transport (virtio-pci)
+ * does everything else: feature negotiation, status, queue setup, notifications.
+ *
+ * start() runs when the driver sets DRIVER_OK: features and queues are final; the
+ * device starts its workers, which wait on each queue's kick_fd.
+ * stop() runs on device reset (status 0) and at teardown: the device stops and joins its
+ * workers and finishes or cancels in-flight I/O; nothing may touch guest memory after it
+ * returns. The transport then resets queues and features. Both run on a vCPU thread.
+ * config_write() may be NULL: the config space is then read-only.
+ */
+struct virtio_dev_ops {
+	const char *name;
+	u16 device_id; /* VIRTIO_ID_* */
+	unsigned int num_queues;
+	u16 queue_max_size;
+	int (*start)(struct virtio_dev *vdev);
+	void (*stop)(struct virtio_dev *vdev);
+	void (*config_write)(struct virtio_dev *vdev, u32 offset, const u8 *data, u32 len);
+	/* Optional save/load of the device-type state beyond what struct virtio_dev holds. */
+	int (*save)(struct virtio_dev *vdev, struct snap_buf *sb);
+	int (*load)(struct virtio_dev *vdev, struct snap_buf *sb);
+	void (*destroy)(struct virtio_dev *vdev);
+};
+
+/* The per-queue connection between device and transport. */
+struct virtio_queue {
+	struct virtqueue vq;
+	int kick_fd; /* eventfd: readable when the driver notified this queue */
+	u16 msix_vector;
+};
+
+/*
+ * A virtio device: the state every device type shares. Device types embed it and
+ * use container_of(). Fields below the lock are owned by the transport.
+ */
+struct virtio_dev {
+	struct device dev;
+	const struct virtio_dev_ops *ops;
+	struct vm *vm;
+	u64 device_features; /* offered: device bits | VERSION_1 | ring bits */
+	u8 *config; /* device-specific configuration space, config_size bytes */
+	u32 config_size;
+
+	pthread_mutex_t lock;
+	u64 driver_features;
+	u8 status;
+	u8 config_generation;
+	u16 config_msix_vector;
+	struct virtio_queue queues[VIRTIO_MAX_QUEUES];
+	struct virtio_transport *transport;
+};
+
+/*
+ * The transport's side, called by devices from their worker threads:
+ * virtio_notify_queue() interrupts the driver for queue q when the ring asks for it;
+ * virtio_set_needs_reset() is for a driver that broke the rules: the device stops
+ * serving and tells the driver through NEEDS_RESET and a configuration interrupt.
+ */
+void virtio_notify_queue(struct virtio_dev *vdev, unsigned int q);
+void virtio_set_needs_reset(struct virtio_dev *vdev, const char *why);
+/* Interrupts the driver to say the configuration changed (config_generation bumps). */
+void virtio_notify_config(struct virtio_dev *vdev);
+static inline bool virtio_has_feature(const struct virtio_dev *vdev, unsigned int bit)
+{
+	return vdev->driver_features & (1ULL << bit);
+}
+
+/*
+ * Creates the transport for a device type and registers it with the VM: the device fills
+ * ops, device_features, config/config_size and calls this from its realize hook.
+ */
+int virtio_pci_register(struct vm *vm, struct virtio_dev *vdev);
+
+#endif
