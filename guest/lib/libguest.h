@@ -48,6 +48,11 @@ extern int guest_argc;
 extern char **guest_argv;
 /* "key=value" -> "value", a bare "key" -> "", absent -> NULL. */
 const char *getarg(const char *key);
+/*
+ * False (after a SKIP line) when the command line has skip=...,name,...: for
+ * checks a given environment cannot run, e.g. an instruction its KVM cannot emulate.
+ */
+bool test_wanted(const char *name);
 
 /* string.h subset */
 void *memset(void *s, int c, size_t n);

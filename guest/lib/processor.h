@@ -199,7 +199,7 @@ struct cpu_feature {
 bool cpu_has(struct cpu_feature f);
 /* The 12-byte signature of leaf 0x40000000 as a string ("" without a hypervisor). */
 const char *hypervisor_signature(void);
-/* Running under QEMU's TCG, which does not model every corner the tests check. */
+/* Running on QEMU's TCG (directly or under a nested KVM), which skips some checks. */
 bool on_tcg(void);
 /* Looks up a feature by its QEMU/cpuinfo name (the first len characters of name). */
 bool cpu_feature_by_name(const char *name, size_t len, struct cpu_feature *f);

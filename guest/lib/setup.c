@@ -64,6 +64,24 @@ const char *getarg(const char *key)
 	return NULL;
 }
 
+bool test_wanted(const char *name)
+{
+	const char *list = getarg("skip");
+	size_t n = strlen(name);
+
+	while (list && *list) {
+		const char *comma = strchr(list, ',');
+		size_t len = comma ? (size_t)(comma - list) : strlen(list);
+
+		if (len == n && !strncmp(list, name, n)) {
+			report_skip("%s (skip=%s)", name, name);
+			return false;
+		}
+		list = comma ? comma + 1 : NULL;
+	}
+	return true;
+}
+
 /* The legacy PIC would deliver through LINT0 if someone unmasked it: mask it for good. */
 static void mask_pic(void)
 {

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The library's IDT: each faulting instruction reports the right vector and error code. */
+/*
+ * The library's IDT: each faulting instruction reports the right vector and
+ * error code. skip=int3 leaves out INT3, which a /dev/kvm that emulates all
+ * ring-0 code may fail to emulate.
+ */
 #include "libguest.h"
 
 static int try_ud2(void)
@@ -67,7 +71,8 @@ int main(void)
 
 	report_prefix_push("exceptions");
 	report(try_ud2() == UD_VECTOR, "ud2: #UD");
-	report(try_int3() == BP_VECTOR, "int3: #BP");
+	if (test_wanted("int3"))
+		report(try_int3() == BP_VECTOR, "int3: #BP");
 	report(try_divide(0) == DE_VECTOR, "divide by zero: #DE");
 	report(try_divide(3) == -1, "divide by three: no exception");
 	vec = try_load_ds(0x1230);
