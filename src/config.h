@@ -5,6 +5,8 @@
 #include "util/types.h"
 
 #define VM_MAX_CPUS	   64
+#define VM_MAX_DISKS	   8
+#define VM_MAX_NICS	   4
 #define VM_MIN_MEMORY	   (16 * MiB)
 #define VM_DEFAULT_MEMORY  (256 * MiB)
 #define VM_DEFAULT_CMDLINE "console=ttyS0"

@@ -40,14 +40,15 @@ static const char usage_run[] =
 	"      --on-reboot=ACTION     exit (default) or restart when the guest reboots\n"
 	"      --cpu-features LIST    CPUID changes, e.g. -pcid,+invpcid (+ needs host support)\n"
 	"\n"
-	"Devices (virtio over PCI; each option may repeat where it says so):\n"
+	"Devices (virtio over PCI):\n"
 	"      --disk PATH[,ro][,serial=S]\n"
-	"                             a virtio-blk disk backed by a raw file or block device\n"
-	"                             (up to 8)\n"
+	"                             a virtio-blk disk on a raw file or block device\n"
+	"                             (repeat for more, up to 8)\n"
 	"      --net tap=IFNAME[,vhost=on][,mac=MAC]\n"
 	"      --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT][,mac=MAC]\n"
-	"                             a virtio-net NIC on a tap device or on user-mode\n"
-	"                             networking (10.0.2.0/24, gateway 10.0.2.2) (up to 4)\n"
+	"                             a virtio-net NIC on a tap device, or on user-mode\n"
+	"                             networking: 10.0.2.15 via DHCP, gateway and host\n"
+	"                             10.0.2.2 (repeat for more, up to 4)\n"
 	"      --rng                  a virtio-rng entropy device (host getrandom)\n"
 	"      --virtio-console       a second console, hvc0, on kvmbox's stdin/stdout\n"
 	"      --vsock cid=N          a virtio-vsock device through vhost-vsock\n"
@@ -84,6 +85,11 @@ static const struct option run_options[] = {
 	{"debug-exit", no_argument, NULL, OPT_DEBUG_EXIT},
 	{"on-reboot", required_argument, NULL, OPT_ON_REBOOT},
 	{"cpu-features", required_argument, NULL, OPT_CPU_FEATURES},
+	{"disk", required_argument, NULL, OPT_DISK},
+	{"net", required_argument, NULL, OPT_NET},
+	{"rng", no_argument, NULL, OPT_RNG},
+	{"virtio-console", no_argument, NULL, OPT_VIRTIO_CONSOLE},
+	{"vsock", required_argument, NULL, OPT_VSOCK},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
