@@ -119,7 +119,12 @@ static int vm_setup_memory(struct vm *vm)
 static int vm_realize_devices(struct vm *vm)
 {
 	for (const struct device_ops *const *ops = arch_board_devices; *ops; ops++) {
-		if ((*ops)->realize(vm) < 0) {
+		int ret = (*ops)->realize(vm);
+
+		/* A device refusing its option has said why; anything else is kvmbox's fault. */
+		if (ret == -EXIT_BAD_INPUT)
+			return ret;
+		if (ret < 0) {
 			pr_err("cannot create device %s", (*ops)->name);
 			return -EXIT_VMM_ERROR;
 		}

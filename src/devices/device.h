@@ -10,8 +10,9 @@ struct device;
 
 /*
  * What every device implements. realize() builds the device from the VM's config,
- * registers its bus ranges and adds it with vm_add_device(); it returns 0, or a negative
- * value after printing why (a host-side failure, never a guest-caused one).
+ * registers its bus ranges and adds it with vm_add_device(); it returns 0, or after
+ * printing why, -EXIT_BAD_INPUT when the user's option or file is wrong (kvmbox exits 2)
+ * or another negative value for a host-side failure (kvmbox exits 1).
  * reset() puts it back to its power-on state (threads joined, queues dropped);
  * save()/load() move all of its state through a versioned snapshot section;
  * destroy() frees it. Every hook but realize may be NULL where there is nothing to do.
