@@ -4,6 +4,8 @@
 
 /* An AP that has not started this long after its SIPI gets the second SIPI. */
 #define SIPI_RETRY_CYCLES 50000000ULL
+/* An AP that has not finished its work this long after the wake-up IPI gets another one. */
+#define WAKE_RETRY_CYCLES 200000000ULL
 
 extern const u8 trampoline_start[], trampoline_end[];
 u8 cpu_stacks[MAX_CPUS][STACK_SIZE] __aligned(4096); /* cpu_stacks[0]: BSP (entry.S) */
@@ -135,10 +137,22 @@ int smp_init(void)
 	return nr_cpus;
 }
 
+/*
+ * A lost wake-up IPI would leave the AP in HLT and us here for good (seen
+ * once in the nested lab): nudge it again now and then. An extra wake-up
+ * while the work runs costs nothing.
+ */
 void cpu_wait_idle(int cpu)
 {
-	while (READ_ONCE(percpu[cpu].work))
+	u64 last = rdtsc();
+
+	while (READ_ONCE(percpu[cpu].work)) {
+		if (rdtsc() - last > WAKE_RETRY_CYCLES) {
+			apic_send_ipi(percpu[cpu].apic_id, WAKE_VECTOR);
+			last = rdtsc();
+		}
 		pause();
+	}
 }
 
 /* One CPU at a time may hand work to a given CPU: callers do not race for it. */
