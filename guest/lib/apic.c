@@ -82,15 +82,22 @@ void apic_enable(void)
 
 void apic_icr_write(u32 low, u32 dest)
 {
+	u64 flags;
+
 	if (this_cpu()->x2apic) {
 		wrmsr(MSR_X2APIC_FIRST + (APIC_ICR >> 4), ((u64)dest << 32) | low);
 		return;
 	}
-	/* xAPIC: the write to the low half sends the IPI. */
+	/*
+	 * xAPIC: the write to the low half sends the IPI. An interrupt handler
+	 * sending its own IPI in between would change the destination under us.
+	 */
+	flags = irq_save();
 	writel(LAPIC_BASE + APIC_ICR2, dest << 24);
 	writel(LAPIC_BASE + APIC_ICR, low);
 	for (int i = 0; i < 100000 && (readl(LAPIC_BASE + APIC_ICR) & APIC_ICR_BUSY); i++)
 		pause();
+	irq_restore(flags);
 }
 
 void apic_send_ipi(u32 dest_apic_id, int vector)

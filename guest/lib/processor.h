@@ -151,6 +151,20 @@ static inline u64 read_rflags(void)
 	return v;
 }
 
+/* Disable interrupts, returning the old RFLAGS for irq_restore(). */
+static inline u64 irq_save(void)
+{
+	u64 flags;
+
+	asm volatile("pushfq; pop %0; cli" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+static inline void irq_restore(u64 flags)
+{
+	asm volatile("push %0; popfq" : : "r"(flags) : "memory", "cc");
+}
+
 static inline void cli(void)
 {
 	asm volatile("cli" ::: "memory");
