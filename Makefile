@@ -22,7 +22,7 @@ LIB_OBJS := $(filter-out $(O)/obj/src/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
-.PHONY: all unit guest-images guest-tests lab-tests check asan fmt fmt-check bench clean demo
+.PHONY: deps all unit guest-images guest-tests lab-tests check asan fmt fmt-check bench clean demo
 all: $(O)/kvmbox
 
 $(O)/kvmbox: $(OBJS)
@@ -51,8 +51,13 @@ asan:
 guest-images:
 	$(MAKE) -C guest O=$(CURDIR)/build/guest
 
+deps:
+	tools/install-deps
+
 # The whole suite: unit and direct guest tests against the sanitizer build, then the lab.
-check: asan guest-images
+# Dependencies are installed first so that a fresh machine needs only this command.
+check: deps
+	$(MAKE) all asan guest-images
 	tests/run-all
 
 guest-tests: asan guest-images
@@ -77,3 +82,47 @@ clean:
 	rm -rf build/kvmbox build/obj build/tests build/asan build/guest build/libkvmbox.a
 
 -include $(OBJS:.o=.d)
+
+# ---- fuzz ---------------------------------------------------------------------------------
+# libFuzzer harnesses tests/fuzz/fuzz_NAME.c, built with clang (Debian: clang and
+# libclang-rt-14-dev) into build/fuzz/NAME. Each names the src/*.c files it links in a
+# "// fuzz-sources:" line. fuzz-build builds them all; fuzz-smoke runs each for
+# FUZZ_SMOKE_SECONDS (the make check suite), fuzz for FUZZ_SECONDS; see tests/fuzz/run.
+FUZZ_CC ?= clang
+FUZZ_O ?= build/fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Wall -Wextra \
+	       -Wno-missing-field-initializers -fno-strict-aliasing -D_GNU_SOURCE \
+	       -DKVMBOX_VERSION=\"$(VERSION)\" -MMD -MP -Isrc
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+fuzz_objs = $(patsubst %.c,$(FUZZ_O)/obj/%.o,tests/fuzz/$(1).c \
+	    $(shell sed -n 's|^// fuzz-sources:||p' tests/fuzz/$(1).c))
+
+define fuzz_rule
+$(FUZZ_O)/$(1): $(call fuzz_objs,$(1))
+	@echo "  FUZZLD  $$@"
+	@$(FUZZ_CC) $(FUZZ_SAN) -o $$@ $$^ $(LDLIBS)
+FUZZ_OBJS += $(call fuzz_objs,$(1))
+endef
+$(foreach h,$(FUZZ_NAMES),$(eval $(call fuzz_rule,$(h))))
+
+$(FUZZ_O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+.PHONY: fuzz-build fuzz-smoke fuzz fuzz-clean
+fuzz-build: $(FUZZ_NAMES:%=$(FUZZ_O)/%)
+
+fuzz-smoke:
+	FUZZ_O=$(FUZZ_O) FUZZ_CC=$(FUZZ_CC) tests/fuzz/run $(FUZZ_SMOKE_SECONDS)
+
+fuzz:
+	FUZZ_O=$(FUZZ_O) FUZZ_CC=$(FUZZ_CC) tests/fuzz/run $(FUZZ_SECONDS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_O)
+
+-include $(sort $(FUZZ_OBJS:.o=.d))
