@@ -34,16 +34,19 @@ lab_need_packages() {
 	command -v apt-get >/dev/null || lab_die "missing packages (${missing[*]}) and no apt-get to install them"
 	[ "$(id -u)" -eq 0 ] || lab_die "missing packages (${missing[*]}); run as root or install them"
 	lab_log "installing ${missing[*]}"
-	# Quietly, non-interactively: CI has no stdin and wants no prompts.
+	# Non-interactive (CI has no stdin), and apt's chatter kept in a log
+	# that the error message points to.
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null 2>&1 || lab_die "apt-get update failed"
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
-		lab_die "apt-get install ${missing[*]} failed"
+	local log="$LAB_DIR/logs/apt.log"
+	mkdir -p "$LAB_DIR/logs"
+	apt-get update >"$log" 2>&1 || lab_die "apt-get update failed (see $log)"
+	apt-get install -y --no-install-recommends "${missing[@]}" >>"$log" 2>&1 ||
+		lab_die "apt-get install ${missing[*]} failed (see $log)"
 }
 
 # The packages every lab script may rely on.
 lab_need_base_packages() {
-	lab_need_packages qemu-system-x86 busybox-static cpio kmod xz-utils zstd
+	lab_need_packages qemu-system-x86 busybox-static cpio kmod
 }
 
 # lab_kernel_version: print the version of the unpacked lab kernel, or fail.
