@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../arch/x86/layout.h"
 #include "../bus.h"
+#include "../memory.h"
 #include "pci.h"
 
 #define CONF1_ENABLE  BIT(31)
@@ -11,10 +13,15 @@
 #define CONF1_FUNC(a) (((a) >> 8) & 0x7)
 #define CONF1_REG(a)  ((a)&0xfc)
 
+#define PCI_BAR_MIN_SIZE 16
+#define PCI_BAR_MAX_SIZE (2 * GiB) /* so the upper dword is all address */
+
 void pci_bus_init(struct pci_bus *bus)
 {
 	memset(bus, 0, sizeof(*bus));
 	pthread_mutex_init(&bus->lock, NULL);
+	bus->mmio_next = X86_PCI_MMIO_START;
+	bus->mmio_end = X86_PCI_MMIO_START + X86_PCI_MMIO_SIZE;
 }
 
 void pci_bus_destroy(struct pci_bus *bus)
@@ -37,8 +44,28 @@ int pci_bus_add(struct pci_bus *bus, struct pci_function *fn, int slot)
 			}
 		}
 	}
-	if (ret >= 0)
+	if (ret >= 0) {
 		bus->slots[ret] = fn;
+		fn->slot = ret;
+	}
+	pthread_mutex_unlock(&bus->lock);
+	return ret;
+}
+
+int pci_bus_alloc_mmio(struct pci_bus *bus, u64 size, u64 *addr)
+{
+	int ret = -ENOSPC;
+	u64 at;
+
+	if (!size || (size & (size - 1)))
+		return -EINVAL;
+	pthread_mutex_lock(&bus->lock);
+	at = ALIGN_UP(bus->mmio_next, size);
+	if (at >= bus->mmio_next && at < bus->mmio_end && size <= bus->mmio_end - at) {
+		bus->mmio_next = at + size;
+		*addr = at;
+		ret = 0;
+	}
 	pthread_mutex_unlock(&bus->lock);
 	return ret;
 }
@@ -55,9 +82,21 @@ void pci_config_set32(struct pci_function *fn, u32 offset, u32 v)
 	pci_config_set16(fn, offset + 2, (u16)(v >> 16));
 }
 
+u16 pci_config_get16(const struct pci_function *fn, u32 offset)
+{
+	return (u16)(fn->config[offset] | fn->config[offset + 1] << 8);
+}
+
+u32 pci_config_get32(const struct pci_function *fn, u32 offset)
+{
+	return pci_config_get16(fn, offset) | (u32)pci_config_get16(fn, offset + 2) << 16;
+}
+
 void pci_function_init(struct pci_function *fn, u16 vendor, u16 device, u16 class_code)
 {
 	memset(fn, 0, sizeof(*fn));
+	fn->slot = -1;
+	fn->cap_end = PCI_CAP_START;
 	pci_config_set16(fn, PCI_VENDOR_ID, vendor);
 	pci_config_set16(fn, PCI_DEVICE_ID, device);
 	pci_config_set16(fn, PCI_CLASS_DEVICE, class_code);
@@ -65,6 +104,155 @@ void pci_function_init(struct pci_function *fn, u16 vendor, u16 device, u16 clas
 	fn->wmask[PCI_COMMAND] = 0x07;
 	fn->wmask[PCI_COMMAND + 1] = 0x04;
 	fn->wmask[PCI_INTERRUPT_LINE] = 0xff;
+}
+
+int pci_function_add_bar64(struct pci_function *fn, unsigned int bar, u64 size)
+{
+	u32 reg = PCI_BAR0 + 4 * bar;
+
+	if (bar + 1 >= PCI_NUM_BARS || size < PCI_BAR_MIN_SIZE || size > PCI_BAR_MAX_SIZE ||
+	    (size & (size - 1)) || fn->bars[bar].size || fn->bars[bar + 1].size)
+		return -EINVAL;
+	fn->bars[bar] = (struct pci_bar){.size = size, .is64 = true};
+	/* The upper half is taken: it reads as part of this BAR's address. */
+	fn->bars[bar + 1].size = 0;
+	pci_config_set32(fn, reg, PCI_BAR_MEM_TYPE_64);
+	pci_config_set32(fn, reg + 4, 0);
+	/*
+	 * Address bits below the size are hardwired to zero: that is what makes the sizing
+	 * dance work, since all-ones written read back as ~(size - 1) plus the flag bits.
+	 */
+	for (u32 i = 0; i < 4; i++) {
+		u32 m = (u32)(~(size - 1) & ~(u64)PCI_BAR_MEM_FLAGS);
+
+		fn->wmask[reg + i] = (u8)(m >> (8 * i));
+		fn->wmask[reg + 4 + i] = 0xff;
+	}
+	return 0;
+}
+
+u64 pci_function_bar_addr(const struct pci_function *fn, unsigned int bar)
+{
+	u32 reg = PCI_BAR0 + 4 * bar;
+	u64 addr;
+
+	if (bar >= PCI_NUM_BARS || !fn->bars[bar].size)
+		return 0;
+	addr = pci_config_get32(fn, reg) & ~(u32)PCI_BAR_MEM_FLAGS;
+	if (fn->bars[bar].is64)
+		addr |= (u64)pci_config_get32(fn, reg + 4) << 32;
+	return addr;
+}
+
+void pci_function_set_bar_addr(struct pci_function *fn, unsigned int bar, u64 addr)
+{
+	u32 reg = PCI_BAR0 + 4 * bar;
+	u32 flags;
+
+	if (bar >= PCI_NUM_BARS || !fn->bars[bar].size)
+		return;
+	flags = pci_config_get32(fn, reg) & PCI_BAR_MEM_FLAGS;
+	addr &= ~(fn->bars[bar].size - 1);
+	pci_config_set32(fn, reg, (u32)addr | flags);
+	if (fn->bars[bar].is64)
+		pci_config_set32(fn, reg + 4, (u32)(addr >> 32));
+}
+
+static void bar_unmap(struct pci_function *fn, unsigned int i)
+{
+	struct pci_bar *b = &fn->bars[i];
+
+	if (!b->mapped)
+		return;
+	b->mapped = false;
+	if (fn->bar_unmap)
+		fn->bar_unmap(fn, i, b->addr);
+}
+
+void pci_function_unmap_bars(struct pci_function *fn)
+{
+	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
+		bar_unmap(fn, i);
+		fn->bars[i].failed = false;
+	}
+}
+
+static void bar_update(struct pci_function *fn, unsigned int i, bool decode)
+{
+	struct pci_bar *b = &fn->bars[i];
+	u64 addr = pci_function_bar_addr(fn, i);
+
+	if (b->mapped && (!decode || addr != b->addr))
+		bar_unmap(fn, i);
+	if (!decode || b->mapped || !fn->bar_map)
+		return;
+	/* An address that failed once is not retried until the guest moves the BAR. */
+	if (b->failed && b->failed_addr == addr)
+		return;
+	if (fn->bar_map(fn, i, addr) == 0) {
+		b->mapped = true;
+		b->addr = addr;
+		b->failed = false;
+	} else {
+		b->failed = true;
+		b->failed_addr = addr;
+	}
+}
+
+void pci_function_update_bars(struct pci_function *fn)
+{
+	bool decode = pci_config_get16(fn, PCI_COMMAND) & PCI_COMMAND_MEMORY;
+
+	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
+		if (fn->bars[i].size)
+			bar_update(fn, i, decode);
+	}
+}
+
+int pci_function_add_cap(struct pci_function *fn, u8 id, u8 len)
+{
+	u32 off = ALIGN_UP((u32)fn->cap_end, 4);
+
+	if (len < 2 || off < PCI_CAP_START || off + len > PCI_CONFIG_SIZE)
+		return -ENOSPC;
+	fn->config[off] = id;
+	fn->config[off + 1] = 0;
+	if (fn->cap_last)
+		fn->config[fn->cap_last + 1] = (u8)off;
+	else
+		fn->config[PCI_CAPABILITY_LIST] = (u8)off;
+	fn->config[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+	fn->cap_last = (u8)off;
+	fn->cap_end = (u8)MIN(off + len, 0xffu);
+	return (int)off;
+}
+
+static bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return a <= b + (blen - 1) && b <= a + (alen - 1);
+}
+
+bool pci_bar_range_ok(const struct guest_memory *mem, u64 addr, u64 size)
+{
+	static const struct {
+		u64 base, len;
+	} fixed[] = {
+		{X86_IOAPIC_GPA, 0x1000},
+		{X86_LAPIC_GPA, 0x1000},
+		{X86_IDENTITY_MAP_GPA, 0x4000}, /* identity page and the three TSS pages */
+	};
+
+	if (!size || addr + (size - 1) < addr)
+		return false;
+	for (unsigned int i = 0; i < mem->nr; i++) {
+		if (ranges_overlap(addr, size, mem->regions[i].gpa, mem->regions[i].size))
+			return false;
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(fixed); i++) {
+		if (ranges_overlap(addr, size, fixed[i].base, fixed[i].len))
+			return false;
+	}
+	return true;
 }
 
 /* The function conf1 addresses, or NULL: only bus 0, function 0 exist. */
@@ -77,6 +265,30 @@ static struct pci_function *conf1_target(struct pci_bus *bus)
 	return bus->slots[CONF1_SLOT(a)];
 }
 
+static bool touches(u32 reg, u32 len, u32 start, u32 end)
+{
+	return reg < end && start < reg + len;
+}
+
+static void config_write(struct pci_function *fn, u32 reg, const u8 *data, u32 len)
+{
+	for (u32 i = 0; i < len; i++) {
+		u8 m = fn->wmask[reg + i];
+
+		/*
+		 * Read-only bytes are left alone entirely: a device may update some of them
+		 * (the interrupt status bit) atomically from its own threads.
+		 */
+		if (m)
+			fn->config[reg + i] = (fn->config[reg + i] & ~m) | (data[i] & m);
+	}
+	if (touches(reg, len, PCI_COMMAND, PCI_COMMAND + 2) ||
+	    touches(reg, len, PCI_BAR0, PCI_BAR_END))
+		pci_function_update_bars(fn);
+	if (fn->config_written)
+		fn->config_written(fn, reg, len);
+}
+
 static void conf1_data_io(struct pci_bus *bus, u32 byte, u8 *data, u32 len, bool is_write)
 {
 	struct pci_function *fn = conf1_target(bus);
@@ -87,17 +299,14 @@ static void conf1_data_io(struct pci_bus *bus, u32 byte, u8 *data, u32 len, bool
 			memset(data, 0xff, len);
 		return;
 	}
-	if (!is_write) {
-		memcpy(data, fn->config + reg, len);
+	if (is_write) {
+		config_write(fn, reg, data, len);
 		return;
 	}
-	for (u32 i = 0; i < len; i++) {
-		u8 m = fn->wmask[reg + i];
-
-		fn->config[reg + i] = (fn->config[reg + i] & ~m) | (data[i] & m);
-	}
-	if (fn->config_written)
-		fn->config_written(fn, reg, len);
+	if (fn->config_read)
+		fn->config_read(fn, reg, len);
+	for (u32 i = 0; i < len; i++)
+		data[i] = __atomic_load_n(&fn->config[reg + i], __ATOMIC_RELAXED);
 }
 
 void pci_conf1_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)

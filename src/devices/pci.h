@@ -6,8 +6,11 @@
 
 #include "../util/types.h"
 
+struct guest_memory;
+
 #define PCI_MAX_SLOTS	32
 #define PCI_CONFIG_SIZE 256
+#define PCI_NUM_BARS	6
 
 #define PCI_VENDOR_ID		0x00
 #define PCI_DEVICE_ID		0x02
@@ -18,32 +21,88 @@
 #define PCI_CLASS_DEVICE	0x0a
 #define PCI_HEADER_TYPE		0x0e
 #define PCI_BAR0		0x10
+#define PCI_BAR_END		0x28 /* one past BAR5 */
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2c
 #define PCI_SUBSYSTEM_ID	0x2e
 #define PCI_CAPABILITY_LIST	0x34
 #define PCI_INTERRUPT_LINE	0x3c
 #define PCI_INTERRUPT_PIN	0x3d
+#define PCI_CAP_START		0x40 /* capabilities live after the type 0 header */
+
+#define PCI_COMMAND_IO		 0x0001
+#define PCI_COMMAND_MEMORY	 0x0002
+#define PCI_COMMAND_MASTER	 0x0004
+#define PCI_COMMAND_INTX_DISABLE 0x0400
+#define PCI_STATUS_INTERRUPT	 0x08 /* in the low byte of STATUS */
+#define PCI_STATUS_CAP_LIST	 0x10
+
+/* Low bits of a memory BAR: read-only, they describe it. */
+#define PCI_BAR_MEM_TYPE_64  0x04
+#define PCI_BAR_MEM_PREFETCH 0x08
+#define PCI_BAR_MEM_FLAGS    0x0f
+
+#define PCI_CAP_ID_VNDR 0x09
+#define PCI_CAP_ID_MSIX 0x11
 
 #define PCI_VENDOR_REDHAT      0x1b36
 #define PCI_DEVICE_REDHAT_HOST 0x0008 /* a generic PCIe host bridge ID, as QEMU's */
 #define PCI_CLASS_BRIDGE_HOST  0x0600
 
 /*
+ * INTx wiring of the root bus, which the ACPI _PRT describes to the guest: pin p (0 = INTA)
+ * of slot s drives I/O APIC input PCI_INTX_GSI_BASE + (s + p) % PCI_INTX_GSI_COUNT, a
+ * level-triggered, active-low line as for any PCI interrupt (KVM's I/O APIC takes the
+ * asserted level as 1 whatever the polarity). GSIs 16-23 are the I/O APIC pins no ISA
+ * device uses, so PCI lines never share one with the UART or the RTC.
+ */
+#define PCI_INTX_GSI_BASE  16
+#define PCI_INTX_GSI_COUNT 8
+
+static inline u32 pci_intx_gsi(unsigned int slot, unsigned int pin)
+{
+	return PCI_INTX_GSI_BASE + (slot + pin) % PCI_INTX_GSI_COUNT;
+}
+
+/* A memory BAR of a function: its size and where it is mapped now. */
+struct pci_bar {
+	u64 size; /* a power of 2; 0: the BAR is not implemented */
+	bool is64;
+	bool mapped;
+	u64 addr;	 /* where it is mapped, while mapped */
+	u64 failed_addr; /* the last address mapping failed at, not retried */
+	bool failed;
+};
+
+/*
  * One PCI function: its configuration space and which bits of it the guest may write.
- * config_written is told after every guest write, so a device can follow BAR or
- * command-register changes.
+ * config_written is told after every guest write, so a device can follow command-register
+ * or capability changes; config_read (optional) runs before a guest read, so a device can
+ * refresh registers it computes. Both run with the bus lock held.
+ *
+ * Memory BARs are handled here: when COMMAND.MEM and the BAR address allow it, bar_map()
+ * is asked to map the BAR at its address, and bar_unmap() to remove it again before it
+ * moves or decoding is turned off. bar_map() returns 0 or a negative errno (the BAR then
+ * stays unmapped until the guest programs another address).
  */
 struct pci_function {
 	u8 config[PCI_CONFIG_SIZE];
 	u8 wmask[PCI_CONFIG_SIZE];
 	void (*config_written)(struct pci_function *fn, u32 offset, u32 len);
+	void (*config_read)(struct pci_function *fn, u32 offset, u32 len);
+	int (*bar_map)(struct pci_function *fn, unsigned int bar, u64 addr);
+	void (*bar_unmap)(struct pci_function *fn, unsigned int bar, u64 addr);
 	void *opaque;
+	struct pci_bar bars[PCI_NUM_BARS];
+	u8 cap_end;  /* where the next capability goes */
+	u8 cap_last; /* the last capability in the list, 0 if none */
+	int slot;    /* on the bus, -1 until added */
 };
 
 struct pci_bus {
 	pthread_mutex_t lock;
 	u32 address; /* the 0xcf8 latch */
 	struct pci_function *slots[PCI_MAX_SLOTS];
+	u64 mmio_next, mmio_end; /* what kvmbox has not yet given to BARs */
 };
 
 void pci_bus_init(struct pci_bus *bus);
@@ -52,9 +111,45 @@ void pci_bus_destroy(struct pci_bus *bus);
 int pci_bus_add(struct pci_bus *bus, struct pci_function *fn, int slot);
 /* Configuration mechanism #1: the bus handler for ports 0xcf8-0xcff. */
 void pci_conf1_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write);
+/*
+ * Picks the address kvmbox (acting as the firmware) gives a BAR of size bytes, naturally
+ * aligned inside the bus's MMIO window. Returns 0 or -ENOSPC.
+ */
+int pci_bus_alloc_mmio(struct pci_bus *bus, u64 size, u64 *addr);
 
 void pci_function_init(struct pci_function *fn, u16 vendor, u16 device, u16 class_code);
 void pci_config_set16(struct pci_function *fn, u32 offset, u16 v);
 void pci_config_set32(struct pci_function *fn, u32 offset, u32 v);
+u16 pci_config_get16(const struct pci_function *fn, u32 offset);
+u32 pci_config_get32(const struct pci_function *fn, u32 offset);
+
+/*
+ * Declares a 64-bit memory BAR (taking bar and bar + 1) of size bytes, a power of 2 from
+ * 16 bytes to 2 GiB. The guest sizes it the usual way: all-ones written, ~(size - 1) | flags
+ * read back. Returns 0 or -EINVAL.
+ */
+int pci_function_add_bar64(struct pci_function *fn, unsigned int bar, u64 size);
+/* The address the BAR registers hold now (whether or not it is mapped). */
+u64 pci_function_bar_addr(const struct pci_function *fn, unsigned int bar);
+/* Sets the BAR registers, as firmware would; mapping follows with the next update. */
+void pci_function_set_bar_addr(struct pci_function *fn, unsigned int bar, u64 addr);
+/*
+ * Brings the BAR mappings in line with COMMAND.MEM and the BAR registers. conf1 calls it
+ * after guest writes; devices call it after changing the registers themselves (reset).
+ */
+void pci_function_update_bars(struct pci_function *fn);
+/* Unmaps every BAR (device teardown or reset). */
+void pci_function_unmap_bars(struct pci_function *fn);
+/*
+ * Appends a capability of len bytes (header included) to the capability list. Returns its
+ * offset in configuration space, or -ENOSPC.
+ */
+int pci_function_add_cap(struct pci_function *fn, u8 id, u8 len);
+/*
+ * Whether [addr, addr + size) may hold a BAR: no wrap, no guest RAM, none of the platform's
+ * fixed ranges (LAPIC, I/O APIC, KVM's private pages). Overlaps with other devices are
+ * caught by bus_register().
+ */
+bool pci_bar_range_ok(const struct guest_memory *mem, u64 addr, u64 size);
 
 #endif

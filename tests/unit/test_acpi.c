@@ -15,6 +15,7 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/layout.h"
+#include "devices/pci.h"
 
 #define BUF_SIZE       8192
 #define HDR_LEN	       36
@@ -299,6 +300,12 @@ static u64 aml_integer(const u8 **p)
 		return 1;
 	case 0x0a:
 		return *(*p)++;
+	case 0x0b:
+		*p += 2;
+		return rd16(*p - 2);
+	case 0x0c:
+		*p += 4;
+		return rd32(*p - 4);
 	default:
 		fail_msg("unexpected AML integer opcode %#x", op);
 		return 0;
@@ -344,6 +351,157 @@ static void test_dsdt_s5(void **state)
 	check_s5(0);
 	check_s5(1);
 	check_s5(7);
+}
+
+static const u8 *dsdt_of(const struct tables *t, const u8 **end)
+{
+	const u8 *d = table(t, rd64(find_table(t, "FACP") + 140), "DSDT");
+
+	*end = d + rd32(d + 4);
+	return d;
+}
+
+/* Finds Name(seg, ...) inside [p, end) and returns the value's first byte. */
+static const u8 *find_name(const u8 *p, const u8 *end, const char *seg)
+{
+	const u8 *n = memmem(p, (size_t)(end - p), seg, 4);
+
+	assert_non_null(n);
+	assert_int_equal(n[-1], 0x08); /* NameOp */
+	return n + 4;
+}
+
+/* Walks the _CRS resource template; checks each descriptor against the layout. */
+static void check_pci_crs(const u8 *p, const u8 *end)
+{
+	const u8 *buf_end, *r;
+	size_t n, len;
+	u64 size;
+	int word = 0, io = 0, mem = 0;
+
+	assert_int_equal(*p++, 0x11); /* BufferOp */
+	len = pkg_length(p, &n);
+	buf_end = p + len;
+	assert_true(buf_end <= end);
+	p += n;
+	size = aml_integer(&p);
+	assert_ptr_equal(p + size, buf_end);
+	for (r = p; r < buf_end && r[0] != 0x79;) {
+		if (r[0] == 0x47) { /* I/O port: conf1 */
+			assert_int_equal(rd16(r + 2), X86_PORT_PCI_CONFIG);
+			assert_int_equal(rd16(r + 4), X86_PORT_PCI_CONFIG);
+			assert_int_equal(r[7], 8);
+			io++;
+			r += 8;
+		} else if (r[0] == 0x88) { /* word address space: bus or I/O */
+			assert_int_equal(rd16(r + 1), 13);
+			assert_int_equal(rd16(r + 14), rd16(r + 10) - rd16(r + 8) + 1);
+			if (r[3] == 2) {
+				assert_int_equal(rd16(r + 8), 0);
+				assert_int_equal(rd16(r + 10), 0xff);
+			} else {
+				assert_int_equal(r[3], 1);
+				/* The I/O windows leave out exactly the conf1 ports. */
+				assert_true(rd16(r + 10) < X86_PORT_PCI_CONFIG ||
+					    rd16(r + 8) >= X86_PORT_PCI_CONFIG + 8);
+			}
+			word++;
+			r += 16;
+		} else if (r[0] == 0x87) { /* dword address space: the MMIO window */
+			assert_int_equal(rd16(r + 1), 23);
+			assert_int_equal(r[3], 0);
+			assert_int_equal(rd32(r + 10), X86_PCI_MMIO_START);
+			assert_int_equal(rd32(r + 14), X86_PCI_MMIO_START + X86_PCI_MMIO_SIZE - 1);
+			assert_int_equal(rd32(r + 22), X86_PCI_MMIO_SIZE);
+			mem++;
+			r += 26;
+		} else {
+			fail_msg("unexpected resource descriptor %#x", r[0]);
+		}
+	}
+	assert_true(r + 2 == buf_end && r[0] == 0x79);
+	assert_int_equal(word, 3);
+	assert_int_equal(io, 1);
+	assert_int_equal(mem, 1);
+}
+
+/* Every slot and pin routes to the GSI kvmbox raises for it. */
+static void check_pci_prt(const u8 *p, const u8 *end)
+{
+	const u8 *prt_end;
+	size_t n;
+	unsigned int count;
+
+	assert_int_equal(*p++, 0x12); /* PackageOp */
+	prt_end = p + pkg_length(p, &n);
+	assert_true(prt_end <= end);
+	p += n;
+	count = *p++;
+	assert_int_equal(count, PCI_MAX_SLOTS * 4);
+	for (unsigned int i = 0; i < count; i++) {
+		const u8 *e_end;
+		u64 addr, pin;
+
+		assert_int_equal(*p++, 0x12);
+		e_end = p + pkg_length(p, &n);
+		p += n;
+		assert_int_equal(*p++, 4);
+		addr = aml_integer(&p);
+		pin = aml_integer(&p);
+		assert_int_equal(addr & 0xffff, 0xffff);
+		assert_int_equal(addr >> 16, i / 4);
+		assert_int_equal(pin, i % 4);
+		assert_int_equal(aml_integer(&p), 0); /* no link device: a GSI */
+		assert_int_equal(aml_integer(&p), pci_intx_gsi(i / 4, i % 4));
+		assert_ptr_equal(p, e_end);
+	}
+	assert_ptr_equal(p, prt_end);
+}
+
+/* Scope(\_SB) { Device(PCI0) { _HID PNP0A03, _CRS, _PRT } }, the way Linux finds PCI. */
+static void test_dsdt_pci_root(void **state)
+{
+	struct tables *t = build(2);
+	const u8 *end, *d = dsdt_of(t, &end), *p, *dev_end;
+	size_t n;
+
+	(void)state;
+	/* The AML walked as a guest would: Name(\_S5_, Package) first, then the scope. */
+	p = d + HDR_LEN;
+	assert_memory_equal(p, "\x08\\_S5_\x12", 7);
+	p += 7;
+	p += pkg_length(p, &n);
+	assert_int_equal(*p++, 0x10);		      /* ScopeOp */
+	assert_ptr_equal(p + pkg_length(p, &n), end); /* the scope runs to the table's end */
+	p += n;
+	assert_memory_equal(p, "\\_SB_", 5);
+	p += 5;
+	assert_true(p[0] == 0x5b && p[1] == 0x82); /* DeviceOp */
+	p += 2;
+	dev_end = p + pkg_length(p, &n);
+	assert_ptr_equal(dev_end, end);
+	p += n;
+	assert_memory_equal(p, "PCI0", 4);
+	p = find_name(p, dev_end, "_HID");
+	assert_int_equal(aml_integer(&p), 0x030ad041);
+	check_pci_crs(find_name(p, dev_end, "_CRS"), dev_end);
+	check_pci_prt(find_name(p, dev_end, "_PRT"), dev_end);
+	free(t);
+}
+
+/* PCI interrupts stay off the ISA lines, which the MADT describes as edge-triggered. */
+static void test_pci_intx_gsis(void **state)
+{
+	(void)state;
+	for (unsigned int slot = 0; slot < PCI_MAX_SLOTS; slot++) {
+		for (unsigned int pin = 0; pin < 4; pin++) {
+			u32 gsi = pci_intx_gsi(slot, pin);
+
+			assert_true(gsi >= 16 && gsi < 24);
+		}
+	}
+	/* Neighbouring slots' INTA land on different lines. */
+	assert_int_not_equal(pci_intx_gsi(1, 0), pci_intx_gsi(2, 0));
 }
 
 /* Every size short of the full set must fail without touching a byte past size. */
@@ -417,11 +575,12 @@ static void test_checksum(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rsdp),	   cmocka_unit_test(test_xsdt_walk),
-		cmocka_unit_test(test_fadt),	   cmocka_unit_test(test_madt),
-		cmocka_unit_test(test_dsdt_s5),	   cmocka_unit_test(test_enospc),
-		cmocka_unit_test(test_bad_config), cmocka_unit_test(test_facs_alignment),
-		cmocka_unit_test(test_checksum),
+		cmocka_unit_test(test_rsdp),	      cmocka_unit_test(test_xsdt_walk),
+		cmocka_unit_test(test_fadt),	      cmocka_unit_test(test_madt),
+		cmocka_unit_test(test_dsdt_s5),	      cmocka_unit_test(test_enospc),
+		cmocka_unit_test(test_bad_config),    cmocka_unit_test(test_facs_alignment),
+		cmocka_unit_test(test_checksum),      cmocka_unit_test(test_dsdt_pci_root),
+		cmocka_unit_test(test_pci_intx_gsis),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

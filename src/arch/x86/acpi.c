@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../../devices/pci.h"
 #include "acpi.h"
+#include "layout.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ACPI tables are little-endian");
 
@@ -218,12 +220,37 @@ struct madt_lapic_nmi {
 _Static_assert(sizeof(struct madt_lapic_nmi) == 6, "MADT local APIC NMI layout");
 
 /* AML opcodes used by the DSDT. */
-#define AML_ZERO_OP	0x00
-#define AML_ONE_OP	0x01
-#define AML_NAME_OP	0x08
-#define AML_BYTE_PREFIX 0x0a
-#define AML_PACKAGE_OP	0x12
-#define AML_ROOT_CHAR	'\\'
+#define AML_ZERO_OP	 0x00
+#define AML_ONE_OP	 0x01
+#define AML_NAME_OP	 0x08
+#define AML_BYTE_PREFIX	 0x0a
+#define AML_WORD_PREFIX	 0x0b
+#define AML_DWORD_PREFIX 0x0c
+#define AML_QWORD_PREFIX 0x0e
+#define AML_SCOPE_OP	 0x10
+#define AML_BUFFER_OP	 0x11
+#define AML_PACKAGE_OP	 0x12
+#define AML_EXT_PREFIX	 0x5b
+#define AML_DEVICE_OP	 0x82 /* after AML_EXT_PREFIX */
+#define AML_ROOT_CHAR	 '\\'
+#define AML_MAX		 4096 /* the DSDT's AML: _S5 and the PCI root bridge */
+
+/* EisaId("PNP0A03"), a PCI root bridge: compressed vendor "PNP", product 0x0a03. */
+#define ACPI_EISA_PNP0A03 0x030ad041
+
+/* Resource descriptors of the root bridge's _CRS. */
+#define RES_IO_PORT	    0x47 /* small item, 7 bytes */
+#define RES_END_TAG	    0x79 /* small item, 1 byte */
+#define RES_DWORD_ADDRESS   0x87
+#define RES_WORD_ADDRESS    0x88
+#define RES_TYPE_MEMORY	    0
+#define RES_TYPE_IO	    1
+#define RES_TYPE_BUS	    2
+#define RES_MIN_FIXED	    BIT(2)
+#define RES_MAX_FIXED	    BIT(3)
+#define RES_IO_ENTIRE_RANGE 0x03
+#define RES_MEM_READ_WRITE  0x01
+#define PCI_CRS_SIZE	    (3 * 16 + 8 + 26 + 2) /* three word, one I/O, one dword, end */
 
 /* Tables are appended to buf; once one does not fit, every later reserve fails too. */
 struct acpi_builder {
@@ -310,6 +337,37 @@ static u64 acpi_build_facs(struct acpi_builder *b)
 	return acpi_gpa(b, facs);
 }
 
+/*
+ * The DSDT's AML is written into a fixed scratch buffer; once something does not fit,
+ * every later write is dropped and the whole DSDT fails.
+ */
+struct aml {
+	u8 buf[AML_MAX];
+	size_t len;
+	bool full;
+};
+
+static void aml_bytes(struct aml *a, const void *p, size_t n)
+{
+	if (a->full || n > sizeof(a->buf) - a->len) {
+		a->full = true;
+		return;
+	}
+	memcpy(a->buf + a->len, p, n);
+	a->len += n;
+}
+
+static void aml_byte(struct aml *a, u8 v)
+{
+	aml_bytes(a, &v, 1);
+}
+
+static void aml_le(struct aml *a, u64 v, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		aml_byte(a, (u8)(v >> (8 * i)));
+}
+
 /* Encodes an AML PkgLength that counts itself plus body bytes; returns its size. */
 static size_t aml_pkg_length(u8 *p, size_t body)
 {
@@ -331,50 +389,217 @@ static size_t aml_pkg_length(u8 *p, size_t body)
 	return n;
 }
 
-static size_t aml_byte_const(u8 *p, u8 v)
+/*
+ * A package-like object is written body first: aml_open() marks where its PkgLength
+ * goes, aml_close() inserts the PkgLength there once the body's size is known.
+ */
+static size_t aml_open(const struct aml *a)
 {
-	if (v == 0 || v == 1) {
-		p[0] = v == 0 ? AML_ZERO_OP : AML_ONE_OP;
-		return 1;
+	return a->len;
+}
+
+static void aml_close(struct aml *a, size_t start)
+{
+	u8 pl[4];
+	size_t body = a->len - start, n;
+
+	if (a->full)
+		return;
+	n = aml_pkg_length(pl, body);
+	if (n > sizeof(a->buf) - a->len) {
+		a->full = true;
+		return;
 	}
-	p[0] = AML_BYTE_PREFIX;
-	p[1] = v;
-	return 2;
+	memmove(a->buf + start + n, a->buf + start, body);
+	memcpy(a->buf + start, pl, n);
+	a->len += n;
+}
+
+/* The shortest encoding of an integer constant. */
+static void aml_int(struct aml *a, u64 v)
+{
+	if (v <= 1) {
+		aml_byte(a, v ? AML_ONE_OP : AML_ZERO_OP);
+	} else if (v <= 0xff) {
+		aml_byte(a, AML_BYTE_PREFIX);
+		aml_le(a, v, 1);
+	} else if (v <= 0xffff) {
+		aml_byte(a, AML_WORD_PREFIX);
+		aml_le(a, v, 2);
+	} else if (v <= 0xffffffff) {
+		aml_byte(a, AML_DWORD_PREFIX);
+		aml_le(a, v, 4);
+	} else {
+		aml_byte(a, AML_QWORD_PREFIX);
+		aml_le(a, v, 8);
+	}
+}
+
+/* Name(seg, ...): the caller writes the value next. seg is a 4-character NameSeg. */
+static void aml_name(struct aml *a, const char *seg)
+{
+	aml_byte(a, AML_NAME_OP);
+	aml_bytes(a, seg, 4);
 }
 
 /* Name(\_S5, Package() { typ, typ, 0, 0 }): SLP_TYPa, SLP_TYPb and two reserved slots. */
-static size_t aml_s5(u8 *p, u8 slp_typ)
+static void aml_s5(struct aml *a, u8 slp_typ)
 {
-	u8 elems[16];
-	size_t n = 0, e = 0;
+	size_t pkg;
 
-	elems[e++] = 4; /* NumElements */
-	e += aml_byte_const(elems + e, slp_typ);
-	e += aml_byte_const(elems + e, slp_typ);
-	e += aml_byte_const(elems + e, 0);
-	e += aml_byte_const(elems + e, 0);
+	aml_byte(a, AML_NAME_OP);
+	aml_byte(a, AML_ROOT_CHAR);
+	aml_bytes(a, "_S5_", 4);
+	aml_byte(a, AML_PACKAGE_OP);
+	pkg = aml_open(a);
+	aml_byte(a, 4); /* NumElements */
+	aml_int(a, slp_typ);
+	aml_int(a, slp_typ);
+	aml_int(a, 0);
+	aml_int(a, 0);
+	aml_close(a, pkg);
+}
 
-	p[n++] = AML_NAME_OP;
-	p[n++] = AML_ROOT_CHAR;
-	memcpy(p + n, "_S5_", 4);
-	n += 4;
-	p[n++] = AML_PACKAGE_OP;
-	n += aml_pkg_length(p + n, e);
-	memcpy(p + n, elems, e);
-	return n + e;
+/* Word Address Space Descriptor: a bus-number or I/O range the bridge decodes. */
+static void res_word(struct aml *a, u8 type, u8 type_flags, u16 min, u16 max)
+{
+	aml_byte(a, RES_WORD_ADDRESS);
+	aml_le(a, 13, 2); /* the descriptor's length after this header */
+	aml_byte(a, type);
+	aml_byte(a, RES_MIN_FIXED | RES_MAX_FIXED); /* a producer, positive decode */
+	aml_byte(a, type_flags);
+	aml_le(a, 0, 2); /* granularity */
+	aml_le(a, min, 2);
+	aml_le(a, max, 2);
+	aml_le(a, 0, 2); /* translation offset */
+	aml_le(a, (u32)max - min + 1, 2);
+}
+
+/* DWord Address Space Descriptor: the 32-bit memory window for BARs. */
+static void res_dword_memory(struct aml *a, u32 min, u32 max)
+{
+	aml_byte(a, RES_DWORD_ADDRESS);
+	aml_le(a, 23, 2);
+	aml_byte(a, RES_TYPE_MEMORY);
+	aml_byte(a, RES_MIN_FIXED | RES_MAX_FIXED);
+	aml_byte(a, RES_MEM_READ_WRITE); /* non-cacheable */
+	aml_le(a, 0, 4);
+	aml_le(a, min, 4);
+	aml_le(a, max, 4);
+	aml_le(a, 0, 4);
+	aml_le(a, (u64)max - min + 1, 4);
+}
+
+/* I/O Port Descriptor: ports the bridge itself uses (configuration mechanism #1). */
+static void res_io(struct aml *a, u16 base, u8 len)
+{
+	aml_byte(a, RES_IO_PORT);
+	aml_byte(a, 0x01); /* 16-bit decode */
+	aml_le(a, base, 2);
+	aml_le(a, base, 2);
+	aml_byte(a, 1); /* alignment */
+	aml_byte(a, len);
+}
+
+/*
+ * Name(_CRS, ResourceTemplate() {...}): bus numbers 0-255, the conf1 ports, every I/O port
+ * around them and the 32-bit MMIO window, so that Linux accepts the BAR addresses kvmbox
+ * assigned and allocates new ones there.
+ */
+static void aml_pci_crs(struct aml *a)
+{
+	size_t buf, body;
+
+	aml_name(a, "_CRS");
+	aml_byte(a, AML_BUFFER_OP);
+	buf = aml_open(a);
+	/* BufferSize comes first; the descriptors below are exactly this long. */
+	aml_int(a, PCI_CRS_SIZE);
+	body = a->len;
+	res_word(a, RES_TYPE_BUS, 0, 0, 0xff);
+	res_io(a, X86_PORT_PCI_CONFIG, 8);
+	res_word(a, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0, X86_PORT_PCI_CONFIG - 1);
+	res_word(a, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, X86_PORT_PCI_CONFIG + 8, 0xffff);
+	res_dword_memory(a, (u32)X86_PCI_MMIO_START,
+			 (u32)(X86_PCI_MMIO_START + X86_PCI_MMIO_SIZE - 1));
+	aml_byte(a, RES_END_TAG);
+	aml_byte(a, 0); /* checksum 0: "treat as correct" */
+	if (!a->full && a->len - body != PCI_CRS_SIZE)
+		a->full = true; /* a descriptor slip: better no DSDT than a wrong one */
+	aml_close(a, buf);
+}
+
+/*
+ * Name(_PRT, Package() {...}): for every slot and pin, the I/O APIC input its INTx drives
+ * (pci_intx_gsi()); Source 0 means a GSI wired directly, level-triggered, active-low.
+ */
+static void aml_pci_prt(struct aml *a)
+{
+	size_t prt, entry;
+
+	aml_name(a, "_PRT");
+	aml_byte(a, AML_PACKAGE_OP);
+	prt = aml_open(a);
+	aml_byte(a, PCI_MAX_SLOTS * 4);
+	for (unsigned int slot = 0; slot < PCI_MAX_SLOTS; slot++) {
+		for (unsigned int pin = 0; pin < 4; pin++) {
+			aml_byte(a, AML_PACKAGE_OP);
+			entry = aml_open(a);
+			aml_byte(a, 4);
+			/* Address: slot in the high word, 0xffff for any function. */
+			aml_byte(a, AML_DWORD_PREFIX);
+			aml_le(a, (u64)slot << 16 | 0xffff, 4);
+			aml_int(a, pin);
+			aml_int(a, 0);
+			aml_int(a, pci_intx_gsi(slot, pin));
+			aml_close(a, entry);
+		}
+	}
+	aml_close(a, prt);
+}
+
+/* Scope(\_SB) { Device(PCI0) {...} }: the root bridge Linux scans the PCI bus through. */
+static void aml_pci_root(struct aml *a)
+{
+	size_t scope, dev;
+
+	aml_byte(a, AML_SCOPE_OP);
+	scope = aml_open(a);
+	aml_byte(a, AML_ROOT_CHAR);
+	aml_bytes(a, "_SB_", 4);
+	aml_byte(a, AML_EXT_PREFIX);
+	aml_byte(a, AML_DEVICE_OP);
+	dev = aml_open(a);
+	aml_bytes(a, "PCI0", 4);
+	aml_name(a, "_HID");
+	aml_int(a, ACPI_EISA_PNP0A03);
+	aml_name(a, "_UID");
+	aml_int(a, 0);
+	aml_name(a, "_BBN");
+	aml_int(a, 0);
+	aml_pci_crs(a);
+	aml_pci_prt(a);
+	aml_close(a, dev);
+	aml_close(a, scope);
 }
 
 static u64 acpi_build_dsdt(struct acpi_builder *b, const struct acpi_config *cfg)
 {
-	u8 aml[32];
-	size_t len = aml_s5(aml, cfg->slp_typ_s5);
-	struct acpi_header *h = acpi_reserve(b, sizeof(*h) + len, 8);
+	struct aml a = {.len = 0};
+	struct acpi_header *h;
 
+	aml_s5(&a, cfg->slp_typ_s5);
+	aml_pci_root(&a);
+	if (a.full) {
+		b->full = true;
+		return 0;
+	}
+	h = acpi_reserve(b, sizeof(*h) + a.len, 8);
 	if (!h)
 		return 0;
 	/* Revision 2: AML integers are 64 bits wide. */
-	acpi_fill_header(h, "DSDT", (u32)(sizeof(*h) + len), 2);
-	memcpy(h + 1, aml, len);
+	acpi_fill_header(h, "DSDT", (u32)(sizeof(*h) + a.len), 2);
+	memcpy(h + 1, a.buf, a.len);
 	acpi_seal(h);
 	return acpi_gpa(b, h);
 }

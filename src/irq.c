@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * GSI routing and irqfds. Facts from Documentation/virt/kvm/api.rst: KVM_SET_GSI_ROUTING
+ * takes the complete table; an irqfd follows its GSI's route as the table changes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "irq.h"
+#include "kvm.h"
+#include "util/log.h"
+#include "vm.h"
+
+#define IRQ_PIC_CASCADE	 2
+#define IRQ_CHIP_ENTRIES (IRQ_IOAPIC_PINS + IRQ_PIC_IRQS - 1)
+#define IRQ_MAX_ENTRIES	 (IRQ_CHIP_ENTRIES + IRQ_MAX_MSI)
+
+/* The tables of live VMs, so that every device of one VM shares its table. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct irq_routing *registry;
+
+static int kvm_set_routing(struct irq_routing *r, const struct kvm_irq_routing *table)
+{
+	return __kvm_ioctl(r->vm_fd, KVM_SET_GSI_ROUTING, (void *)table);
+}
+
+struct irq_routing *irq_routing_new(int vm_fd,
+				    int (*set_routing)(struct irq_routing *r,
+						       const struct kvm_irq_routing *table))
+{
+	struct irq_routing *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	pthread_mutex_init(&r->lock, NULL);
+	r->vm_fd = vm_fd;
+	r->refs = 1;
+	r->set_routing = set_routing ? set_routing : kvm_set_routing;
+	return r;
+}
+
+void irq_routing_free(struct irq_routing *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+struct irq_routing *irq_routing_get(struct vm *vm)
+{
+	struct irq_routing *r;
+
+	pthread_mutex_lock(&registry_lock);
+	for (r = registry; r; r = r->next) {
+		if (r->vm == vm && r->vm_fd == vm->vm_fd) {
+			r->refs++;
+			break;
+		}
+	}
+	if (!r) {
+		r = irq_routing_new(vm->vm_fd, NULL);
+		if (r) {
+			r->vm = vm;
+			r->next = registry;
+			registry = r;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return r;
+}
+
+void irq_routing_put(struct irq_routing *r)
+{
+	struct irq_routing **p;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&registry_lock);
+	if (--r->refs) {
+		pthread_mutex_unlock(&registry_lock);
+		return;
+	}
+	for (p = &registry; *p; p = &(*p)->next) {
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	irq_routing_free(r);
+}
+
+static unsigned int fill_irqchip(struct kvm_irq_routing_entry *e)
+{
+	unsigned int n = 0;
+
+	for (u32 gsi = 0; gsi < IRQ_PIC_IRQS; gsi++) {
+		/* Pin 2 of the master PIC carries the slave PIC: no device drives it. */
+		if (gsi == IRQ_PIC_CASCADE)
+			continue;
+		e[n].gsi = gsi;
+		e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		e[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+		e[n].u.irqchip.pin = gsi % 8;
+		n++;
+	}
+	for (u32 gsi = 0; gsi < IRQ_IOAPIC_PINS; gsi++) {
+		e[n].gsi = gsi;
+		e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		e[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		e[n].u.irqchip.pin = gsi;
+		n++;
+	}
+	return n;
+}
+
+unsigned int irq_routing_fill(struct irq_routing *r, void *entries, unsigned int max)
+{
+	struct kvm_irq_routing_entry *e = entries;
+	unsigned int n;
+
+	if (max < IRQ_CHIP_ENTRIES)
+		return 0;
+	memset(e, 0, max * sizeof(*e));
+	n = fill_irqchip(e);
+	for (unsigned int i = 0; i < r->nr_msi && n < max; i++) {
+		const struct irq_msi_route *m = &r->msi[i];
+
+		if (!m->used || !m->valid)
+			continue;
+		e[n].gsi = IRQ_FIRST_MSI + i;
+		e[n].type = KVM_IRQ_ROUTING_MSI;
+		e[n].u.msi.address_lo = (u32)m->addr;
+		e[n].u.msi.address_hi = (u32)(m->addr >> 32);
+		e[n].u.msi.data = m->data;
+		n++;
+	}
+	return n;
+}
+
+/* Sends the whole table to KVM; called with r->lock held. */
+static int commit(struct irq_routing *r)
+{
+	struct kvm_irq_routing *table;
+	int ret;
+
+	table = calloc(1, sizeof(*table) + IRQ_MAX_ENTRIES * sizeof(table->entries[0]));
+	if (!table)
+		return -ENOMEM;
+	table->nr = irq_routing_fill(r, table->entries, IRQ_MAX_ENTRIES);
+	ret = r->set_routing(r, table);
+	free(table);
+	if (ret < 0)
+		pr_guest("KVM_SET_GSI_ROUTING failed: %s", strerror(-ret));
+	return ret;
+}
+
+int irq_msi_alloc(struct irq_routing *r, u32 *gsi)
+{
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&r->lock);
+	for (unsigned int i = 0; i < IRQ_MAX_MSI; i++) {
+		if (!r->msi[i].used) {
+			r->msi[i] = (struct irq_msi_route){.used = true};
+			if (i >= r->nr_msi)
+				r->nr_msi = i + 1;
+			*gsi = IRQ_FIRST_MSI + i;
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+static struct irq_msi_route *msi_route(struct irq_routing *r, u32 gsi)
+{
+	if (gsi < IRQ_FIRST_MSI || gsi - IRQ_FIRST_MSI >= r->nr_msi)
+		return NULL;
+	return r->msi[gsi - IRQ_FIRST_MSI].used ? &r->msi[gsi - IRQ_FIRST_MSI] : NULL;
+}
+
+int irq_msi_set(struct irq_routing *r, u32 gsi, u64 addr, u32 data)
+{
+	struct irq_msi_route *m;
+	int ret = -EINVAL;
+
+	pthread_mutex_lock(&r->lock);
+	m = msi_route(r, gsi);
+	if (m) {
+		/* Unchanged: KVM's table already says this; spare the guest a table swap. */
+		struct irq_msi_route old = *m;
+
+		if (m->valid && m->addr == addr && m->data == data) {
+			ret = 0;
+		} else {
+			*m = (struct irq_msi_route){.used = true, .valid = true, addr, data};
+			ret = commit(r);
+			/*
+			 * KVM refused the table (a message it does not accept): keep the one it
+			 * has, so this route cannot block every later update.
+			 */
+			if (ret < 0)
+				*m = old;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+void irq_msi_free(struct irq_routing *r, u32 gsi)
+{
+	struct irq_msi_route *m;
+
+	pthread_mutex_lock(&r->lock);
+	m = msi_route(r, gsi);
+	if (m)
+		*m = (struct irq_msi_route){0};
+	pthread_mutex_unlock(&r->lock);
+}
+
+int irq_irqfd_assign(int vm_fd, int fd, u32 gsi)
+{
+	struct kvm_irqfd irqfd = {.fd = (u32)fd, .gsi = gsi};
+
+	return __kvm_ioctl(vm_fd, KVM_IRQFD, &irqfd);
+}
+
+int irq_irqfd_deassign(int vm_fd, int fd, u32 gsi)
+{
+	struct kvm_irqfd irqfd = {.fd = (u32)fd, .gsi = gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN};
+
+	return __kvm_ioctl(vm_fd, KVM_IRQFD, &irqfd);
+}
