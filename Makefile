@@ -86,8 +86,10 @@ clean:
 # ---- fuzz ---------------------------------------------------------------------------------
 # libFuzzer harnesses tests/fuzz/fuzz_NAME.c, built with clang (Debian: clang and
 # libclang-rt-14-dev) into build/fuzz/NAME. Each names the src/*.c files it links in a
-# "// fuzz-sources:" line. fuzz-build builds them all; fuzz-smoke runs each for
-# FUZZ_SMOKE_SECONDS (the make check suite), fuzz for FUZZ_SECONDS; see tests/fuzz/run.
+# "// fuzz-sources:" line; optional "// fuzz-libs:" and "// fuzz-options:" lines add
+# libraries beyond LDLIBS and libFuzzer flags. fuzz-build builds them all; fuzz-smoke
+# runs each for FUZZ_SMOKE_SECONDS (the make check suite), fuzz for FUZZ_SECONDS; see
+# tests/fuzz/run.
 FUZZ_CC ?= clang
 FUZZ_O ?= build/fuzz
 FUZZ_SECONDS ?= 300
@@ -103,7 +105,8 @@ fuzz_objs = $(patsubst %.c,$(FUZZ_O)/obj/%.o,tests/fuzz/$(1).c \
 define fuzz_rule
 $(FUZZ_O)/$(1): $(call fuzz_objs,$(1))
 	@echo "  FUZZLD  $$@"
-	@$(FUZZ_CC) $(FUZZ_SAN) -o $$@ $$^ $(LDLIBS)
+	@$(FUZZ_CC) $(FUZZ_SAN) -o $$@ $$^ $(LDLIBS) \
+		$(shell sed -n 's|^// fuzz-libs:||p' tests/fuzz/$(1).c)
 FUZZ_OBJS += $(call fuzz_objs,$(1))
 endef
 $(foreach h,$(FUZZ_NAMES),$(eval $(call fuzz_rule,$(h))))
