@@ -23,6 +23,7 @@ struct vm_config {
 	bool debug_exit;
 	enum on_reboot on_reboot;
 	const char *cpu_features; /* e.g. "-pcid,+invpcid", applied to CPUID */
+	bool stats;		  /* print exit counts when the VM stops */
 
 	/*
 	 * Device options as the user wrote them; each device type parses its own

@@ -39,6 +39,9 @@ static const char usage_run[] =
 	"                             write of V ends kvmbox with status (V << 1) | 1\n"
 	"      --on-reboot=ACTION     exit (default) or restart when the guest reboots\n"
 	"      --cpu-features LIST    CPUID changes, e.g. -pcid,+invpcid (+ needs host support)\n"
+	"      --stats                print exit counts (by reason, port, MMIO page) at the end\n"
+	"  -v, --verbose              more messages on stderr (repeat for debug)\n"
+	"  -h, --help                 show this help\n"
 	"\n"
 	"Devices (virtio over PCI):\n"
 	"      --disk PATH[,ro][,serial=S]\n"
@@ -52,8 +55,6 @@ static const char usage_run[] =
 	"      --rng                  a virtio-rng entropy device (host getrandom)\n"
 	"      --virtio-console       a second console, hvc0, on kvmbox's stdin/stdout\n"
 	"      --vsock cid=N          a virtio-vsock device through vhost-vsock\n"
-	"  -v, --verbose              more messages on stderr (repeat for debug)\n"
-	"  -h, --help                 show this help\n"
 	"\n"
 	"Console: the guest's COM1 is kvmbox's stdin and stdout. On a terminal, Ctrl-A x\n"
 	"quits and Ctrl-A Ctrl-A sends a Ctrl-A.\n"
@@ -69,6 +70,7 @@ enum {
 	OPT_DEBUG_EXIT = 256,
 	OPT_ON_REBOOT,
 	OPT_CPU_FEATURES,
+	OPT_STATS,
 	OPT_DISK,
 	OPT_NET,
 	OPT_RNG,
@@ -85,6 +87,7 @@ static const struct option run_options[] = {
 	{"debug-exit", no_argument, NULL, OPT_DEBUG_EXIT},
 	{"on-reboot", required_argument, NULL, OPT_ON_REBOOT},
 	{"cpu-features", required_argument, NULL, OPT_CPU_FEATURES},
+	{"stats", no_argument, NULL, OPT_STATS},
 	{"disk", required_argument, NULL, OPT_DISK},
 	{"net", required_argument, NULL, OPT_NET},
 	{"rng", no_argument, NULL, OPT_RNG},
@@ -179,6 +182,9 @@ static int parse_run_option(int opt, const char *arg, struct vm_config *cfg)
 		return 0;
 	case OPT_CPU_FEATURES:
 		cfg->cpu_features = arg;
+		return 0;
+	case OPT_STATS:
+		cfg->stats = true;
 		return 0;
 	case 'v':
 		if (log_level < LOG_DEBUG)

@@ -171,6 +171,8 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 		reason = vcpu->run->exit_reason;
+		if (vcpu->stats)
+			exit_stats_count(vcpu->stats, vcpu->run);
 		fn = reason < ARRAY_SIZE(exit_handlers) ? exit_handlers[reason] : NULL;
 		if ((fn ? fn(vcpu) : handle_unexpected(vcpu)) == EXIT_STOP)
 			break;
@@ -212,6 +214,8 @@ int vcpu_create(struct vm *vm, unsigned int id, struct vcpu **out)
 		return fd;
 	}
 	vcpu->fd = fd;
+	if (vm->cfg->stats)
+		vcpu->stats = calloc(1, sizeof(*vcpu->stats));
 	vcpu->run = mmap(NULL, vm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (vcpu->run == MAP_FAILED) {
 		int err = -errno;
@@ -229,6 +233,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 {
 	if (!vcpu)
 		return;
+	free(vcpu->stats);
 	munmap(vcpu->run, vcpu->vm->vcpu_mmap_size);
 	close(vcpu->fd);
 	free(vcpu);

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <linux/kvm.h>
 
+#include "exit_stats.h"
 #include "util/types.h"
 
 struct vm;
@@ -16,6 +17,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	struct exit_stats *stats; /* with --stats */
 };
 
 int vcpu_create(struct vm *vm, unsigned int id, struct vcpu **out);

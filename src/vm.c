@@ -254,6 +254,20 @@ static int vm_signal_fd(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+static void vm_print_stats(struct vm *vm)
+{
+	struct exit_stats *total = calloc(1, sizeof(*total));
+
+	if (!total)
+		return;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i]->stats)
+			exit_stats_add(total, vm->vcpus[i]->stats);
+	}
+	exit_stats_print(total, stderr);
+	free(total);
+}
+
 enum vm_stop_reason vm_run(struct vm *vm)
 {
 	static struct console_input in;
@@ -275,6 +289,8 @@ enum vm_stop_reason vm_run(struct vm *vm)
 		vcpu_kick(vm->vcpus[i]);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_join(vm->vcpus[i]);
+	if (vm->cfg->stats)
+		vm_print_stats(vm);
 	if (sig_fd >= 0)
 		close(sig_fd);
 	return vm->stop_reason;
