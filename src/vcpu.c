@@ -170,6 +170,8 @@ static void *vcpu_thread(void *arg)
 			vm_request_stop(vcpu->vm, VM_STOP_ERROR, EXIT_VMM_ERROR);
 			break;
 		}
+		/* Buffered writes happened before this exit: they take effect first. */
+		vm_flush_coalesced(vcpu->vm);
 		reason = vcpu->run->exit_reason;
 		if (vcpu->stats)
 			exit_stats_count(vcpu->stats, vcpu->run);

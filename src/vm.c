@@ -37,6 +37,54 @@ void vm_set_irq_line(struct vm *vm, u32 gsi, bool level)
 		pr_guest("KVM_IRQ_LINE %u failed", gsi);
 }
 
+#define COALESCED_RING_ENTRIES \
+	((4096 - sizeof(struct kvm_coalesced_mmio_ring)) / sizeof(struct kvm_coalesced_mmio))
+
+int vm_coalesce_writes(struct vm *vm, u64 addr, u32 len, bool pio)
+{
+	struct kvm_coalesced_mmio_zone zone = {.addr = addr, .size = len, .pio = pio};
+
+	/* The ring itself is mapped with the first vCPU; the capability promises it. */
+	if (kvm_check_extension(vm->kvm_fd, KVM_CAP_COALESCED_MMIO) <= 0 ||
+	    (pio && !kvm_check_extension(vm->kvm_fd, KVM_CAP_COALESCED_PIO)))
+		return -EOPNOTSUPP;
+	if (__kvm_ioctl(vm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) < 0)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+void vm_flush_coalesced(struct vm *vm)
+{
+	struct kvm_coalesced_mmio_ring *ring = vm->coalesced_ring;
+
+	if (!ring || ring->first == __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&vm->coalesced_lock);
+	for (;;) {
+		u32 first = ring->first, last = __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE);
+		struct kvm_coalesced_mmio e;
+
+		if (first == last || first >= COALESCED_RING_ENTRIES)
+			break;
+		e = ring->coalesced_mmio[first];
+		if (e.len >= 1 && e.len <= sizeof(e.data))
+			bus_dispatch(e.pio ? &vm->pio_bus : &vm->mmio_bus, e.phys_addr, e.data,
+				     e.len, true);
+		__atomic_store_n(&ring->first, (first + 1) % COALESCED_RING_ENTRIES,
+				 __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&vm->coalesced_lock);
+}
+
+/* The ring is a page of the vCPU mapping, shared by every vCPU of the VM. */
+static void vm_map_coalesced_ring(struct vm *vm)
+{
+	int page = kvm_check_extension(vm->kvm_fd, KVM_CAP_COALESCED_MMIO);
+
+	if (page > 0 && vm->nr_vcpus && (u64)(page + 1) * 4096 <= (u64)vm->vcpu_mmap_size)
+		vm->coalesced_ring = (void *)((u8 *)vm->vcpus[0]->run + (u64)page * 4096);
+}
+
 bool vm_stopping(struct vm *vm)
 {
 	return __atomic_load_n(&vm->stop_reason, __ATOMIC_ACQUIRE) != VM_RUNNING;
@@ -180,6 +228,7 @@ int vm_create(struct vm **out, const struct vm_config *cfg)
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	bus_init(&vm->pio_bus, "pio");
 	bus_init(&vm->mmio_bus, "mmio");
 	*out = vm;
@@ -195,6 +244,8 @@ int vm_create(struct vm **out, const struct vm_config *cfg)
 		ret = arch_load_guest(vm, &entry);
 	if (!ret)
 		ret = vm_create_vcpus(vm, &entry);
+	if (!ret)
+		vm_map_coalesced_ring(vm);
 	return ret;
 }
 
@@ -324,5 +375,6 @@ void vm_destroy(struct vm *vm)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_mutex_destroy(&vm->coalesced_lock);
 	free(vm);
 }

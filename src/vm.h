@@ -3,6 +3,7 @@
 #define KVMBOX_VM_H
 
 #include <pthread.h>
+#include <linux/kvm.h>
 #include <stdatomic.h>
 
 #include "bus.h"
@@ -44,6 +45,13 @@ struct vm {
 	int exit_code;
 	int stop_fd;
 
+	/*
+	 * Writes KVM buffers instead of exiting for (KVM_REGISTER_COALESCED_MMIO); they
+	 * are replayed, in order, before any exit is handled. NULL when KVM lacks it.
+	 */
+	struct kvm_coalesced_mmio_ring *coalesced_ring;
+	pthread_mutex_t coalesced_lock;
+
 	/* The serial console the main loop feeds from stdin. */
 	struct uart16550 *console_uart;
 };
@@ -59,6 +67,14 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int exit_code);
 bool vm_stopping(struct vm *vm);
 
 void vm_add_device(struct vm *vm, struct device *dev);
+/*
+ * Lets guest writes to [addr, addr + len) (ports if pio) be buffered by KVM instead of
+ * exiting: for registers whose writes take effect only when something else is read.
+ * Returns 0, or -EOPNOTSUPP when KVM cannot (the writes then exit as usual).
+ */
+int vm_coalesce_writes(struct vm *vm, u64 addr, u32 len, bool pio);
+/* Replays buffered writes; called by vCPUs before they handle an exit. */
+void vm_flush_coalesced(struct vm *vm);
 /* Raises or lowers an interrupt line of the in-kernel irqchip. */
 void vm_set_irq_line(struct vm *vm, u32 gsi, bool level);
 

@@ -46,6 +46,12 @@ static int pci_host_realize(struct vm *vm)
 		pci_host_destroy(&host->dev);
 		return -1;
 	}
+	/*
+	 * The address latch only matters when the data port is accessed next, so KVM may
+	 * buffer latch writes instead of exiting: half the exits of a bus scan, and Linux
+	 * scans all 256 buses on AMD CPUs (the GART aperture search).
+	 */
+	vm_coalesce_writes(vm, X86_PORT_PCI_CONFIG, 4, true);
 	vm->pci = &host->bus;
 	vm_add_device(vm, &host->dev);
 	return 0;
