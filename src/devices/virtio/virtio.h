@@ -11,21 +11,27 @@
 #include "virtqueue.h"
 
 #define VIRTIO_MAX_QUEUES 8
-#define VIRTIO_NO_VECTOR 0xffff
+#define VIRTIO_NO_VECTOR  0xffff
 
 struct virtio_dev;
-struct virtio_transport;
+struct virtio_pci;
 
 /*
  * What a virtio device type (blk, net, rng, ...) implements; the transport (virtio-pci)
  * does everything else: feature negotiation, status, queue setup, notifications.
  *
  * start() runs when the driver sets DRIVER_OK: features and queues are final; the
- * device starts its workers, which wait on each queue's kick_fd.
- * stop() runs on device reset (status 0) and at teardown: the device stops and joins its
- * workers and finishes or cancels in-flight I/O; nothing may touch guest memory after it
- * returns. The transport then resets queues and features. Both run on a vCPU thread.
- * config_write() may be NULL: the config space is then read-only.
+ * device starts its workers, which wait on each queue's kick_fd. A queue the driver did
+ * not enable has vq.ready false: leave it alone. On failure start() undoes what it did
+ * and returns a negative errno; the device then reports NEEDS_RESET.
+ * stop() runs once after every successful start(): on device reset (status 0), after
+ * virtio_set_needs_reset() (on the driver's next register access), at VM reset and at
+ * teardown. The device stops and joins its workers and finishes or cancels in-flight
+ * I/O; nothing may touch guest memory after it returns. The transport then resets queues
+ * and features. Both run on a vCPU thread (teardown: the main thread), never on a
+ * device thread, so stop() may join every thread of the device.
+ * config_write() may be NULL: the config space is then read-only. It runs on a vCPU
+ * thread; change config bytes under vdev->lock (the transport reads them under it).
  */
 struct virtio_dev_ops {
 	const char *name;
@@ -56,8 +62,8 @@ struct virtio_dev {
 	struct device dev;
 	const struct virtio_dev_ops *ops;
 	struct vm *vm;
-	u64 device_features; /* offered: device bits | VERSION_1 | ring bits */
-	u8 *config; /* device-specific configuration space, config_size bytes */
+	u64 device_features; /* offered: device bits | ring bits; the transport adds VERSION_1 */
+	u8 *config;	     /* device-specific configuration space, config_size bytes */
 	u32 config_size;
 
 	pthread_mutex_t lock;
@@ -66,18 +72,33 @@ struct virtio_dev {
 	u8 config_generation;
 	u16 config_msix_vector;
 	struct virtio_queue queues[VIRTIO_MAX_QUEUES];
-	struct virtio_transport *transport;
+	struct virtio_pci *transport;
 };
 
 /*
  * The transport's side, called by devices from their worker threads:
- * virtio_notify_queue() interrupts the driver for queue q when the ring asks for it;
- * virtio_set_needs_reset() is for a driver that broke the rules: the device stops
- * serving and tells the driver through NEEDS_RESET and a configuration interrupt.
+ * virtio_notify_queue() interrupts the driver for queue q when the ring asks for it
+ * (virtqueue_should_notify(), so call it from the thread that owns the queue, after
+ * pushing); virtio_set_needs_reset() is for a driver that broke the rules (a queue
+ * operation failed): the device reports NEEDS_RESET with a configuration interrupt and
+ * notifications stop. The calling worker must then stop touching its queues and return
+ * (or just wait for its stop signal); stop() follows later from a vCPU thread and joins
+ * it. Other workers of the device see virtio_needs_reset() and should do the same.
  */
 void virtio_notify_queue(struct virtio_dev *vdev, unsigned int q);
 void virtio_set_needs_reset(struct virtio_dev *vdev, const char *why);
-/* Interrupts the driver to say the configuration changed (config_generation bumps). */
+bool virtio_needs_reset(struct virtio_dev *vdev);
+/*
+ * For a datapath outside kvmbox (vhost-net): an eventfd that raises queue q's interrupt
+ * (its MSI-X vector, or ISR and INTx) when written, honouring masking like
+ * virtio_notify_queue() but without its virtqueue_should_notify() (the writer decides).
+ * Created on first use, valid until the device is destroyed. Returns the fd or -errno.
+ */
+int virtio_queue_irqfd(struct virtio_dev *vdev, unsigned int q);
+/*
+ * Interrupts the driver to say the configuration changed (config_generation bumps).
+ * Change vdev->config under vdev->lock first, then call this without the lock.
+ */
 void virtio_notify_config(struct virtio_dev *vdev);
 static inline bool virtio_has_feature(const struct virtio_dev *vdev, unsigned int bit)
 {
@@ -86,7 +107,11 @@ static inline bool virtio_has_feature(const struct virtio_dev *vdev, unsigned in
 
 /*
  * Creates the transport for a device type and registers it with the VM: the device fills
- * ops, device_features, config/config_size and calls this from its realize hook.
+ * ops, device_features, config/config_size and calls this from its realize hook. The
+ * transport initializes everything from the lock down, sets vdev->dev.ops (VM reset
+ * resets the device; teardown stops it, frees the transport, then calls ops->destroy(),
+ * which frees the device) and adds the device to the VM. Returns 0 or a negative errno
+ * after printing why; on failure nothing was added and the caller frees the device.
  */
 int virtio_pci_register(struct vm *vm, struct virtio_dev *vdev);
 
