@@ -2,7 +2,8 @@
 # virtio-rng over virtio-pci under the stock kernel's virtio_rng driver (the guest half
 # is tests/lab/guest/rng.sh), in two boots:
 #   msix   reads from /dev/hwrng on MSI-X; unbind/bind of the virtio driver and of the
-#          PCI function, each with a read in flight, then reads again
+#          PCI function, each with a read in flight, then reads again; ten more driver
+#          resets with two readers each
 #   intx   the same device with pci=nomsi: INTx through the I/O APIC as the _PRT says
 
 rng_cmdline() {
@@ -46,6 +47,11 @@ test_driver_unbind_bind_resets() {
 test_pci_unbind_bind_resets() {
 	boot_msix
 	rng_expect PCI-REBIND MSIX-AFTER-REBIND READ-AGAIN
+}
+
+test_repeated_resets_with_reads_in_flight() {
+	boot_msix
+	rng_expect REBIND-LOOP
 }
 
 # A driver that follows the rules never sees NEEDS_RESET, and kvmbox has no complaint.

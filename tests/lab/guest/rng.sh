@@ -96,6 +96,28 @@ rng_pci_rebind() {
 	rng_read
 }
 
+# Many resets in a row, each with two readers in flight: the device must come back
+# every time, and each reset must find the worker joinable.
+rng_rebind_loop() {
+	drv=/sys/bus/virtio/drivers/virtio_rng
+	n=0
+	while [ $n -lt 10 ]; do
+		vdev="$(rng_vdev)" || { echo "round $n: no device bound"; return; }
+		dd if=/dev/hwrng of=/dev/null bs=32 count=100000 2>/dev/null &
+		r1=$!
+		dd if=/dev/hwrng of=/dev/null bs=4096 count=1000 2>/dev/null &
+		r2=$!
+		usleep 20000
+		echo "$vdev" >"$drv/unbind" || { kill $r1 $r2; echo "round $n: unbind failed"; return; }
+		kill $r1 $r2 2>/dev/null
+		wait $r1 $r2 2>/dev/null
+		echo "$vdev" >"$drv/bind" || { echo "round $n: bind failed"; return; }
+		rng_wait || { echo "round $n: no virtio_rng after bind"; return; }
+		n=$((n + 1))
+	done
+	rng_read
+}
+
 rng_main() {
 	if grep -qw "pci=nomsi" /proc/cmdline; then
 		rng_check READ "$(rng_read)"
@@ -109,6 +131,7 @@ rng_main() {
 	rng_check PCI-REBIND "$(rng_pci_rebind)"
 	rng_check MSIX-AFTER-REBIND "$(rng_msix)"
 	rng_check READ-AGAIN "$(rng_read)"
+	rng_check REBIND-LOOP "$(rng_rebind_loop)"
 	return $rng_status
 }
 
