@@ -16,9 +16,8 @@
 #define IRQ_CHIP_ENTRIES (IRQ_IOAPIC_PINS + IRQ_PIC_IRQS - 1)
 #define IRQ_MAX_ENTRIES	 (IRQ_CHIP_ENTRIES + IRQ_MAX_MSI)
 
-/* The tables of live VMs, so that every device of one VM shares its table. */
+/* Guards vm->irq while devices take and drop references to it. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct irq_routing *registry;
 
 static int kvm_set_routing(struct irq_routing *r, const struct kvm_irq_routing *table)
 {
@@ -53,18 +52,14 @@ struct irq_routing *irq_routing_get(struct vm *vm)
 	struct irq_routing *r;
 
 	pthread_mutex_lock(&registry_lock);
-	for (r = registry; r; r = r->next) {
-		if (r->vm == vm && r->vm_fd == vm->vm_fd) {
-			r->refs++;
-			break;
-		}
-	}
-	if (!r) {
+	r = vm->irq;
+	if (r) {
+		r->refs++;
+	} else {
 		r = irq_routing_new(vm->vm_fd, NULL);
 		if (r) {
 			r->vm = vm;
-			r->next = registry;
-			registry = r;
+			vm->irq = r;
 		}
 	}
 	pthread_mutex_unlock(&registry_lock);
@@ -73,8 +68,6 @@ struct irq_routing *irq_routing_get(struct vm *vm)
 
 void irq_routing_put(struct irq_routing *r)
 {
-	struct irq_routing **p;
-
 	if (!r)
 		return;
 	pthread_mutex_lock(&registry_lock);
@@ -82,12 +75,8 @@ void irq_routing_put(struct irq_routing *r)
 		pthread_mutex_unlock(&registry_lock);
 		return;
 	}
-	for (p = &registry; *p; p = &(*p)->next) {
-		if (*p == r) {
-			*p = r->next;
-			break;
-		}
-	}
+	if (r->vm && r->vm->irq == r)
+		r->vm->irq = NULL;
 	pthread_mutex_unlock(&registry_lock);
 	irq_routing_free(r);
 }

@@ -31,12 +31,11 @@ struct irq_routing {
 	pthread_mutex_t lock;
 	int vm_fd;
 	unsigned int refs;
-	struct vm *vm; /* the owner, for irq_routing_get() */
+	struct vm *vm; /* the owner: vm->irq points back here */
 	/* Replaces KVM's table; a test can put a fake here. Returns 0 or -errno. */
 	int (*set_routing)(struct irq_routing *r, const struct kvm_irq_routing *table);
 	unsigned int nr_msi; /* GSIs handed out so far are below IRQ_FIRST_MSI + nr_msi */
 	struct irq_msi_route msi[IRQ_MAX_MSI];
-	struct irq_routing *next;
 };
 
 /*

@@ -14,6 +14,7 @@
 struct vcpu;
 struct arch_vm;
 struct pci_bus;
+struct irq_routing;
 
 /* Why the VM stopped; decides kvmbox's exit code and whether a reboot restarts it. */
 enum vm_stop_reason {
@@ -36,8 +37,9 @@ struct vm {
 	struct device *devices;
 	unsigned int nr_vcpus;
 	struct vcpu **vcpus;
-	struct arch_vm *arch; /* what the architecture keeps per VM */
-	struct pci_bus *pci;  /* set by the PCI host bridge */
+	struct arch_vm *arch;	 /* what the architecture keeps per VM */
+	struct pci_bus *pci;	 /* set by the PCI host bridge */
+	struct irq_routing *irq; /* GSI routing, made by the first device using MSI */
 
 	/* Stopping: the first reason wins; stop_fd wakes the main loop. */
 	pthread_mutex_t stop_lock;
