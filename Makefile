@@ -10,6 +10,8 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	  -fno-strict-aliasing -D_GNU_SOURCE -DKVMBOX_VERSION=\"$(VERSION)\" -MMD -MP
 LDLIBS += -lpthread
+# io_uring for the disks' I/O (src/backends/block.c): liburing-dev.
+LDLIBS += $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
 
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

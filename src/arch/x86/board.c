@@ -11,6 +11,7 @@
 #include "../../devices/pci_host.h"
 #include "../../devices/rtc.h"
 #include "../../devices/uart16550.h"
+#include "../../devices/virtio/blk.h"
 #include "../../devices/virtio/rng.h"
 #include "../../kvm.h"
 #include "../../util/log.h"
@@ -29,6 +30,7 @@ const struct device_ops *const arch_board_devices[] = {
 	&debug_exit_ops,     /* only with --debug-exit */
 	&fw_cfg_ops,	     /* CPU count and RAM size for test guests */
 	&virtio_rng_ops,     /* virtio-rng over PCI, only with --rng */
+	&virtio_blk_ops,     /* --disk: virtio-blk disks on PCI */
 	NULL,
 };
 

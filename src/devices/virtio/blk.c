@@ -1,0 +1,798 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-blk (virtio 1.x, section "Block Device"): --disk PATH[,ro][,serial=S].
+ *
+ * One request queue per disk, served by one worker thread that waits on the queue's kick
+ * eventfd, the block queue's completion eventfd and a stop eventfd. Requests are checked
+ * in full before any host I/O starts; a request the device cannot do is completed with
+ * IOERR or UNSUPP, and only a chain that cannot even carry a status byte (or that the
+ * virtqueue refuses) makes the device ask for a reset. In-flight requests are bounded by
+ * the preallocated request slots, so nothing is allocated per request.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "../../util/log.h"
+#include "../../vm.h"
+#include "blk.h"
+
+#define BLK_HDR_SIZE	 sizeof(struct virtio_blk_outhdr)
+#define BLK_RANGE_SIZE	 sizeof(struct virtio_blk_discard_write_zeroes)
+#define BLK_SERVE_BUDGET (2 * VIRTIO_BLK_QUEUE_SIZE) /* chains per serve() call */
+#define BLK_SNAP_VERSION 1
+
+/* Host-side errors a guest can trigger at a high rate: said, but not in a flood. */
+#define pr_host_ratelimited(...)                           \
+	do {                                               \
+		static long __rl_sec;                      \
+		static int __rl_count;                     \
+		if (log_ratelimit(&__rl_sec, &__rl_count)) \
+			log_msg(LOG_ERR, __VA_ARGS__);     \
+	} while (0)
+
+/* Options. */
+
+static int parse_one(struct blk_options *o, const char *s, size_t len)
+{
+	static const char serial[] = "serial=";
+	const size_t sl = sizeof(serial) - 1;
+
+	if (len == 2 && !memcmp(s, "ro", 2)) {
+		o->ro = true;
+	} else if (len >= sl && !memcmp(s, serial, sl)) {
+		if (len - sl > VIRTIO_BLK_ID_BYTES) {
+			snprintf(o->err, sizeof(o->err), "serial '%.*s' is longer than 20 bytes",
+				 (int)(len - sl), s + sl);
+			return -EINVAL;
+		}
+		memset(o->serial, 0, sizeof(o->serial));
+		memcpy(o->serial, s + sl, len - sl);
+	} else if (!len) {
+		snprintf(o->err, sizeof(o->err), "empty option (expected ro or serial=S)");
+		return -EINVAL;
+	} else {
+		snprintf(o->err, sizeof(o->err), "unknown option '%.*s' (expected ro or serial=S)",
+			 (int)len, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int virtio_blk_parse_option(const char *arg, struct blk_options *o)
+{
+	const char *p = strchr(arg, ',');
+	size_t len = p ? (size_t)(p - arg) : strlen(arg);
+
+	memset(o, 0, sizeof(*o));
+	if (!len || len >= sizeof(o->path)) {
+		snprintf(o->err, sizeof(o->err), "%s",
+			 len ? "the path is too long"
+			     : "a path is required (PATH[,ro][,serial=S])");
+		return -EINVAL;
+	}
+	memcpy(o->path, arg, len);
+	while (p) {
+		const char *s = p + 1;
+		int ret;
+
+		p = strchr(s, ',');
+		ret = parse_one(o, s, p ? (size_t)(p - s) : strlen(s));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Request validation: everything the guest wrote is read once and checked here. */
+
+static bool sectors_fit(u64 capacity, u64 sector, u64 nr_sectors)
+{
+	return sector <= capacity && nr_sectors <= capacity - sector;
+}
+
+/*
+ * Copies the bytes [skip, skip + len) of src into dst without empty pieces. Returns how
+ * many iovecs that took, or -1 if more than max.
+ */
+static int iov_slice(struct iovec *dst, unsigned int max, const struct iovec *src, unsigned int n,
+		     size_t skip, size_t len)
+{
+	unsigned int cnt = 0;
+
+	for (unsigned int i = 0; i < n && len; i++) {
+		size_t l = src[i].iov_len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		if (cnt == max)
+			return -1;
+		dst[cnt].iov_base = (u8 *)src[i].iov_base + skip;
+		dst[cnt].iov_len = MIN(l - skip, len);
+		len -= dst[cnt].iov_len;
+		skip = 0;
+		cnt++;
+	}
+	return (int)cnt;
+}
+
+/* The status byte: the last byte of the last non-empty device-writable buffer. */
+static u8 *find_status(const struct vq_chain *c)
+{
+	for (unsigned int i = c->n_in; i-- > 0;)
+		if (c->in[i].iov_len)
+			return (u8 *)c->in[i].iov_base + c->in[i].iov_len - 1;
+	return NULL;
+}
+
+static int take_data(struct blk_req *r, const struct iovec *iov, unsigned int n, size_t skip,
+		     size_t len)
+{
+	int cnt = iov_slice(r->iov, VIRTIO_BLK_SEG_MAX, iov, n, skip, len);
+
+	if (cnt < 0)
+		return VIRTIO_BLK_S_IOERR; /* more buffers than seg_max allows */
+	r->iovcnt = (unsigned int)cnt;
+	r->data_len = len;
+	return VIRTIO_BLK_S_OK;
+}
+
+static int parse_rw(const struct blk_limits *l, const struct vq_chain *c, struct blk_req *r,
+		    size_t dout, size_t din)
+{
+	bool in = r->type == VIRTIO_BLK_T_IN;
+	size_t len = in ? din : dout;
+
+	/* Reads carry no device-readable data, writes no device-writable data. */
+	if ((in ? dout : din) || len % BLOCK_SECTOR_SIZE || len > VIRTIO_BLK_MAX_DATA)
+		return VIRTIO_BLK_S_IOERR;
+	if (!in && l->ro)
+		return VIRTIO_BLK_S_IOERR;
+	if (!sectors_fit(l->capacity, r->sector, len / BLOCK_SECTOR_SIZE))
+		return VIRTIO_BLK_S_IOERR;
+	r->written = in ? (u32)len + 1 : 1;
+	r->flush_after = !in && !l->flush;
+	return in ? take_data(r, c->in, c->n_in, 0, len)
+		  : take_data(r, c->out, c->n_out, BLK_HDR_SIZE, len);
+}
+
+static int parse_get_id(const struct vq_chain *c, struct blk_req *r, size_t dout, size_t din)
+{
+	size_t len = MIN(din, (size_t)VIRTIO_BLK_ID_BYTES);
+
+	if (dout || !din)
+		return VIRTIO_BLK_S_IOERR;
+	r->written = (u32)len + 1;
+	return take_data(r, c->in, c->n_in, 0, len);
+}
+
+static int check_range(const struct blk_limits *l, struct blk_range *rg,
+		       const struct virtio_blk_discard_write_zeroes *raw, bool discard)
+{
+	u32 flags = le32toh(raw->flags);
+
+	rg->sector = le64toh(raw->sector);
+	rg->nr_sectors = le32toh(raw->num_sectors);
+	rg->unmap = flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+	/* Unknown flags, or unmap on a discard, are refused as unsupported. */
+	if (flags & ~(u32)(discard ? 0 : VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
+		return VIRTIO_BLK_S_UNSUPP;
+	if (rg->nr_sectors > VIRTIO_BLK_MAX_RANGE_SECTORS ||
+	    !sectors_fit(l->capacity, rg->sector, rg->nr_sectors))
+		return VIRTIO_BLK_S_IOERR;
+	return VIRTIO_BLK_S_OK;
+}
+
+static int parse_ranges(const struct blk_limits *l, const struct vq_chain *c, struct blk_req *r,
+			size_t dout, size_t din)
+{
+	struct virtio_blk_discard_write_zeroes raw[VIRTIO_BLK_MAX_RANGES];
+	bool discard = r->type == VIRTIO_BLK_T_DISCARD;
+
+	if (!(discard ? l->discard : l->write_zeroes))
+		return VIRTIO_BLK_S_UNSUPP;
+	if (l->ro || din || !dout || dout % BLK_RANGE_SIZE ||
+	    dout / BLK_RANGE_SIZE > VIRTIO_BLK_MAX_RANGES)
+		return VIRTIO_BLK_S_IOERR;
+	iov_to_buf(c->out, c->n_out, BLK_HDR_SIZE, raw, dout);
+	for (unsigned int i = 0; i < dout / BLK_RANGE_SIZE; i++) {
+		int st = check_range(l, &r->ranges[r->nr_ranges], &raw[i], discard);
+
+		if (st != VIRTIO_BLK_S_OK)
+			return st;
+		/* A range of no sectors has nothing to do. */
+		if (r->ranges[r->nr_ranges].nr_sectors)
+			r->nr_ranges++;
+	}
+	r->flush_after = !l->flush;
+	return VIRTIO_BLK_S_OK;
+}
+
+int virtio_blk_parse_request(const struct blk_limits *l, const struct vq_chain *c,
+			     struct blk_req *r)
+{
+	struct virtio_blk_outhdr hdr;
+	size_t dout, din;
+
+	r->head = c->head;
+	r->type = UINT32_MAX;
+	r->written = 1;
+	r->flush_after = false;
+	r->step = r->nr_ranges = r->iovcnt = 0;
+	r->data_len = 0;
+	r->status = find_status(c);
+	if (!r->status)
+		return -EIO;
+	if (c->out_len < BLK_HDR_SIZE)
+		return VIRTIO_BLK_S_IOERR;
+	iov_to_buf(c->out, c->n_out, 0, &hdr, sizeof(hdr));
+	r->type = le32toh(hdr.type);
+	r->sector = le64toh(hdr.sector);
+	dout = c->out_len - BLK_HDR_SIZE;
+	din = c->in_len - 1;
+
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		return parse_rw(l, c, r, dout, din);
+	case VIRTIO_BLK_T_FLUSH:
+		if (!l->flush)
+			return VIRTIO_BLK_S_UNSUPP;
+		return dout || din ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_GET_ID:
+		return parse_get_id(c, r, dout, din);
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		return parse_ranges(l, c, r, dout, din);
+	default:
+		return VIRTIO_BLK_S_UNSUPP;
+	}
+}
+
+/* Running requests. */
+
+static struct blk_req *req_get(struct virtio_blk *b)
+{
+	struct blk_req *r = b->free_reqs;
+
+	if (r) {
+		b->free_reqs = r->next_free;
+		b->nr_free--;
+		atomic_fetch_add(&b->busy, 1);
+	}
+	return r;
+}
+
+static void req_put(struct virtio_blk *b, struct blk_req *r)
+{
+	r->next_free = b->free_reqs;
+	b->free_reqs = r;
+	b->nr_free++;
+	atomic_fetch_sub(&b->busy, 1);
+}
+
+/*
+ * The driver broke the rules: NEEDS_RESET is asked for once, and from now on the queue
+ * is left alone until the reset; requests still in flight just give their slots back.
+ */
+static void mark_broken(struct virtio_blk *b)
+{
+	if (!b->broken)
+		b->events |= VIRTIO_BLK_EV_BROKEN;
+	b->broken = true;
+}
+
+static void req_complete(struct virtio_blk *b, struct blk_req *r, int status)
+{
+	if (!b->broken) {
+		*r->status = (u8)status;
+		if (virtqueue_push(&b->vdev.queues[0].vq, r->head,
+				   status == VIRTIO_BLK_S_OK ? r->written : 1) < 0)
+			mark_broken(b);
+		else
+			b->events |= VIRTIO_BLK_EV_NOTIFY;
+	}
+	req_put(b, r);
+}
+
+/*
+ * Fills r->io with the next host operation of r; false when r has none left. The steps:
+ * the data (read or write) or one per range, then a flush when write-through.
+ */
+static bool req_next_io(struct blk_req *r)
+{
+	struct block_io *io = &r->io;
+	unsigned int step = r->step++;
+
+	memset(io, 0, sizeof(*io));
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		if (r->data_len && step == 0) {
+			io->op = r->type == VIRTIO_BLK_T_IN ? BLOCK_OP_READ : BLOCK_OP_WRITE;
+			io->offset = r->sector * BLOCK_SECTOR_SIZE;
+			io->iov = r->iov;
+			io->iovcnt = r->iovcnt;
+			return true;
+		}
+		step -= r->data_len ? 1 : 0;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		io->op = BLOCK_OP_FLUSH;
+		return step == 0;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		if (step < r->nr_ranges) {
+			const struct blk_range *rg = &r->ranges[step];
+
+			io->op = r->type == VIRTIO_BLK_T_DISCARD ? BLOCK_OP_DISCARD
+								 : BLOCK_OP_WRITE_ZEROES;
+			io->unmap = rg->unmap;
+			io->offset = rg->sector * BLOCK_SECTOR_SIZE;
+			io->len = (u64)rg->nr_sectors * BLOCK_SECTOR_SIZE;
+			return true;
+		}
+		step -= r->nr_ranges;
+		break;
+	default:
+		return false;
+	}
+	/* Without a negotiated FLUSH the device is write-through: sync after writing. */
+	io->op = BLOCK_OP_FLUSH;
+	return r->flush_after && step == 0;
+}
+
+/* Starts r's next step: VIRTIO_BLK_PENDING, or the status r ends with now. */
+static int req_continue(struct virtio_blk *b, struct blk_req *r)
+{
+	int ret;
+
+	if (!req_next_io(r))
+		return VIRTIO_BLK_S_OK;
+	ret = block_queue_submit(b->bq, &r->io);
+	if (ret) {
+		pr_host_ratelimited("virtio-blk %s: cannot queue I/O: %s", b->opts.path,
+				    strerror(-ret));
+		return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_PENDING;
+}
+
+static int req_start(struct virtio_blk *b, struct blk_req *r)
+{
+	if (r->type == VIRTIO_BLK_T_GET_ID) {
+		buf_to_iov(r->iov, r->iovcnt, 0, b->opts.serial, r->data_len);
+		return VIRTIO_BLK_S_OK;
+	}
+	return req_continue(b, r);
+}
+
+static const char *const op_names[] = {
+	[BLOCK_OP_READ] = "read",
+	[BLOCK_OP_WRITE] = "write",
+	[BLOCK_OP_FLUSH] = "flush",
+	[BLOCK_OP_DISCARD] = "discard",
+	[BLOCK_OP_WRITE_ZEROES] = "write zeroes",
+};
+
+static void req_io_done(struct block_io *io, void *arg)
+{
+	struct virtio_blk *b = arg;
+	struct blk_req *r = container_of(io, struct blk_req, io);
+	int st = VIRTIO_BLK_S_IOERR;
+
+	if (b->stopping) {
+		/* Reset: the queue is being dropped, so nothing goes back to the driver. */
+		req_put(b, r);
+		return;
+	}
+	if (io->result < 0)
+		pr_host_ratelimited("virtio-blk %s: %s at byte %llu: %s", b->opts.path,
+				    op_names[io->op], (unsigned long long)io->offset,
+				    strerror((int)-io->result));
+	else
+		st = req_continue(b, r);
+	if (st != VIRTIO_BLK_PENDING)
+		req_complete(b, r, st);
+}
+
+static void handle_chain(struct virtio_blk *b, const struct vq_chain *c)
+{
+	struct blk_req *r = req_get(b);
+	int st = virtio_blk_parse_request(&b->limits, c, r);
+
+	if (st < 0) {
+		/* No status byte to answer in: a chain no driver may send. */
+		req_put(b, r);
+		mark_broken(b);
+		pr_guest("virtio-blk %s: request without a status byte", b->opts.path);
+		return;
+	}
+	if (st == VIRTIO_BLK_S_OK)
+		st = req_start(b, r);
+	if (st != VIRTIO_BLK_PENDING)
+		req_complete(b, r, st);
+}
+
+static unsigned int take_events(struct virtio_blk *b)
+{
+	unsigned int ev = b->events;
+
+	b->events = 0;
+	return ev;
+}
+
+unsigned int virtio_blk_serve(struct virtio_blk *b)
+{
+	struct virtqueue *vq = &b->vdev.queues[0].vq;
+	unsigned int budget = BLK_SERVE_BUDGET, ev;
+
+	b->more = false;
+	if (!b->broken && vq->ready)
+		virtqueue_enable_notify(vq, false);
+	while (!b->broken && vq->ready) {
+		int ret;
+
+		if (!b->nr_free || !budget) {
+			/* Come back when slots free up, or after a look at completions. */
+			b->more = true;
+			break;
+		}
+		ret = virtqueue_pop(vq, b->chain);
+		if (ret < 0) {
+			mark_broken(b);
+			break;
+		}
+		if (ret == 0) {
+			/* Empty: ask for kicks again, and take what raced in meanwhile. */
+			if (!virtqueue_enable_notify(vq, true))
+				break;
+			virtqueue_enable_notify(vq, false);
+			continue;
+		}
+		budget--;
+		handle_chain(b, b->chain);
+	}
+	ev = take_events(b);
+	block_queue_kick(b->bq);
+	return ev;
+}
+
+unsigned int virtio_blk_reap(struct virtio_blk *b)
+{
+	unsigned int ev;
+
+	block_queue_reap(b->bq, req_io_done, b);
+	ev = take_events(b);
+	/* Slots came free: pick up requests that waited for one. */
+	if (b->nr_free && !b->broken)
+		b->more = true;
+	return ev;
+}
+
+int virtio_blk_queue_start(struct virtio_blk *b)
+{
+	int ret;
+
+	b->limits = (struct blk_limits){
+		.capacity = b->file.size / BLOCK_SECTOR_SIZE,
+		.ro = b->opts.ro,
+		.flush = virtio_has_feature(&b->vdev, VIRTIO_BLK_F_FLUSH),
+		.discard = virtio_has_feature(&b->vdev, VIRTIO_BLK_F_DISCARD),
+		.write_zeroes = virtio_has_feature(&b->vdev, VIRTIO_BLK_F_WRITE_ZEROES),
+	};
+	ret = block_queue_create(&b->bq, &b->file, VIRTIO_BLK_QUEUE_SIZE, b->backend);
+	if (ret)
+		return ret;
+	b->free_reqs = NULL;
+	for (unsigned int i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++) {
+		b->reqs[i].next_free = b->free_reqs;
+		b->free_reqs = &b->reqs[i];
+	}
+	b->nr_free = VIRTIO_BLK_QUEUE_SIZE;
+	atomic_store(&b->busy, 0);
+	b->stopping = b->broken = false;
+	b->more = true; /* the driver may have queued requests before DRIVER_OK */
+	b->events = 0;
+	pr_info("virtio-blk %s: %s I/O", b->opts.path, block_queue_backend_name(b->bq));
+	return 0;
+}
+
+void virtio_blk_queue_stop(struct virtio_blk *b)
+{
+	if (!b->bq)
+		return;
+	b->stopping = true;
+	block_queue_drain(b->bq, req_io_done, b);
+	block_queue_destroy(b->bq);
+	b->bq = NULL;
+	b->stopping = b->broken = b->more = false;
+	b->events = 0;
+}
+
+/* The worker thread and the device ops. */
+
+static void drain_eventfd(int fd)
+{
+	u64 v;
+
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		pr_debug("eventfd read: %s", strerror(errno));
+}
+
+static void post_events(struct virtio_blk *b, unsigned int ev)
+{
+	if (ev & VIRTIO_BLK_EV_NOTIFY)
+		virtio_notify_queue(&b->vdev, 0);
+	if (ev & VIRTIO_BLK_EV_BROKEN)
+		virtio_set_needs_reset(&b->vdev, "virtio-blk: malformed request chain");
+}
+
+static void *blk_worker(void *arg)
+{
+	struct virtio_blk *b = arg;
+	int kick_fd = b->vdev.queues[0].kick_fd;
+
+	for (;;) {
+		struct pollfd fds[3] = {
+			{.fd = b->stop_fd, .events = POLLIN},
+			{.fd = kick_fd, .events = POLLIN},
+			{.fd = block_queue_event_fd(b->bq), .events = POLLIN},
+		};
+		unsigned int ev = 0;
+
+		if (poll(fds, ARRAY_SIZE(fds), b->more && b->nr_free ? 0 : -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("virtio-blk %s: poll: %s", b->opts.path, strerror(errno));
+			break;
+		}
+		if (fds[0].revents)
+			break;
+		if (fds[1].revents & POLLIN) {
+			drain_eventfd(kick_fd);
+			b->more = !b->broken;
+		}
+		if (fds[2].revents & POLLIN)
+			ev |= virtio_blk_reap(b);
+		if (b->more)
+			ev |= virtio_blk_serve(b);
+		post_events(b, ev);
+	}
+	return NULL;
+}
+
+static int blk_start(struct virtio_dev *vdev)
+{
+	struct virtio_blk *b = container_of(vdev, struct virtio_blk, vdev);
+	int ret;
+
+	if (b->running)
+		return 0;
+	ret = virtio_blk_queue_start(b);
+	if (ret) {
+		pr_err("virtio-blk %s: cannot set up I/O: %s", b->opts.path, strerror(-ret));
+		return ret;
+	}
+	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ret = b->stop_fd < 0 ? -errno : -pthread_create(&b->worker, NULL, blk_worker, b);
+	if (ret) {
+		pr_err("virtio-blk %s: cannot start its worker: %s", b->opts.path, strerror(-ret));
+		if (b->stop_fd >= 0)
+			close(b->stop_fd);
+		b->stop_fd = -1;
+		virtio_blk_queue_stop(b);
+		return ret;
+	}
+	b->running = true;
+	return 0;
+}
+
+static void blk_stop(struct virtio_dev *vdev)
+{
+	struct virtio_blk *b = container_of(vdev, struct virtio_blk, vdev);
+	u64 one = 1;
+
+	if (!b->running)
+		return;
+	if (write(b->stop_fd, &one, sizeof(one)) < 0)
+		pr_err("virtio-blk %s: stop eventfd: %s", b->opts.path, strerror(errno));
+	pthread_join(b->worker, NULL);
+	close(b->stop_fd);
+	b->stop_fd = -1;
+	/* The worker is gone: this thread owns the block queue now. */
+	virtio_blk_queue_stop(b);
+	b->running = false;
+}
+
+/*
+ * The device-type state beyond struct virtio_dev is the disk itself: a snapshot records
+ * which disk it was taken with, and needs the disk quiet (no request taken but not
+ * completed), since host I/O in flight cannot be saved.
+ */
+static int blk_save(struct virtio_dev *vdev, struct snap_buf *sb)
+{
+	struct virtio_blk *b = container_of(vdev, struct virtio_blk, vdev);
+
+	if (atomic_load(&b->busy))
+		return -EBUSY;
+	snap_begin_section(sb, "virtio-blk", BLK_SNAP_VERSION);
+	snap_put_u64(sb, b->file.size);
+	snap_put_u32(sb, b->opts.ro);
+	snap_put(sb, b->opts.serial, sizeof(b->opts.serial));
+	return sb->error ? -ENOMEM : 0;
+}
+
+static int blk_load(struct virtio_dev *vdev, struct snap_buf *sb)
+{
+	struct virtio_blk *b = container_of(vdev, struct virtio_blk, vdev);
+	u8 serial[VIRTIO_BLK_ID_BYTES];
+	u64 size;
+	u32 ro;
+
+	if (snap_open_section(sb, "virtio-blk") != BLK_SNAP_VERSION || !snap_get_u64(sb, &size) ||
+	    !snap_get_u32(sb, &ro) || !snap_get(sb, serial, sizeof(serial)))
+		return -EINVAL;
+	if (size != b->file.size || ro != b->opts.ro ||
+	    memcmp(serial, b->opts.serial, sizeof(serial)))
+		return -EINVAL; /* another disk than the snapshot's */
+	return 0;
+}
+
+static void blk_destroy(struct virtio_dev *vdev)
+{
+	struct virtio_blk *b = container_of(vdev, struct virtio_blk, vdev);
+
+	blk_stop(vdev);
+	virtio_blk_fini(b);
+	free(b);
+}
+
+static const struct virtio_dev_ops blk_dev_ops = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.num_queues = 1,
+	.queue_max_size = VIRTIO_BLK_QUEUE_SIZE,
+	.start = blk_start,
+	.stop = blk_stop,
+	.save = blk_save,
+	.load = blk_load,
+	.destroy = blk_destroy,
+};
+
+static void blk_fill_config(struct virtio_blk *b)
+{
+	struct virtio_blk_config *c = &b->config;
+	u32 align = b->file.discard_align / BLOCK_SECTOR_SIZE;
+
+	memset(c, 0, sizeof(*c));
+	c->capacity = htole64(b->file.size / BLOCK_SECTOR_SIZE);
+	c->seg_max = htole32(VIRTIO_BLK_SEG_MAX);
+	c->blk_size = htole32(BLOCK_SECTOR_SIZE);
+	c->max_discard_sectors = htole32(VIRTIO_BLK_MAX_RANGE_SECTORS);
+	c->max_discard_seg = htole32(VIRTIO_BLK_MAX_RANGES);
+	c->discard_sector_alignment = htole32(align ? align : 1);
+	c->max_write_zeroes_sectors = htole32(VIRTIO_BLK_MAX_RANGE_SECTORS);
+	c->max_write_zeroes_seg = htole32(VIRTIO_BLK_MAX_RANGES);
+	c->write_zeroes_may_unmap = 1;
+}
+
+int virtio_blk_init(struct virtio_blk *b, const struct blk_options *o, enum block_backend be,
+		    char *err, size_t errlen)
+{
+	int ret;
+
+	b->opts = *o;
+	b->backend = be;
+	b->stop_fd = -1;
+	b->chain = calloc(1, sizeof(*b->chain));
+	b->reqs = calloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*b->reqs));
+	if (!b->chain || !b->reqs) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		ret = -ENOMEM;
+	} else {
+		ret = block_file_open(&b->file, o->path, o->ro, err, errlen);
+	}
+	if (ret) {
+		free(b->chain);
+		free(b->reqs);
+		b->chain = NULL;
+		b->reqs = NULL;
+		return ret;
+	}
+	blk_fill_config(b);
+	b->vdev.ops = &blk_dev_ops;
+	b->vdev.config = (u8 *)&b->config;
+	/* Up to the write zeroes fields: secure erase is not offered. */
+	b->vdev.config_size = offsetof(struct virtio_blk_config, max_secure_erase_sectors);
+	/* The transport adds VERSION_1; the ring features are the queue's, offered here. */
+	b->vdev.device_features = BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
+				  BIT(VIRTIO_BLK_F_FLUSH) | BIT(VIRTIO_RING_F_INDIRECT_DESC) |
+				  BIT(VIRTIO_RING_F_EVENT_IDX);
+	if (o->ro)
+		b->vdev.device_features |= BIT(VIRTIO_BLK_F_RO);
+	else
+		b->vdev.device_features |=
+			BIT(VIRTIO_BLK_F_DISCARD) | BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+	return 0;
+}
+
+void virtio_blk_fini(struct virtio_blk *b)
+{
+	block_file_close(&b->file);
+	free(b->chain);
+	free(b->reqs);
+	b->chain = NULL;
+	b->reqs = NULL;
+}
+
+/* Every --disk is checked and opened before any is registered, so a bad one adds none. */
+static int blk_open_all(struct vm *vm, struct virtio_blk **disks, enum block_backend be)
+{
+	static struct blk_options o; /* PATH_MAX bytes: not on a vCPU-sized stack */
+
+	for (unsigned int i = 0; i < vm->cfg->nr_disks; i++) {
+		const char *arg = vm->cfg->disks[i];
+		char err[160];
+
+		if (virtio_blk_parse_option(arg, &o)) {
+			pr_err("--disk %s: %s", arg, o.err);
+			return -EXIT_BAD_INPUT;
+		}
+		disks[i] = calloc(1, sizeof(*disks[i]));
+		if (!disks[i])
+			return -EXIT_VMM_ERROR;
+		if (virtio_blk_init(disks[i], &o, be, err, sizeof(err))) {
+			pr_err("--disk %s: %s", o.path, err);
+			free(disks[i]);
+			disks[i] = NULL;
+			return -EXIT_BAD_INPUT;
+		}
+	}
+	return 0;
+}
+
+static int virtio_blk_realize(struct vm *vm)
+{
+	struct virtio_blk *disks[VM_MAX_DISKS] = {0};
+	unsigned int n = vm->cfg->nr_disks, i;
+	enum block_backend be;
+	int ret;
+
+	if (!n)
+		return 0;
+	if (block_backend_from_env(&be)) {
+		pr_err("KVMBOX_BLOCK_BACKEND=%s: expected io_uring, threads or auto",
+		       getenv("KVMBOX_BLOCK_BACKEND"));
+		return -EXIT_BAD_INPUT;
+	}
+	ret = blk_open_all(vm, disks, be);
+	for (i = 0; !ret && i < n; i++) {
+		disks[i]->vdev.vm = vm;
+		if (virtio_pci_register(vm, &disks[i]->vdev)) {
+			pr_err("--disk %s: cannot add the device", disks[i]->opts.path);
+			ret = -EXIT_VMM_ERROR;
+			break;
+		}
+		disks[i] = NULL; /* the VM's now: it goes with the VM */
+	}
+	for (i = 0; i < n; i++) {
+		if (disks[i]) {
+			virtio_blk_fini(disks[i]);
+			free(disks[i]);
+		}
+	}
+	return ret;
+}
+
+const struct device_ops virtio_blk_ops = {
+	.name = "virtio-blk",
+	.realize = virtio_blk_realize,
+};

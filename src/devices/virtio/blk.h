@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef KVMBOX_DEVICES_VIRTIO_BLK_H
+#define KVMBOX_DEVICES_VIRTIO_BLK_H
+
+#include <limits.h>
+#include <linux/virtio_blk.h>
+
+#include "../../backends/block.h"
+#include "virtio.h"
+
+/*
+ * virtio-blk: one request queue served by one worker thread per disk, which pops chains,
+ * validates them (virtio_blk_parse_request(), pure and unit-tested) and hands the host
+ * side to a block queue (src/backends/block.c), io_uring or a thread pool.
+ */
+
+#define VIRTIO_BLK_QUEUE_SIZE	     256 /* also the bound on requests in flight */
+#define VIRTIO_BLK_SEG_MAX	     126 /* data buffers per request, as offered in seg_max */
+#define VIRTIO_BLK_MAX_RANGES	     32	 /* segments per discard or write zeroes request */
+#define VIRTIO_BLK_MAX_RANGE_SECTORS (1U << 22)	  /* 2 GiB per segment */
+#define VIRTIO_BLK_MAX_DATA	     (1ULL << 30) /* bytes of data in one read or write */
+
+/* Request outcomes besides the VIRTIO_BLK_S_* status bytes. */
+#define VIRTIO_BLK_PENDING 0x100 /* host I/O is under way */
+
+/* Events of the engine for the transport: what the worker tells the driver. */
+#define VIRTIO_BLK_EV_NOTIFY 1 /* used buffers were returned */
+#define VIRTIO_BLK_EV_BROKEN 2 /* the driver broke the rules: NEEDS_RESET */
+
+struct blk_options {
+	char path[PATH_MAX];
+	bool ro;
+	u8 serial[VIRTIO_BLK_ID_BYTES]; /* zero-padded, as GET_ID returns it */
+	char err[160];			/* why parsing failed */
+};
+
+/*
+ * Parses one --disk argument: PATH[,ro][,serial=S] (S at most 20 bytes). Returns 0, or
+ * -EINVAL with a one-line reason in o->err.
+ */
+int virtio_blk_parse_option(const char *arg, struct blk_options *o);
+
+/* What validation needs to know: the disk, and the features the driver accepted. */
+struct blk_limits {
+	u64 capacity; /* 512-byte sectors */
+	bool ro, flush, discard, write_zeroes;
+};
+
+struct blk_range {
+	u64 sector;
+	u32 nr_sectors;
+	bool unmap;
+};
+
+struct blk_req {
+	struct block_io io; /* the host operation of the current step */
+	u8 *status;	    /* the last device-writable byte of the chain */
+	u32 type;
+	u16 head;
+	u32 written; /* used length on success: data written plus the status byte */
+	u64 sector;
+	u64 data_len;
+	bool flush_after; /* write-through: FLUSH was not negotiated */
+	unsigned int step;
+	unsigned int nr_ranges;
+	struct blk_range ranges[VIRTIO_BLK_MAX_RANGES];
+	unsigned int iovcnt;
+	struct iovec iov[VIRTIO_BLK_SEG_MAX]; /* the data buffers, header and status cut off */
+	struct blk_req *next_free;
+};
+
+/*
+ * Validates a chain and fills r. Returns VIRTIO_BLK_S_OK when r is ready to run,
+ * VIRTIO_BLK_S_IOERR or VIRTIO_BLK_S_UNSUPP to complete it with at once, or -EIO when
+ * the chain has no device-writable byte for a status (the driver broke the rules).
+ */
+int virtio_blk_parse_request(const struct blk_limits *l, const struct vq_chain *c,
+			     struct blk_req *r);
+
+struct virtio_blk {
+	struct virtio_dev vdev;
+	struct blk_options opts;
+	struct block_file file;
+	enum block_backend backend;
+	struct virtio_blk_config config;
+
+	/* While started (DRIVER_OK until reset); the worker owns these. */
+	bool running, stopping, broken, more;
+	struct blk_limits limits;
+	struct block_queue *bq;
+	struct vq_chain *chain;
+	struct blk_req *reqs;
+	struct blk_req *free_reqs;
+	unsigned int nr_free;
+	unsigned int events;
+	atomic_uint busy; /* requests taken but not completed; read by save */
+	int stop_fd;
+	pthread_t worker;
+};
+
+/*
+ * The engine without threads or a transport, for the worker and for tests: init opens
+ * the disk and fills features and config; queue_start makes the block queue; serve takes
+ * chains off the ring and starts them; reap finishes completed I/O. serve and reap return
+ * VIRTIO_BLK_EV_* bits for the caller to act on. queue_stop waits for I/O in flight.
+ */
+int virtio_blk_init(struct virtio_blk *b, const struct blk_options *o, enum block_backend be,
+		    char *err, size_t errlen);
+void virtio_blk_fini(struct virtio_blk *b);
+int virtio_blk_queue_start(struct virtio_blk *b);
+unsigned int virtio_blk_serve(struct virtio_blk *b);
+unsigned int virtio_blk_reap(struct virtio_blk *b);
+void virtio_blk_queue_stop(struct virtio_blk *b);
+
+extern const struct device_ops virtio_blk_ops;
+
+#endif

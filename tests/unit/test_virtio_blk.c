@@ -1,0 +1,822 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-blk without KVM or threads of its own: --disk parsing, the image file checks,
+ * request validation on hand-made chains, and whole requests through a test "driver"
+ * that builds rings in guest memory, run on a temp file through both I/O engines.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/virtio_ring.h>
+
+#include "devices/virtio/blk.h"
+#include "util/log.h"
+#include "vm.h"
+
+#define DISK_SIZE (4 * MiB)
+#define SECTORS	  (DISK_SIZE / 512)
+#define RAM_SIZE  (16 * MiB)
+#define DESC_GPA  0x10000ULL
+#define AVAIL_GPA 0x20000ULL
+#define USED_GPA  0x30000ULL
+#define BUF_GPA	  0x100000ULL
+#define QSIZE	  VIRTIO_BLK_QUEUE_SIZE
+
+/* --disk options. */
+
+static void test_option_plain(void **state)
+{
+	struct blk_options o;
+
+	(void)state;
+	assert_int_equal(virtio_blk_parse_option("disk.img", &o), 0);
+	assert_string_equal(o.path, "disk.img");
+	assert_false(o.ro);
+	assert_int_equal(o.serial[0], 0);
+}
+
+static void test_option_ro_serial(void **state)
+{
+	static const u8 want[20] = "12345678901234567890";
+	struct blk_options o;
+
+	(void)state;
+	assert_int_equal(virtio_blk_parse_option("/a/b.raw,ro,serial=ABC", &o), 0);
+	assert_string_equal(o.path, "/a/b.raw");
+	assert_true(o.ro);
+	assert_memory_equal(o.serial, "ABC\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20);
+	assert_int_equal(virtio_blk_parse_option("x,serial=12345678901234567890", &o), 0);
+	assert_memory_equal(o.serial, want, 20);
+	assert_int_equal(virtio_blk_parse_option("x,serial=,ro", &o), 0);
+	assert_true(o.ro);
+	assert_int_equal(o.serial[0], 0);
+}
+
+static void test_option_errors(void **state)
+{
+	struct blk_options o;
+
+	(void)state;
+	assert_int_equal(virtio_blk_parse_option("x,bogus=1", &o), -EINVAL);
+	assert_non_null(strstr(o.err, "'bogus=1'"));
+	assert_int_equal(virtio_blk_parse_option("x,ro,rw", &o), -EINVAL);
+	assert_non_null(strstr(o.err, "'rw'"));
+	assert_int_equal(virtio_blk_parse_option("x,serial=123456789012345678901", &o), -EINVAL);
+	assert_non_null(strstr(o.err, "20 bytes"));
+	assert_int_equal(virtio_blk_parse_option("", &o), -EINVAL);
+	assert_non_null(strstr(o.err, "path"));
+	assert_int_equal(virtio_blk_parse_option(",ro", &o), -EINVAL);
+	assert_int_equal(virtio_blk_parse_option("x,,ro", &o), -EINVAL);
+	assert_int_equal(virtio_blk_parse_option("x,", &o), -EINVAL);
+	assert_int_equal(virtio_blk_parse_option("x,RO", &o), -EINVAL);
+}
+
+/* The image file. */
+
+static void make_file(char *path, u64 size)
+{
+	int fd;
+
+	strcpy(path, "/tmp/kvmbox-blk-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	close(fd);
+}
+
+static void test_file_checks(void **state)
+{
+	struct block_file a, b;
+	char path[64], err[160];
+
+	(void)state;
+	assert_int_equal(block_file_open(&a, "/nonexistent/kvmbox.img", false, err, sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(err, strerror(ENOENT));
+	assert_int_equal(block_file_open(&a, "/tmp", true, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+
+	make_file(path, 1000);
+	assert_int_equal(block_file_open(&a, path, false, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "multiple of 512"));
+	assert_int_equal(truncate(path, DISK_SIZE), 0);
+
+	/* One writer excludes everyone; readers share. */
+	assert_int_equal(block_file_open(&a, path, false, err, sizeof(err)), 0);
+	assert_int_equal(a.size, DISK_SIZE);
+	assert_int_equal(block_file_open(&b, path, false, err, sizeof(err)), -EBUSY);
+	assert_int_equal(block_file_open(&b, path, true, err, sizeof(err)), -EBUSY);
+	block_file_close(&a);
+	assert_int_equal(block_file_open(&a, path, true, err, sizeof(err)), 0);
+	assert_int_equal(block_file_open(&b, path, true, err, sizeof(err)), 0);
+	block_file_close(&b);
+	assert_int_equal(block_file_open(&b, path, false, err, sizeof(err)), -EBUSY);
+	block_file_close(&a);
+	unlink(path);
+}
+
+/* realize refuses bad options and files with exit status 2, before touching the VM. */
+static void test_realize_bad_input(void **state)
+{
+	struct vm_config cfg = {.nr_disks = 1};
+	struct vm vm = {.cfg = &cfg};
+	char path[64], arg[96];
+
+	(void)state;
+	cfg.disks[0] = "/nonexistent/kvmbox.img";
+	assert_int_equal(virtio_blk_ops.realize(&vm), -EXIT_BAD_INPUT);
+	cfg.disks[0] = "disk.img,cache=none";
+	assert_int_equal(virtio_blk_ops.realize(&vm), -EXIT_BAD_INPUT);
+	make_file(path, 4096);
+	snprintf(arg, sizeof(arg), "%s,ro", path);
+	cfg.disks[0] = arg;
+	cfg.disks[1] = arg;
+	cfg.disks[2] = path; /* a writer beside readers: locked out */
+	cfg.nr_disks = 3;
+	assert_int_equal(virtio_blk_ops.realize(&vm), -EXIT_BAD_INPUT);
+	setenv("KVMBOX_BLOCK_BACKEND", "aio", 1);
+	assert_int_equal(virtio_blk_ops.realize(&vm), -EXIT_BAD_INPUT);
+	unsetenv("KVMBOX_BLOCK_BACKEND");
+	cfg.nr_disks = 0;
+	assert_int_equal(virtio_blk_ops.realize(&vm), 0);
+	unlink(path);
+}
+
+/* Validation on hand-made chains: buffers are plain host memory here. */
+
+struct chain_fixture {
+	struct vq_chain c;
+	struct blk_req r;
+	struct blk_limits l;
+	u8 mem[8192];
+};
+
+static void chain_reset(struct chain_fixture *f)
+{
+	memset(&f->c, 0, sizeof(f->c));
+	f->l = (struct blk_limits){
+		.capacity = SECTORS, .flush = true, .discard = true, .write_zeroes = true};
+}
+
+static void *add_out(struct chain_fixture *f, size_t off, size_t len)
+{
+	f->c.out[f->c.n_out++] = (struct iovec){f->mem + off, len};
+	f->c.out_len += len;
+	return f->mem + off;
+}
+
+static void add_in(struct chain_fixture *f, size_t off, size_t len)
+{
+	f->c.in[f->c.n_in++] = (struct iovec){f->mem + off, len};
+	f->c.in_len += len;
+}
+
+static void put_hdr(struct chain_fixture *f, u32 type, u64 sector)
+{
+	struct virtio_blk_outhdr h = {.type = htole32(type), .sector = htole64(sector)};
+
+	memcpy(add_out(f, 0, sizeof(h)), &h, sizeof(h));
+}
+
+static int parse(struct chain_fixture *f)
+{
+	return virtio_blk_parse_request(&f->l, &f->c, &f->r);
+}
+
+/* A read: header, then data and status in device-writable buffers. */
+static int parse_read(struct chain_fixture *f, u64 sector, size_t len)
+{
+	chain_reset(f);
+	put_hdr(f, VIRTIO_BLK_T_IN, sector);
+	add_in(f, 512, len);
+	add_in(f, 4096, 1);
+	return parse(f);
+}
+
+static void test_parse_rw(void **state)
+{
+	struct chain_fixture *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	assert_int_equal(parse_read(f, 0, 1024), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->r.type, VIRTIO_BLK_T_IN);
+	assert_int_equal(f->r.iovcnt, 1);
+	assert_int_equal(f->r.data_len, 1024);
+	assert_int_equal(f->r.written, 1025);
+	assert_ptr_equal(f->r.status, f->mem + 4096);
+	/* The last sector is in range; one past it, or any overflow, is not. */
+	assert_int_equal(parse_read(f, SECTORS - 2, 1024), VIRTIO_BLK_S_OK);
+	assert_int_equal(parse_read(f, SECTORS - 1, 1024), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(parse_read(f, SECTORS, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(parse_read(f, SECTORS + 1, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(parse_read(f, UINT64_MAX, 512), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(parse_read(f, UINT64_MAX / 512 + 1, 512), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(parse_read(f, 0, 1000), VIRTIO_BLK_S_IOERR);
+
+	/* A write: header and data device-readable, in one buffer here. */
+	chain_reset(f);
+	put_hdr(f, VIRTIO_BLK_T_OUT, 8);
+	f->c.out[0].iov_len = 16 + 512;
+	f->c.out_len = 16 + 512;
+	add_in(f, 4096, 1);
+	assert_int_equal(parse(f), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->r.iovcnt, 1);
+	assert_ptr_equal(f->r.iov[0].iov_base, f->mem + 16);
+	assert_int_equal(f->r.written, 1);
+	assert_false(f->r.flush_after);
+	f->l.flush = false; /* write-through without FLUSH */
+	assert_int_equal(parse(f), VIRTIO_BLK_S_OK);
+	assert_true(f->r.flush_after);
+	f->l.ro = true;
+	assert_int_equal(parse(f), VIRTIO_BLK_S_IOERR);
+	free(f);
+}
+
+static void test_parse_layout(void **state)
+{
+	struct chain_fixture *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	/* No device-writable byte: nowhere to put a status, the driver broke the rules. */
+	chain_reset(f);
+	put_hdr(f, VIRTIO_BLK_T_IN, 0);
+	assert_int_equal(parse(f), -EIO);
+	add_in(f, 512, 0);
+	assert_int_equal(parse(f), -EIO);
+	/* Short header: an error, answered in the status byte. */
+	chain_reset(f);
+	add_out(f, 0, 15);
+	add_in(f, 4096, 1);
+	assert_int_equal(parse(f), VIRTIO_BLK_S_IOERR);
+	/* A header split over buffers is still one header. */
+	chain_reset(f);
+	put_hdr(f, VIRTIO_BLK_T_IN, 2);
+	f->c.out[0].iov_len = 5;
+	add_out(f, 5, 11);
+	f->c.out_len = 16;
+	add_in(f, 512, 513); /* data and status in one buffer */
+	assert_int_equal(parse(f), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->r.sector, 2);
+	assert_int_equal(f->r.data_len, 512);
+	assert_ptr_equal(f->r.status, f->mem + 512 + 512);
+	/* Trailing empty buffers do not hide the status byte. */
+	add_in(f, 2048, 0);
+	assert_int_equal(parse(f), VIRTIO_BLK_S_OK);
+	assert_ptr_equal(f->r.status, f->mem + 512 + 512);
+	/* A read with device-readable data, a write with device-writable data. */
+	chain_reset(f);
+	put_hdr(f, VIRTIO_BLK_T_IN, 0);
+	add_out(f, 16, 512);
+	add_in(f, 512, 513);
+	assert_int_equal(parse(f), VIRTIO_BLK_S_IOERR);
+	chain_reset(f);
+	put_hdr(f, VIRTIO_BLK_T_OUT, 0);
+	add_in(f, 512, 513);
+	assert_int_equal(parse(f), VIRTIO_BLK_S_IOERR);
+	/* More data buffers than seg_max. */
+	chain_reset(f);
+	put_hdr(f, VIRTIO_BLK_T_IN, 0);
+	for (int i = 0; i < VIRTIO_BLK_SEG_MAX + 1; i++)
+		add_in(f, 512, 512);
+	add_in(f, 4096, 1);
+	assert_int_equal(parse(f), VIRTIO_BLK_S_IOERR);
+	f->c.n_in = 0;
+	f->c.in_len = 0;
+	for (int i = 0; i < VIRTIO_BLK_SEG_MAX; i++)
+		add_in(f, 512, 512);
+	add_in(f, 4096, 1);
+	assert_int_equal(parse(f), VIRTIO_BLK_S_OK);
+	free(f);
+}
+
+static void test_parse_types(void **state)
+{
+	struct chain_fixture *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	chain_reset(f);
+	put_hdr(f, 0x1234, 0);
+	add_in(f, 4096, 1);
+	assert_int_equal(parse(f), VIRTIO_BLK_S_UNSUPP);
+	chain_reset(f);
+	put_hdr(f, VIRTIO_BLK_T_FLUSH, 0);
+	add_in(f, 4096, 1);
+	assert_int_equal(parse(f), VIRTIO_BLK_S_OK);
+	f->l.flush = false;
+	assert_int_equal(parse(f), VIRTIO_BLK_S_UNSUPP);
+	/* GET_ID: up to 20 bytes of the buffer before the status. */
+	chain_reset(f);
+	put_hdr(f, VIRTIO_BLK_T_GET_ID, 0);
+	add_in(f, 512, 64);
+	assert_int_equal(parse(f), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->r.data_len, 20);
+	assert_int_equal(f->r.written, 21);
+	chain_reset(f);
+	put_hdr(f, VIRTIO_BLK_T_GET_ID, 0);
+	add_in(f, 512, 1);
+	assert_int_equal(parse(f), VIRTIO_BLK_S_IOERR);
+	free(f);
+}
+
+static int parse_ranges(struct chain_fixture *f, u32 type, unsigned int n, u64 sector, u32 nr,
+			u32 flags)
+{
+	struct virtio_blk_discard_write_zeroes rg = {
+		.sector = htole64(sector), .num_sectors = htole32(nr), .flags = htole32(flags)};
+
+	chain_reset(f);
+	put_hdr(f, type, 0);
+	for (unsigned int i = 0; i < n; i++)
+		memcpy(add_out(f, 16 + i * sizeof(rg), sizeof(rg)), &rg, sizeof(rg));
+	add_in(f, 4096, 1);
+	return parse(f);
+}
+
+static void test_parse_ranges(void **state)
+{
+	const u32 unmap = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP, dis = VIRTIO_BLK_T_DISCARD;
+	const u32 wz = VIRTIO_BLK_T_WRITE_ZEROES;
+	struct chain_fixture *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	assert_int_equal(parse_ranges(f, dis, 1, 8, 16, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->r.nr_ranges, 1);
+	assert_int_equal(f->r.ranges[0].sector, 8);
+	assert_int_equal(parse_ranges(f, dis, 1, 8, 16, unmap), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(parse_ranges(f, wz, 1, 8, 16, unmap), VIRTIO_BLK_S_OK);
+	assert_true(f->r.ranges[0].unmap);
+	assert_int_equal(parse_ranges(f, wz, 1, 8, 16, 2), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(parse_ranges(f, wz, VIRTIO_BLK_MAX_RANGES, 0, 1, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(parse_ranges(f, wz, VIRTIO_BLK_MAX_RANGES + 1, 0, 1, 0),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(parse_ranges(f, wz, 0, 0, 1, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(parse_ranges(f, dis, 1, SECTORS - 1, 2, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(parse_ranges(f, dis, 1, UINT64_MAX, 1, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(parse_ranges(f, dis, 1, 0, VIRTIO_BLK_MAX_RANGE_SECTORS + 1, 0),
+			 VIRTIO_BLK_S_IOERR);
+	/* Empty ranges are valid and need no I/O. */
+	assert_int_equal(parse_ranges(f, dis, 3, 0, 0, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->r.nr_ranges, 0);
+	/* A range list that is not whole segments. */
+	parse_ranges(f, dis, 1, 0, 1, 0);
+	f->c.out[1].iov_len = 15;
+	f->c.out_len -= 1;
+	assert_int_equal(parse(f), VIRTIO_BLK_S_IOERR);
+	/* Not negotiated, or a read-only disk. */
+	parse_ranges(f, dis, 1, 0, 1, 0);
+	f->l.discard = false;
+	assert_int_equal(parse(f), VIRTIO_BLK_S_UNSUPP);
+	parse_ranges(f, wz, 1, 0, 1, 0);
+	f->l.ro = true;
+	assert_int_equal(parse(f), VIRTIO_BLK_S_IOERR);
+	free(f);
+}
+
+/* Whole requests through rings in guest memory, on a temp file. */
+
+struct drv {
+	struct guest_memory mem;
+	struct virtio_blk *b;
+	enum block_backend backend;
+	char path[64];
+	int fd; /* the test's own view of the image */
+	u16 avail_idx, next_desc;
+	u64 next_buf;
+};
+
+struct buf {
+	u64 gpa;
+	u32 len;
+	bool w;
+};
+
+static void *hva(struct drv *d, u64 gpa)
+{
+	void *p = gpa_to_hva(&d->mem, gpa, 1);
+
+	assert_non_null(p);
+	return p;
+}
+
+static struct vring_used *used(struct drv *d)
+{
+	return hva(d, USED_GPA);
+}
+
+static u64 galloc(struct drv *d, u32 len)
+{
+	u64 gpa = d->next_buf;
+
+	d->next_buf = ALIGN_UP(gpa + len, 64);
+	assert_true(d->next_buf < RAM_SIZE);
+	return gpa;
+}
+
+static void vq_setup(struct drv *d)
+{
+	struct virtqueue *vq = &d->b->vdev.queues[0].vq;
+
+	memset(hva(d, DESC_GPA), 0, BUF_GPA - DESC_GPA);
+	virtqueue_reset(vq, &d->mem);
+	vq->size = QSIZE;
+	vq->desc_gpa = DESC_GPA;
+	vq->avail_gpa = AVAIL_GPA;
+	vq->used_gpa = USED_GPA;
+	vq->ready = true;
+	assert_int_equal(virtqueue_start(vq), 0);
+	d->avail_idx = d->next_desc = 0;
+}
+
+static void drv_start(struct drv *d, const char *opt_suffix, u64 features)
+{
+	struct blk_options o;
+	char arg[128], err[160];
+
+	snprintf(arg, sizeof(arg), "%s%s", d->path, opt_suffix);
+	assert_int_equal(virtio_blk_parse_option(arg, &o), 0);
+	d->b = calloc(1, sizeof(*d->b));
+	assert_int_equal(virtio_blk_init(d->b, &o, d->backend, err, sizeof(err)), 0);
+	d->b->vdev.driver_features = d->b->vdev.device_features & features;
+	vq_setup(d);
+	assert_int_equal(virtio_blk_queue_start(d->b), 0);
+}
+
+static void drv_stop(struct drv *d)
+{
+	if (!d->b)
+		return;
+	virtio_blk_queue_stop(d->b);
+	virtio_blk_fini(d->b);
+	free(d->b);
+	d->b = NULL;
+}
+
+/* Posts a chain as the driver does: descriptors, ring entry, then the index. */
+static u16 post(struct drv *d, const struct buf *bufs, unsigned int n)
+{
+	struct vring_desc *desc = hva(d, DESC_GPA);
+	struct vring_avail *avail = hva(d, AVAIL_GPA);
+	u16 head = d->next_desc;
+
+	for (unsigned int i = 0; i < n; i++) {
+		u16 idx = (u16)((head + i) % QSIZE);
+
+		desc[idx] = (struct vring_desc){
+			.addr = bufs[i].gpa,
+			.len = bufs[i].len,
+			.flags = (u16)((bufs[i].w ? VRING_DESC_F_WRITE : 0) |
+				       (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
+			.next = (u16)((idx + 1) % QSIZE),
+		};
+	}
+	d->next_desc = (u16)((head + n) % QSIZE);
+	avail->ring[d->avail_idx % QSIZE] = head;
+	d->avail_idx++;
+	__atomic_store_n(&avail->idx, d->avail_idx, __ATOMIC_RELEASE);
+	return head;
+}
+
+/* Serves the ring and reaps until the used index reaches want; returns the last events. */
+static unsigned int run_until(struct drv *d, u16 want)
+{
+	unsigned int ev = virtio_blk_serve(d->b);
+
+	for (int i = 0; i < 3000 && used(d)->idx != want; i++) {
+		struct pollfd p = {.fd = block_queue_event_fd(d->b->bq), .events = POLLIN};
+
+		poll(&p, 1, 10);
+		ev |= virtio_blk_reap(d->b);
+		if (d->b->more)
+			ev |= virtio_blk_serve(d->b);
+	}
+	assert_int_equal(used(d)->idx, want);
+	return ev;
+}
+
+static u64 hdr(struct drv *d, u32 type, u64 sector)
+{
+	struct virtio_blk_outhdr h = {.type = htole32(type), .sector = htole64(sector)};
+	u64 gpa = galloc(d, sizeof(h));
+
+	memcpy(hva(d, gpa), &h, sizeof(h));
+	return gpa;
+}
+
+/* One request of up to three buffers plus a status byte; returns the status. */
+static int request(struct drv *d, u32 type, u64 sector, u64 data, u32 len, bool data_w)
+{
+	u64 status = galloc(d, 1);
+	struct buf bufs[3] = {{hdr(d, type, sector), 16, false}};
+	unsigned int n = 1;
+	u16 want = (u16)(used(d)->idx + 1), head;
+
+	if (len)
+		bufs[n++] = (struct buf){data, len, data_w};
+	bufs[n++] = (struct buf){status, 1, true};
+	*(u8 *)hva(d, status) = 0xee;
+	head = post(d, bufs, n);
+	run_until(d, want);
+	assert_int_equal(used(d)->ring[(want - 1) % QSIZE].id, head);
+	return *(u8 *)hva(d, status);
+}
+
+static int rw(struct drv *d, u32 type, u64 sector, u64 data, u32 len)
+{
+	return request(d, type, sector, data, len, type == VIRTIO_BLK_T_IN);
+}
+
+static int ranges(struct drv *d, u32 type, u64 sector, u32 nr, u32 flags)
+{
+	struct virtio_blk_discard_write_zeroes rg = {
+		.sector = htole64(sector), .num_sectors = htole32(nr), .flags = htole32(flags)};
+	u64 gpa = galloc(d, sizeof(rg));
+
+	memcpy(hva(d, gpa), &rg, sizeof(rg));
+	return request(d, type, 0, gpa, sizeof(rg), false);
+}
+
+static void fill_file(struct drv *d, u8 v)
+{
+	u8 *buf = malloc(DISK_SIZE);
+
+	memset(buf, v, DISK_SIZE);
+	assert_int_equal(pwrite(d->fd, buf, DISK_SIZE, 0), DISK_SIZE);
+	free(buf);
+}
+
+static bool file_is(struct drv *d, u64 off, u64 len, u8 v)
+{
+	u8 buf[4096];
+
+	while (len) {
+		size_t n = MIN(len, sizeof(buf));
+
+		assert_int_equal(pread(d->fd, buf, n, (off_t)off), (ssize_t)n);
+		for (size_t i = 0; i < n; i++)
+			if (buf[i] != v)
+				return false;
+		off += n;
+		len -= n;
+	}
+	return true;
+}
+
+static int drv_setup(void **state)
+{
+	struct drv *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -1;
+	log_level = LOG_ERR;
+	d->backend = *(enum block_backend *)*state;
+	if (guest_memory_layout(&d->mem, RAM_SIZE, 3 * GiB) || guest_memory_alloc(&d->mem))
+		return -1;
+	make_file(d->path, DISK_SIZE);
+	d->fd = open(d->path, O_RDWR);
+	d->next_buf = BUF_GPA;
+	*state = d;
+	return d->fd < 0 ? -1 : 0;
+}
+
+static int drv_teardown(void **state)
+{
+	struct drv *d = *state;
+
+	drv_stop(d);
+	close(d->fd);
+	unlink(d->path);
+	guest_memory_free(&d->mem);
+	free(d);
+	return 0;
+}
+
+static const u64 all_features = ~0ULL;
+
+static void test_io_read_write(void **state)
+{
+	struct drv *d = *state;
+	u64 data = galloc(d, 64 * KiB);
+
+	fill_file(d, 0x5a);
+	drv_start(d, "", all_features);
+	assert_string_equal(block_queue_backend_name(d->b->bq),
+			    d->backend == BLOCK_BACKEND_THREADS ? "threads" : "io_uring");
+	memset(hva(d, data), 0x11, 64 * KiB);
+	assert_int_equal(rw(d, VIRTIO_BLK_T_OUT, 16, data, 64 * KiB), VIRTIO_BLK_S_OK);
+	assert_int_equal(used(d)->ring[0].len, 1);
+	assert_true(file_is(d, 16 * 512, 64 * KiB, 0x11));
+	assert_true(file_is(d, 0, 16 * 512, 0x5a));
+	memset(hva(d, data), 0, 64 * KiB);
+	assert_int_equal(rw(d, VIRTIO_BLK_T_IN, 15, data, 1024), VIRTIO_BLK_S_OK);
+	assert_int_equal(used(d)->ring[1].len, 1025);
+	assert_true(((u8 *)hva(d, data))[0] == 0x5a && ((u8 *)hva(d, data))[1023] == 0x11);
+	assert_int_equal(rw(d, VIRTIO_BLK_T_FLUSH, 0, 0, 0), VIRTIO_BLK_S_OK);
+	/* The last sector works, the one after it does not. */
+	assert_int_equal(rw(d, VIRTIO_BLK_T_IN, SECTORS - 1, data, 512), VIRTIO_BLK_S_OK);
+	assert_int_equal(rw(d, VIRTIO_BLK_T_IN, SECTORS, data, 512), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(rw(d, VIRTIO_BLK_T_OUT, SECTORS - 1, data, 1024), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(rw(d, VIRTIO_BLK_T_OUT, 0, data, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(rw(d, 77, 0, data, 0), VIRTIO_BLK_S_UNSUPP);
+}
+
+#define MANY (QSIZE / 3) /* requests of three descriptors that fit the ring at once */
+
+static void test_io_many_in_flight(void **state)
+{
+	struct drv *d = *state;
+	u64 data = galloc(d, MANY * 4096), status = galloc(d, MANY);
+
+	drv_start(d, "", all_features);
+	/* A ring full of 4 KiB writes, each to its own place, then all read back. */
+	for (int pass = 0; pass < 2; pass++) {
+		u32 type = pass ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT;
+
+		for (unsigned int i = 0; i < MANY; i++) {
+			struct buf b[3] = {{hdr(d, type, i * 8), 16, false},
+					   {data + i * 4096, 4096, pass == 1},
+					   {status + i, 1, true}};
+
+			if (!pass)
+				memset(hva(d, data + i * 4096), (int)i, 4096);
+			else
+				memset(hva(d, data + i * 4096), 0xff, 4096);
+			post(d, b, 3);
+		}
+		run_until(d, (u16)((pass + 1) * MANY));
+		for (unsigned int i = 0; i < MANY; i++)
+			assert_int_equal(*(u8 *)hva(d, status + i), VIRTIO_BLK_S_OK);
+	}
+	for (unsigned int i = 0; i < MANY; i++) {
+		assert_int_equal(((u8 *)hva(d, data + i * 4096))[4095], (u8)i);
+		assert_true(file_is(d, i * 4096, 4096, (u8)i));
+	}
+	assert_int_equal(d->b->nr_free, QSIZE);
+}
+
+static void test_io_discard_write_zeroes(void **state)
+{
+	const u32 unmap = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+	struct drv *d = *state;
+
+	fill_file(d, 0x77);
+	drv_start(d, "", all_features);
+	assert_int_equal(ranges(d, VIRTIO_BLK_T_WRITE_ZEROES, 8, 8, 0), VIRTIO_BLK_S_OK);
+	assert_true(file_is(d, 8 * 512, 4096, 0));
+	assert_true(file_is(d, 0, 8 * 512, 0x77) && file_is(d, 16 * 512, 512, 0x77));
+	assert_int_equal(ranges(d, VIRTIO_BLK_T_WRITE_ZEROES, 64, 64, unmap), VIRTIO_BLK_S_OK);
+	assert_true(file_is(d, 64 * 512, 64 * 512, 0));
+	/* Discarded sectors may read as anything; on a file they become a hole. */
+	assert_int_equal(ranges(d, VIRTIO_BLK_T_DISCARD, 256, 256, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(ranges(d, VIRTIO_BLK_T_DISCARD, 256, 8, unmap), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(ranges(d, VIRTIO_BLK_T_DISCARD, SECTORS, 1, 0), VIRTIO_BLK_S_IOERR);
+	assert_true(file_is(d, 1024 * 512, 512, 0x77));
+	/* Where fallocate cannot zero, the zeros are written. */
+	atomic_store(&d->b->file.no_punch, true);
+	atomic_store(&d->b->file.no_zero_range, true);
+	assert_int_equal(ranges(d, VIRTIO_BLK_T_WRITE_ZEROES, 1024, 4096, unmap), VIRTIO_BLK_S_OK);
+	assert_true(file_is(d, 1024 * 512, 4096 * 512, 0));
+	assert_true(file_is(d, 5120 * 512, 512, 0x77));
+}
+
+static void test_io_write_through(void **state)
+{
+	struct drv *d = *state;
+	u64 data = galloc(d, 512);
+
+	/* Without FLUSH negotiated, writes sync before completing, and FLUSH is refused. */
+	drv_start(d, "", ~BIT(VIRTIO_BLK_F_FLUSH));
+	memset(hva(d, data), 0x42, 512);
+	assert_int_equal(rw(d, VIRTIO_BLK_T_OUT, 3, data, 512), VIRTIO_BLK_S_OK);
+	assert_true(file_is(d, 3 * 512, 512, 0x42));
+	assert_int_equal(rw(d, VIRTIO_BLK_T_FLUSH, 0, 0, 0), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(ranges(d, VIRTIO_BLK_T_WRITE_ZEROES, 3, 1, 0), VIRTIO_BLK_S_OK);
+	assert_true(file_is(d, 3 * 512, 512, 0));
+}
+
+static void test_io_read_only(void **state)
+{
+	struct drv *d = *state;
+	u64 data = galloc(d, 512);
+
+	fill_file(d, 0x33);
+	drv_start(d, ",ro", all_features);
+	assert_true(d->b->vdev.device_features & BIT(VIRTIO_BLK_F_RO));
+	assert_false(d->b->vdev.device_features & BIT(VIRTIO_BLK_F_DISCARD));
+	memset(hva(d, data), 0x44, 512);
+	assert_int_equal(rw(d, VIRTIO_BLK_T_OUT, 0, data, 512), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(ranges(d, VIRTIO_BLK_T_WRITE_ZEROES, 0, 1, 0), VIRTIO_BLK_S_UNSUPP);
+	assert_true(file_is(d, 0, 512, 0x33));
+	assert_int_equal(rw(d, VIRTIO_BLK_T_IN, 0, data, 512), VIRTIO_BLK_S_OK);
+	assert_int_equal(((u8 *)hva(d, data))[0], 0x33);
+}
+
+static void test_io_get_id(void **state)
+{
+	struct drv *d = *state;
+	u64 id = galloc(d, 32);
+
+	drv_start(d, ",serial=kvmbox-disk-7", all_features);
+	memset(hva(d, id), 0xff, 32);
+	assert_int_equal(request(d, VIRTIO_BLK_T_GET_ID, 0, id, 20, true), VIRTIO_BLK_S_OK);
+	assert_memory_equal(hva(d, id), "kvmbox-disk-7\0\0\0\0\0\0\0", 20);
+	assert_int_equal(used(d)->ring[0].len, 21);
+	/* A short buffer gets what fits. */
+	memset(hva(d, id), 0xff, 32);
+	assert_int_equal(request(d, VIRTIO_BLK_T_GET_ID, 0, id, 6, true), VIRTIO_BLK_S_OK);
+	assert_memory_equal(hva(d, id), "kvmbox\xff", 7);
+}
+
+static void test_io_malformed_chain(void **state)
+{
+	struct drv *d = *state;
+	struct vring_desc *desc;
+	u64 status = galloc(d, 1);
+	struct buf b[2] = {{hdr(d, VIRTIO_BLK_T_FLUSH, 0), 16, false}, {status, 1, true}};
+
+	drv_start(d, "", all_features);
+	/* A chain whose next index points past the queue: the queue breaks. */
+	post(d, b, 2);
+	desc = hva(d, DESC_GPA);
+	desc[0].next = QSIZE + 5;
+	assert_true(virtio_blk_serve(d->b) & VIRTIO_BLK_EV_BROKEN);
+	assert_int_equal(virtio_blk_serve(d->b), 0); /* asked for once */
+	assert_int_equal(used(d)->idx, 0);
+	assert_int_equal(d->b->nr_free, QSIZE);
+	/* A reset brings it back. */
+	virtio_blk_queue_stop(d->b);
+	vq_setup(d);
+	assert_int_equal(virtio_blk_queue_start(d->b), 0);
+	assert_int_equal(rw(d, VIRTIO_BLK_T_FLUSH, 0, 0, 0), VIRTIO_BLK_S_OK);
+	/* A chain without any device-writable byte also asks for a reset. */
+	b[1].w = false;
+	post(d, b, 2);
+	assert_true(virtio_blk_serve(d->b) & VIRTIO_BLK_EV_BROKEN);
+}
+
+static void test_io_stop_in_flight(void **state)
+{
+	struct drv *d = *state;
+	u64 data = galloc(d, 64 * 16 * KiB), status = galloc(d, 64);
+
+	drv_start(d, "", all_features);
+	for (unsigned int i = 0; i < 64; i++) {
+		struct buf b[3] = {{hdr(d, VIRTIO_BLK_T_OUT, i * 32), 16, false},
+				   {data + i * 16 * KiB, 16 * KiB, false},
+				   {status + i, 1, true}};
+
+		post(d, b, 3);
+	}
+	virtio_blk_serve(d->b);
+	/* Reset with requests in flight: it waits for them, and returns nothing to the ring. */
+	virtio_blk_queue_stop(d->b);
+	assert_int_equal(d->b->nr_free, QSIZE);
+	assert_int_equal(atomic_load(&d->b->busy), 0);
+	assert_null(d->b->bq);
+	vq_setup(d);
+	assert_int_equal(virtio_blk_queue_start(d->b), 0);
+	assert_int_equal(rw(d, VIRTIO_BLK_T_IN, 0, data, 512), VIRTIO_BLK_S_OK);
+}
+
+static const enum block_backend uring = BLOCK_BACKEND_IO_URING, threads = BLOCK_BACKEND_THREADS;
+
+/* Each I/O test runs once per engine, named after it. */
+#define IO_TEST(fn, be)                                                                  \
+	{                                                                                \
+		.name = #be "/" #fn, .test_func = test_io_##fn, .setup_func = drv_setup, \
+		.teardown_func = drv_teardown, .initial_state = (void *)&be,             \
+	}
+#define IO_TESTS(be)                                                                             \
+	IO_TEST(read_write, be), IO_TEST(many_in_flight, be), IO_TEST(discard_write_zeroes, be), \
+		IO_TEST(write_through, be), IO_TEST(read_only, be), IO_TEST(get_id, be),         \
+		IO_TEST(malformed_chain, be), IO_TEST(stop_in_flight, be)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_option_plain),
+		cmocka_unit_test(test_option_ro_serial),
+		cmocka_unit_test(test_option_errors),
+		cmocka_unit_test(test_file_checks),
+		cmocka_unit_test(test_realize_bad_input),
+		cmocka_unit_test(test_parse_rw),
+		cmocka_unit_test(test_parse_layout),
+		cmocka_unit_test(test_parse_types),
+		cmocka_unit_test(test_parse_ranges),
+		IO_TESTS(uring),
+		IO_TESTS(threads),
+	};
+
+	log_level = LOG_ERR;
+	return cmocka_run_group_tests_name("virtio_blk", tests, NULL, NULL);
+}
