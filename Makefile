@@ -131,3 +131,33 @@ fuzz-clean:
 	rm -rf $(FUZZ_O)
 
 -include $(sort $(FUZZ_OBJS:.o=.d))
+
+# ---- benchmarks: tools/bench/README.md ----------------------------------------------------
+# bench-tools builds the exit benchmark's pieces into BENCH_O: bare_kvm_run (a bare KVM_RUN
+# loop, the reference) and exitloop.elf (a multiboot ELF32 guest in 32-bit assembly).
+# bench-exits runs tools/bench/exits (in the nested lab), bench-mem tools/bench/mem.
+BENCH_O ?= $(O)/bench
+
+.PHONY: bench-tools bench-exits bench-mem
+bench-tools: $(BENCH_O)/bare_kvm_run $(BENCH_O)/exitloop.elf
+
+$(BENCH_O)/bare_kvm_run: tools/bench/bare_kvm_run.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BENCH_O)/exitloop.o: tools/bench/exitloop.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $@"
+	@$(CC) -m32 -c -o $@ $<
+
+$(BENCH_O)/exitloop.elf: $(BENCH_O)/exitloop.o tools/bench/exitloop.ld
+	@echo "  LD      $@"
+	@$(LD) -m elf_i386 -nostdlib --build-id=none -z noexecstack --no-warn-rwx-segments \
+		-T tools/bench/exitloop.ld -o $@ $<
+
+bench-exits: all bench-tools
+	KVMBOX=$(O)/kvmbox KVMBOX_BENCH_DIR=$(BENCH_O) tools/bench/exits --no-build
+
+bench-mem: all bench-tools
+	KVMBOX=$(O)/kvmbox KVMBOX_BENCH_DIR=$(BENCH_O) tools/bench/mem --no-build
