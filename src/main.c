@@ -53,8 +53,8 @@ static const char usage_run[] =
 	"                             networking: 10.0.2.15 via DHCP, gateway and host\n"
 	"                             10.0.2.2 (repeat for more, up to 4)\n"
 	"      --rng                  a virtio-rng entropy device (host getrandom)\n"
-	"      --virtio-console       a second console, hvc0, on kvmbox's stdin/stdout\n"
-	"      --vsock cid=N          a virtio-vsock device through vhost-vsock\n"
+	"      --virtio-console       (not implemented yet: a second console, hvc0)\n"
+	"      --vsock cid=N          (not implemented yet: virtio-vsock via vhost-vsock)\n"
 	"\n"
 	"Console: the guest's COM1 is kvmbox's stdin and stdout. On a terminal, Ctrl-A x\n"
 	"quits and Ctrl-A Ctrl-A sends a Ctrl-A.\n"
@@ -139,11 +139,10 @@ static int parse_device_option(int opt, const char *arg, struct vm_config *cfg)
 		cfg->rng = true;
 		return 0;
 	case OPT_VIRTIO_CONSOLE:
-		cfg->virtio_console = true;
-		return 0;
 	case OPT_VSOCK:
-		cfg->vsock = arg;
-		return 0;
+		/* Refused rather than ignored until their devices exist. */
+		return usage_error("%s: this device is not implemented yet",
+				   opt == OPT_VSOCK ? "--vsock" : "--virtio-console");
 	default:
 		return EXIT_BAD_INPUT;
 	}
