@@ -12,6 +12,7 @@
 #include "../../devices/rtc.h"
 #include "../../devices/uart16550.h"
 #include "../../devices/virtio/blk.h"
+#include "../../devices/virtio/net.h"
 #include "../../devices/virtio/rng.h"
 #include "../../kvm.h"
 #include "../../util/log.h"
@@ -31,6 +32,7 @@ const struct device_ops *const arch_board_devices[] = {
 	&fw_cfg_ops,	     /* CPU count and RAM size for test guests */
 	&virtio_rng_ops,     /* virtio-rng over PCI, only with --rng */
 	&virtio_blk_ops,     /* --disk: virtio-blk disks on PCI */
+	&virtio_net_ops,     /* --net: virtio-net NICs on PCI (tap, vhost-net, user) */
 	NULL,
 };
 

@@ -60,11 +60,12 @@ EOF
 	httpd -p "$1" -h /www
 }
 
-# net_fetch URL FILE: wget with a timeout and a few tries (the peer may be late).
+# net_fetch URL FILE [TRIES]: wget with a timeout and a few tries (the peer may be
+# late). Not wget -T: busybox 1.35's wget crashes with it.
 net_fetch() {
 	net_i=0
 	while [ "$net_i" -lt "${3:-5}" ]; do
-		wget -q -T 20 -O "$2" "$1" && return 0
+		timeout 30 wget -q -O "$2" "$1" && return 0
 		sleep 2
 		net_i=$((net_i + 1))
 	done

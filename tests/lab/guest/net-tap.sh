@@ -12,21 +12,22 @@ net_tap_main() {
 	mac="$(net_arg mac)" addr="$(net_arg ip)" peer="$(net_arg peer)"
 	ifc="$(net_iface_of "$mac")"
 	[ -n "$ifc" ] || { echo "KVMBOX-ERROR: no interface with MAC $mac"; return 1; }
+	# Serve first: once we have an address the peer may ask at once.
+	net_serve 80
 	ip link set lo up
 	ip link set "$ifc" up
 	ip addr add "$addr" dev "$ifc"
-	net_serve 80
-	# The peer may still be booting: try for up to two minutes.
+	# The peer may still be booting, slowly on a busy lab: try for up to ten minutes.
 	i=0
 	until ping -c 1 -W 2 "$peer" >/dev/null 2>&1; do
 		i=$((i + 1))
-		if [ "$i" -ge 60 ]; then
+		if [ "$i" -ge 300 ]; then
 			echo "KVMBOX-NET-PING: no answer from $peer"
 			net_report "$ifc"
 			return 1
 		fi
 	done
-	echo "KVMBOX-NET-PING: $(ping -c 5 -i 0.2 -W 2 "$peer" | grep -o '[0-9]* packets received')"
+	echo "KVMBOX-NET-PING: $(ping -c 5 -i 0.2 -W 10 "$peer" | grep -o '[0-9]* packets received')"
 	if net_fetch "http://$peer/big" /tmp/big; then
 		echo "KVMBOX-NET-FETCH-SHA: $(sha256sum </tmp/big | cut -d' ' -f1)"
 		echo "KVMBOX-NET-EXPECT-SHA: $(sha256sum </www/big | cut -d' ' -f1)"
@@ -35,7 +36,7 @@ net_tap_main() {
 	fi
 	net_fetch "http://$peer/cgi-bin/done" /dev/null 30 ||
 		echo "KVMBOX-NET-INFO: could not tell $peer we are done"
-	if net_wait_file /tmp/net-done 120; then
+	if net_wait_file /tmp/net-done 600; then
 		echo "KVMBOX-NET-PEER: done"
 		sleep 2 # its last request is still on its way back
 	else

@@ -59,7 +59,7 @@ net_user_main() {
 	fi
 	net_serve "$serve"
 	echo "KVMBOX-NET-SERVING: $serve"
-	if net_wait_file /tmp/net-done 120; then
+	if net_wait_file /tmp/net-done 600; then
 		echo "KVMBOX-NET-HOSTFWD: reached"
 		sleep 1 # the reply is still on its way out
 	else
