@@ -9,7 +9,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	  -fno-strict-aliasing -D_GNU_SOURCE -DKVMBOX_VERSION=\"$(VERSION)\" -MMD -MP
-LDLIBS += -lpthread -lslirp
+LDLIBS += -lpthread -ldl
 # io_uring for the disks' I/O (src/backends/block.c): liburing-dev.
 LDLIBS += $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
 

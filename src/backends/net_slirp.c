@@ -7,6 +7,7 @@
  * guest does its own checksums, and every header we produce or accept is plain.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <slirp/libslirp.h>
@@ -17,6 +18,47 @@
 
 #include "../util/log.h"
 #include "net.h"
+
+/*
+ * libslirp (and the GLib it brings) is loaded on the first --net user, not at start-up:
+ * a VM without user networking then does not carry their pages in its resident memory.
+ */
+static struct {
+	__typeof__(&slirp_new) new_;
+	__typeof__(&slirp_input) input;
+	__typeof__(&slirp_pollfds_fill) pollfds_fill;
+	__typeof__(&slirp_pollfds_poll) pollfds_poll;
+	__typeof__(&slirp_cleanup) cleanup;
+	__typeof__(&slirp_add_hostfwd) add_hostfwd;
+	const char *error;
+} libslirp;
+
+static void libslirp_load_once(void)
+{
+	void *h = dlopen("libslirp.so.0", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		libslirp.error = dlerror();
+		return;
+	}
+	libslirp.new_ = (__typeof__(libslirp.new_))dlsym(h, "slirp_new");
+	libslirp.input = (__typeof__(libslirp.input))dlsym(h, "slirp_input");
+	libslirp.pollfds_fill = (__typeof__(libslirp.pollfds_fill))dlsym(h, "slirp_pollfds_fill");
+	libslirp.pollfds_poll = (__typeof__(libslirp.pollfds_poll))dlsym(h, "slirp_pollfds_poll");
+	libslirp.cleanup = (__typeof__(libslirp.cleanup))dlsym(h, "slirp_cleanup");
+	libslirp.add_hostfwd = (__typeof__(libslirp.add_hostfwd))dlsym(h, "slirp_add_hostfwd");
+	if (!libslirp.new_ || !libslirp.input || !libslirp.pollfds_fill || !libslirp.pollfds_poll ||
+	    !libslirp.cleanup || !libslirp.add_hostfwd)
+		libslirp.error = "a libslirp function is missing";
+}
+
+static bool libslirp_load(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, libslirp_load_once);
+	return libslirp.error == NULL;
+}
 
 /*
  * Packets the stack produced that the guest has not taken yet. Beyond this many, new ones
@@ -176,7 +218,7 @@ static int user_send(struct net_backend *be, const struct iovec *iov, unsigned i
 	}
 	if (len >= NET_ETH_HLEN) {
 		pthread_mutex_lock(&slirp_lock);
-		slirp_input(u->slirp, u->txbuf, (int)len);
+		libslirp.input(u->slirp, u->txbuf, (int)len);
 		pthread_mutex_unlock(&slirp_lock);
 	}
 	return 0;
@@ -262,7 +304,7 @@ static void user_poll_fill(struct net_backend *be, struct net_pollset *ps, bool 
 	u->ps = ps;
 	u->ps_base = ps->n;
 	pthread_mutex_lock(&slirp_lock);
-	slirp_pollfds_fill(u->slirp, &timeout, cb_add_poll, u);
+	libslirp.pollfds_fill(u->slirp, &timeout, cb_add_poll, u);
 	pthread_mutex_unlock(&slirp_lock);
 	LIST_FOREACH(t, &u->timers, link)
 	{
@@ -300,7 +342,7 @@ static unsigned int user_poll_done(struct net_backend *be, const struct net_poll
 
 	(void)ps;
 	pthread_mutex_lock(&slirp_lock);
-	slirp_pollfds_poll(u->slirp, poll_failed, cb_get_revents, u);
+	libslirp.pollfds_poll(u->slirp, poll_failed, cb_get_revents, u);
 	user_run_timers(u);
 	pthread_mutex_unlock(&slirp_lock);
 	u->ps = NULL;
@@ -314,7 +356,7 @@ static void user_destroy(struct net_backend *be)
 
 	if (u->slirp) {
 		pthread_mutex_lock(&slirp_lock);
-		slirp_cleanup(u->slirp); /* frees its timers through cb_timer_free */
+		libslirp.cleanup(u->slirp); /* frees its timers through cb_timer_free */
 		pthread_mutex_unlock(&slirp_lock);
 	}
 	while ((p = STAILQ_FIRST(&u->queue))) {
@@ -343,8 +385,8 @@ static int user_add_hostfwd(struct user_net *u, const struct net_hostfwd *f)
 
 	errno = 0;
 	pthread_mutex_lock(&slirp_lock);
-	ret = slirp_add_hostfwd(u->slirp, f->udp, f->host_addr, f->host_port, f->guest_addr,
-				f->guest_port);
+	ret = libslirp.add_hostfwd(u->slirp, f->udp, f->host_addr, f->host_port, f->guest_addr,
+				   f->guest_port);
 	err = errno;
 	pthread_mutex_unlock(&slirp_lock);
 	if (!ret)
@@ -369,9 +411,14 @@ int net_slirp_open(struct net_backend **out, const struct net_options *opt)
 		.vnameserver.s_addr = htonl(0x0a000203), /* 10.0.2.3 */
 		.vhostname = "kvmbox",
 	};
-	struct user_net *u = calloc(1, sizeof(*u));
+	struct user_net *u;
 	int ret;
 
+	if (!libslirp_load()) {
+		pr_err("--net user needs libslirp (Debian package libslirp0): %s", libslirp.error);
+		return -EXIT_VMM_ERROR;
+	}
+	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -EXIT_VMM_ERROR;
 	u->be.ops = &user_ops;
@@ -379,7 +426,7 @@ int net_slirp_open(struct net_backend **out, const struct net_options *opt)
 	LIST_INIT(&u->timers);
 	STAILQ_INIT(&u->queue);
 	pthread_mutex_lock(&slirp_lock);
-	u->slirp = slirp_new(&cfg, &user_net_callbacks, u);
+	u->slirp = libslirp.new_(&cfg, &user_net_callbacks, u);
 	pthread_mutex_unlock(&slirp_lock);
 	if (!u->slirp) {
 		pr_err("--net user: cannot start the user-mode network stack");
