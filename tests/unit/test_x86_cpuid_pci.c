@@ -67,6 +67,24 @@ static void test_cpu_features(void **state)
 	assert_int_not_equal(cpuid_find(&t, 7, 0)->ebx & (1U << 10), 0);
 }
 
+static void test_cpu_emulated_features(void **state)
+{
+	struct cpuid_table host, t;
+	char err[128];
+
+	(void)state;
+	make_host(&host);
+	cpuid_add_emulated(&host, false);
+	assert_int_equal(cpuid_find(&host, 1, 0)->ecx & (1U << 24), 0);
+	cpuid_add_emulated(&host, true);
+	assert_int_not_equal(cpuid_find(&host, 1, 0)->ecx & (1U << 24), 0);
+	/* Once announced, the user may ask for it or hide it like any other feature. */
+	t = host;
+	assert_int_equal(cpuid_apply_features(&t, &host, "-tsc-deadline", err, sizeof(err)), 0);
+	assert_int_equal(cpuid_find(&t, 1, 0)->ecx & (1U << 24), 0);
+	assert_int_equal(cpuid_apply_features(&t, &host, "+tsc-deadline", err, sizeof(err)), 0);
+}
+
 static void test_cpu_topology(void **state)
 {
 	struct cpuid_table t;
@@ -165,6 +183,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu_features),
+		cmocka_unit_test(test_cpu_emulated_features),
 		cmocka_unit_test(test_cpu_topology),
 		cmocka_unit_test(test_pci_conf1),
 	};

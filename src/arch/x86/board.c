@@ -84,6 +84,8 @@ static int arch_prepare_cpuid(struct vm *vm, struct arch_vm *a)
 
 	if (arch_get_supported_cpuid(vm, &a->supported_cpuid) < 0)
 		return -1;
+	cpuid_add_emulated(&a->supported_cpuid,
+			   kvm_check_extension(vm->kvm_fd, KVM_CAP_TSC_DEADLINE_TIMER) > 0);
 	a->cpuid = a->supported_cpuid;
 	if (vm->cfg->cpu_features &&
 	    cpuid_apply_features(&a->cpuid, &a->supported_cpuid, vm->cfg->cpu_features, err,

@@ -255,3 +255,11 @@ void cpuid_set_brand(struct cpuid_table *t, const char *brand)
 		memcpy(&e->edx, buf + leaf * 16 + 12, 4);
 	}
 }
+
+void cpuid_add_emulated(struct cpuid_table *t, bool tsc_deadline)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(t, 1, 0);
+
+	if (e && tsc_deadline)
+		e->ecx |= 1U << 24;
+}

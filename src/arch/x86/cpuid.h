@@ -29,5 +29,11 @@ int cpuid_apply_features(struct cpuid_table *t, const struct cpuid_table *host, 
  */
 void cpuid_set_topology(struct cpuid_table *t, unsigned int apic_id, unsigned int nr_cpus);
 void cpuid_set_brand(struct cpuid_table *t, const char *brand);
+/*
+ * Adds what KVM emulates but KVM_GET_SUPPORTED_CPUID leaves for userspace to announce:
+ * the TSC-deadline LAPIC timer (leaf 1 ECX[24]) when KVM_CAP_TSC_DEADLINE_TIMER says so.
+ * Without it Linux falls back to the PIT for its ticks.
+ */
+void cpuid_add_emulated(struct cpuid_table *t, bool tsc_deadline);
 
 #endif
