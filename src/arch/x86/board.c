@@ -8,6 +8,7 @@
 #include "../../devices/debug_exit.h"
 #include "../../devices/fw_cfg.h"
 #include "../../devices/i8042.h"
+#include "../../devices/pc_testdev.h"
 #include "../../devices/pci_host.h"
 #include "../../devices/rtc.h"
 #include "../../devices/uart16550.h"
@@ -31,6 +32,7 @@ const struct device_ops *const arch_board_devices[] = {
 	&debug_exit_ops,     /* only with --debug-exit */
 	&fw_cfg_ops,	     /* CPU count and RAM size for test guests */
 	&virtio_rng_ops,     /* virtio-rng over PCI, only with --rng */
+	&pc_testdev_ops,     /* QEMU's test ports and MMIO window, for kvm-unit-tests */
 	&virtio_blk_ops,     /* --disk: virtio-blk disks on PCI */
 	&virtio_net_ops,     /* --net: virtio-net NICs on PCI (tap, vhost-net, user) */
 	NULL,
