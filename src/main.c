@@ -54,7 +54,9 @@ static const char usage_run[] =
 	"                             10.0.2.2 (repeat for more, up to 4)\n"
 	"      --rng                  a virtio-rng entropy device (host getrandom)\n"
 	"      --virtio-console       (not implemented yet: a second console, hvc0)\n"
-	"      --vsock cid=N          (not implemented yet: virtio-vsock via vhost-vsock)\n"
+	"      --vsock cid=N          a virtio-vsock socket device with guest CID N (3 to\n"
+	"                             4294967294) through the host's vhost-vsock; the\n"
+	"                             guest reaches the host at CID 2\n"
 	"\n"
 	"Console: the guest's COM1 is kvmbox's stdin and stdout. On a terminal, Ctrl-A x\n"
 	"quits and Ctrl-A Ctrl-A sends a Ctrl-A.\n"
@@ -138,11 +140,15 @@ static int parse_device_option(int opt, const char *arg, struct vm_config *cfg)
 	case OPT_RNG:
 		cfg->rng = true;
 		return 0;
-	case OPT_VIRTIO_CONSOLE:
 	case OPT_VSOCK:
-		/* Refused rather than ignored until their devices exist. */
-		return usage_error("%s: this device is not implemented yet",
-				   opt == OPT_VSOCK ? "--vsock" : "--virtio-console");
+		/* A guest kernel drives one vsock device only. */
+		if (cfg->vsock)
+			return usage_error("--vsock %s: only one --vsock is possible", arg);
+		cfg->vsock = arg;
+		return 0;
+	case OPT_VIRTIO_CONSOLE:
+		/* Refused rather than ignored until its device exists. */
+		return usage_error("%s: this device is not implemented yet", "--virtio-console");
 	default:
 		return EXIT_BAD_INPUT;
 	}

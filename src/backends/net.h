@@ -11,6 +11,7 @@
 
 #include "../memory.h"
 #include "../util/types.h"
+#include "vhost.h"
 
 /*
  * The host side of a virtio-net NIC. Every frame crossing this interface starts with
@@ -134,22 +135,14 @@ int net_slirp_open(struct net_backend **out, const struct net_options *opt);
 /* vhost-net: the kernel moves the tap's packets to and from the rings. */
 struct vhost_net;
 
-struct vhost_net_ring {
-	u16 size;
-	u16 last_avail; /* where the kernel starts taking buffers */
-	void *desc, *avail, *used;
-	int kick_fd; /* the driver's notifications (the queue's ioeventfd) */
-	int call_fd; /* the kernel's interrupts for the driver */
-};
-
 /* Opens /dev/vhost-net. Returns 0, or prints why and returns -EXIT_BAD_INPUT. */
 int vhost_net_open(struct vhost_net **out);
 /* The virtio feature bits the kernel's rings can handle. */
 u64 vhost_net_features(const struct vhost_net *vh);
 /* Hands guest RAM, the two rings (rx, tx) and the tap to the kernel. Returns 0 or -errno. */
 int vhost_net_start(struct vhost_net *vh, const struct guest_memory *mem, u64 features,
-		    const struct vhost_net_ring rings[2], int tap_fd);
-/* Takes the rings back; last_avail[] gets where the kernel stopped. */
+		    const struct vhost_ring rings[2], int tap_fd);
+/* Takes the rings back; last_avail[] (may be NULL) gets where the kernel stopped. */
 void vhost_net_stop(struct vhost_net *vh, u16 last_avail[2]);
 void vhost_net_close(struct vhost_net *vh);
 

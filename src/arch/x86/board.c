@@ -15,6 +15,7 @@
 #include "../../devices/virtio/blk.h"
 #include "../../devices/virtio/net.h"
 #include "../../devices/virtio/rng.h"
+#include "../../devices/virtio/vsock.h"
 #include "../../kvm.h"
 #include "../../util/log.h"
 #include "../../vm.h"
@@ -35,6 +36,7 @@ const struct device_ops *const arch_board_devices[] = {
 	&pc_testdev_ops,     /* QEMU's test ports and MMIO window, for kvm-unit-tests */
 	&virtio_blk_ops,     /* --disk: virtio-blk disks on PCI */
 	&virtio_net_ops,     /* --net: virtio-net NICs on PCI (tap, vhost-net, user) */
+	&virtio_vsock_ops,   /* --vsock: virtio-vsock through vhost-vsock */
 	NULL,
 };
 

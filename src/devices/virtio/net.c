@@ -495,7 +495,7 @@ static int net_start_worker(struct virtio_net *n)
 static int net_start_vhost(struct virtio_net *n)
 {
 	u64 f = n->vdev.driver_features, missing;
-	struct vhost_net_ring rings[VIRTIO_NET_QUEUES];
+	struct vhost_ring rings[VIRTIO_NET_QUEUES];
 
 	/* The config features and offloads are ours and the tap's; the rest is the kernel's. */
 	missing = f & ~(BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) | features_of(~0u)) &
@@ -508,7 +508,7 @@ static int net_start_vhost(struct virtio_net *n)
 	for (unsigned int q = 0; q < VIRTIO_NET_QUEUES; q++) {
 		struct virtqueue *vq = net_vq(n, q);
 
-		rings[q] = (struct vhost_net_ring){
+		rings[q] = (struct vhost_ring){
 			.size = vq->size,
 			.last_avail = vq->last_avail,
 			.desc = vq->desc,
