@@ -13,6 +13,7 @@
 #include "../../devices/rtc.h"
 #include "../../devices/uart16550.h"
 #include "../../devices/virtio/blk.h"
+#include "../../devices/virtio/console.h"
 #include "../../devices/virtio/net.h"
 #include "../../devices/virtio/rng.h"
 #include "../../kvm.h"
@@ -35,6 +36,7 @@ const struct device_ops *const arch_board_devices[] = {
 	&pc_testdev_ops,     /* QEMU's test ports and MMIO window, for kvm-unit-tests */
 	&virtio_blk_ops,     /* --disk: virtio-blk disks on PCI */
 	&virtio_net_ops,     /* --net: virtio-net NICs on PCI (tap, vhost-net, user) */
+	&virtio_console_ops, /* --virtio-console: hvc0 on stdio or a Unix socket */
 	NULL,
 };
 
