@@ -34,9 +34,10 @@ struct vm_config {
 	unsigned int nr_disks;
 	const char *nics[VM_MAX_NICS]; /* --net tap=IF[,vhost=on][,mac=M] | user[,hostfwd=...] */
 	unsigned int nr_nics;
-	bool rng;	     /* --rng */
-	bool virtio_console; /* --virtio-console */
-	const char *vsock;   /* --vsock cid=N */
+	bool rng; /* --rng */
+	/* --virtio-console[=socket:PATH]; "" is the option without a value: stdio */
+	const char *virtio_console;
+	const char *vsock; /* --vsock cid=N */
 };
 
 /*

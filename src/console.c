@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "console.h"
-#include "devices/uart16550.h"
 
 static struct termios saved_termios;
 static volatile sig_atomic_t termios_saved;
@@ -85,14 +84,14 @@ bool console_input_wants_read(const struct console_input *in)
 	return !in->eof && in->pos == in->len;
 }
 
-/* Hands buffered keys to the UART; what does not fit waits for the guest to drain its FIFO. */
-void console_input_flush(struct console_input *in, struct uart16550 *uart)
+/* Hands buffered keys to the guest; what does not fit waits for the guest to take some. */
+void console_input_flush(struct console_input *in, const struct console_sink *sink)
 {
 	if (in->pos < in->len)
-		in->pos += uart16550_receive(uart, in->buf + in->pos, in->len - in->pos);
+		in->pos += sink->receive(sink->opaque, in->buf + in->pos, in->len - in->pos);
 }
 
-int console_input_read(struct console_input *in, struct uart16550 *uart, bool *quit)
+int console_input_read(struct console_input *in, const struct console_sink *sink, bool *quit)
 {
 	u8 raw[sizeof(in->buf)];
 	ssize_t n = read(in->fd, raw, sizeof(raw));
@@ -105,6 +104,6 @@ int console_input_read(struct console_input *in, struct uart16550 *uart, bool *q
 	}
 	in->len = console_filter(&in->esc, raw, (size_t)n, in->buf, quit);
 	in->pos = 0;
-	console_input_flush(in, uart);
+	console_input_flush(in, sink);
 	return 0;
 }

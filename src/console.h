@@ -25,9 +25,21 @@ struct console_escape {
  */
 size_t console_filter(struct console_escape *esc, const u8 *in, size_t len, u8 *out, bool *quit);
 
-struct uart16550;
+/*
+ * Where keys from stdin go: the console UART, or hvc0 with --virtio-console on stdio.
+ * receive() takes what fits and returns how many bytes it took; when it took less, the
+ * main loop waits until wake_fd polls ready for wake_events, calls woken() (which may be
+ * NULL; it empties an eventfd, say), then offers the rest again.
+ */
+struct console_sink {
+	size_t (*receive)(void *opaque, const u8 *buf, size_t len);
+	void (*woken)(void *opaque);
+	int wake_fd;
+	short wake_events;
+	void *opaque;
+};
 
-/* Keys read from stdin on their way to the guest's UART. */
+/* Keys read from stdin on their way to the guest. */
 struct console_input {
 	int fd;
 	bool eof;
@@ -39,7 +51,7 @@ struct console_input {
 void console_input_init(struct console_input *in, int fd);
 /* True when everything read so far reached the guest and more may be read. */
 bool console_input_wants_read(const struct console_input *in);
-int console_input_read(struct console_input *in, struct uart16550 *uart, bool *quit);
-void console_input_flush(struct console_input *in, struct uart16550 *uart);
+int console_input_read(struct console_input *in, const struct console_sink *sink, bool *quit);
+void console_input_flush(struct console_input *in, const struct console_sink *sink);
 
 #endif

@@ -53,13 +53,18 @@ static const char usage_run[] =
 	"                             networking: 10.0.2.15 via DHCP, gateway and host\n"
 	"                             10.0.2.2 (repeat for more, up to 4)\n"
 	"      --rng                  a virtio-rng entropy device (host getrandom)\n"
-	"      --virtio-console       (not implemented yet: a second console, hvc0)\n"
+	"      --virtio-console[=socket:PATH]\n"
+	"                             a virtio-console, the guest's hvc0: without a value\n"
+	"                             on stdio (keys go to hvc0, not COM1; boot with\n"
+	"                             console=hvc0), or on a Unix socket kvmbox creates\n"
+	"                             at PATH (one client at a time)\n"
 	"      --vsock cid=N          a virtio-vsock socket device with guest CID N (3 to\n"
 	"                             4294967294) through the host's vhost-vsock; the\n"
 	"                             guest reaches the host at CID 2\n"
 	"\n"
-	"Console: the guest's COM1 is kvmbox's stdin and stdout. On a terminal, Ctrl-A x\n"
-	"quits and Ctrl-A Ctrl-A sends a Ctrl-A.\n"
+	"Console: the guest's COM1 is kvmbox's stdin and stdout (--virtio-console without a\n"
+	"value sends stdin to hvc0 instead). On a terminal, Ctrl-A x quits and Ctrl-A\n"
+	"Ctrl-A sends a Ctrl-A.\n"
 	"\n"
 	"Exit status:\n"
 	"  0    the guest powered off or rebooted (or Ctrl-A x)\n"
@@ -93,7 +98,7 @@ static const struct option run_options[] = {
 	{"disk", required_argument, NULL, OPT_DISK},
 	{"net", required_argument, NULL, OPT_NET},
 	{"rng", no_argument, NULL, OPT_RNG},
-	{"virtio-console", no_argument, NULL, OPT_VIRTIO_CONSOLE},
+	{"virtio-console", optional_argument, NULL, OPT_VIRTIO_CONSOLE},
 	{"vsock", required_argument, NULL, OPT_VSOCK},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -140,15 +145,16 @@ static int parse_device_option(int opt, const char *arg, struct vm_config *cfg)
 	case OPT_RNG:
 		cfg->rng = true;
 		return 0;
+	case OPT_VIRTIO_CONSOLE:
+		/* Checked by the device: "" is stdio, else socket:PATH. */
+		cfg->virtio_console = arg ? arg : "";
+		return 0;
 	case OPT_VSOCK:
 		/* A guest kernel drives one vsock device only. */
 		if (cfg->vsock)
 			return usage_error("--vsock %s: only one --vsock is possible", arg);
 		cfg->vsock = arg;
 		return 0;
-	case OPT_VIRTIO_CONSOLE:
-		/* Refused rather than ignored until its device exists. */
-		return usage_error("%s: this device is not implemented yet", "--virtio-console");
 	default:
 		return EXIT_BAD_INPUT;
 	}

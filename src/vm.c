@@ -249,23 +249,58 @@ int vm_create(struct vm **out, const struct vm_config *cfg)
 	return ret;
 }
 
-/* Waits in poll() for the guest to stop, feeding stdin to the console UART meanwhile. */
+static size_t uart_sink_receive(void *opaque, const u8 *buf, size_t len)
+{
+	return uart16550_receive(opaque, buf, len);
+}
+
+static void uart_sink_woken(void *opaque)
+{
+	u64 v;
+
+	if (read(uart16550_rx_wake_fd(opaque), &v, sizeof(v)) < 0 && errno != EAGAIN)
+		pr_debug("rx wake eventfd: %s", strerror(errno));
+}
+
+/* Where stdin goes: a device that took it over (hvc0 on stdio), else the console UART. */
+static bool vm_console_sink(struct vm *vm, struct console_sink *sink)
+{
+	if (vm->stdin_sink) {
+		*sink = *vm->stdin_sink;
+		return true;
+	}
+	if (!vm->console_uart)
+		return false;
+	*sink = (struct console_sink){
+		.receive = uart_sink_receive,
+		.woken = uart_sink_woken,
+		.wake_fd = uart16550_rx_wake_fd(vm->console_uart),
+		.wake_events = POLLIN,
+		.opaque = vm->console_uart,
+	};
+	return true;
+}
+
+/* Waits in poll() for the guest to stop, feeding stdin to the guest's console meanwhile. */
 static void vm_main_loop(struct vm *vm, struct console_input *in, int sig_fd)
 {
+	struct console_sink sink;
+	bool has_sink = vm_console_sink(vm, &sink);
+
 	while (!vm_stopping(vm)) {
 		struct pollfd fds[4] = {
 			{.fd = vm->stop_fd, .events = POLLIN},
 			{.fd = sig_fd, .events = POLLIN},
 			{.fd = -1, .events = POLLIN},
-			{.fd = -1, .events = POLLIN},
+			{.fd = -1, .events = has_sink ? sink.wake_events : 0},
 		};
 		bool quit = false;
 
-		if (vm->console_uart) {
+		if (has_sink) {
 			if (console_input_wants_read(in))
 				fds[2].fd = in->fd;
 			else if (!in->eof)
-				fds[3].fd = uart16550_rx_wake_fd(vm->console_uart);
+				fds[3].fd = sink.wake_fd;
 		}
 		if (poll(fds, ARRAY_SIZE(fds), -1) < 0) {
 			if (errno == EINTR)
@@ -280,15 +315,13 @@ static void vm_main_loop(struct vm *vm, struct console_input *in, int sig_fd)
 			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
 				vm_request_stop(vm, VM_STOP_USER, 128 + (int)si.ssi_signo);
 		}
-		if (fds[3].revents & POLLIN) {
-			u64 v;
-
-			if (read(fds[3].fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-				pr_debug("rx wake eventfd: %s", strerror(errno));
-			console_input_flush(in, vm->console_uart);
+		if (fds[3].revents) {
+			if (sink.woken)
+				sink.woken(sink.opaque);
+			console_input_flush(in, &sink);
 		}
 		if (fds[2].revents & (POLLIN | POLLHUP | POLLERR))
-			console_input_read(in, vm->console_uart, &quit);
+			console_input_read(in, &sink, &quit);
 		if (quit)
 			vm_request_stop(vm, VM_STOP_USER, 0);
 	}

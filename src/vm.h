@@ -15,6 +15,7 @@ struct vcpu;
 struct arch_vm;
 struct pci_bus;
 struct irq_routing;
+struct console_sink;
 
 /* Why the VM stopped; decides kvmbox's exit code and whether a reboot restarts it. */
 enum vm_stop_reason {
@@ -56,6 +57,8 @@ struct vm {
 
 	/* The serial console the main loop feeds from stdin. */
 	struct uart16550 *console_uart;
+	/* Where stdin goes instead, when a device takes it (--virtio-console on stdio). */
+	struct console_sink *stdin_sink;
 };
 
 /* Builds a VM from cfg (KVM VM, memory, devices, vCPUs, boot image). Returns -exit code. */

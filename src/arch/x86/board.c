@@ -13,6 +13,7 @@
 #include "../../devices/rtc.h"
 #include "../../devices/uart16550.h"
 #include "../../devices/virtio/blk.h"
+#include "../../devices/virtio/console.h"
 #include "../../devices/virtio/net.h"
 #include "../../devices/virtio/rng.h"
 #include "../../devices/virtio/vsock.h"
@@ -37,6 +38,7 @@ const struct device_ops *const arch_board_devices[] = {
 	&virtio_blk_ops,     /* --disk: virtio-blk disks on PCI */
 	&virtio_net_ops,     /* --net: virtio-net NICs on PCI (tap, vhost-net, user) */
 	&virtio_vsock_ops,   /* --vsock: virtio-vsock through vhost-vsock */
+	&virtio_console_ops, /* --virtio-console: hvc0 on stdio or a Unix socket */
 	NULL,
 };
 
