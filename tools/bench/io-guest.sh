@@ -38,8 +38,11 @@ io_blk() {
 		"max_sectors_kb=$(cat $io_q/max_sectors_kb) nr_requests=$(cat $io_q/nr_requests)" \
 		"hw_queues=$(ls /sys/block/vda/mq | wc -l) scheduler=$(cat $io_q/scheduler)"
 	echo "KVMBOX-IO-IRQS-BEFORE: $(io_irqs)"
+	# PHASE: the harness takes KVM's exit counters here and at the figure's line.
+	echo "KVMBOX-IO-PHASE: rand"
 	echo "KVMBOX-IO-RAND: $(iobench read -p rand -b 4096 -q "$io_qd_rand" -t "$secs" /dev/vda)"
 	echo "KVMBOX-IO-IRQS-RAND: $(io_irqs)"
+	echo "KVMBOX-IO-PHASE: seq"
 	echo "KVMBOX-IO-SEQ: $(iobench read -p seq -b 1048576 -q "$io_qd_seq" -t "$secs" /dev/vda)"
 	echo "KVMBOX-IO-IRQS-SEQ: $(io_irqs)"
 	sed 's/^/KVMBOX-IO-DISKSTATS: /' /sys/block/vda/stat
@@ -61,6 +64,7 @@ io_net() {
 		[ $io_i -ge 60 ] && { echo "KVMBOX-ERROR: no answer from $io_host"; return 1; }
 	done
 	echo "KVMBOX-IO-NET-FEATURES: $(cat "/sys/class/net/$io_ifc/device/features" 2>/dev/null)"
+	echo "KVMBOX-IO-PHASE: tcp"
 	echo "KVMBOX-IO-TCP: $(iobench send -t "$secs" "$io_host" "$io_port")"
 	echo "KVMBOX-IO-IRQS-TCP: $(io_irqs)"
 }
