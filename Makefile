@@ -136,9 +136,11 @@ fuzz-clean:
 # bench-tools builds the exit benchmark's pieces into BENCH_O: bare_kvm_run (a bare KVM_RUN
 # loop, the reference) and exitloop.elf (a multiboot ELF32 guest in 32-bit assembly).
 # bench-exits runs tools/bench/exits (in the nested lab), bench-mem tools/bench/mem.
+# bench-io runs tools/bench/io (in the nested lab) with iobench, a static load generator
+# for the guest and L1.
 BENCH_O ?= $(O)/bench
 
-.PHONY: bench-tools bench-exits bench-mem
+.PHONY: bench-tools bench-exits bench-mem bench-io
 bench-tools: $(BENCH_O)/bare_kvm_run $(BENCH_O)/exitloop.elf
 
 $(BENCH_O)/bare_kvm_run: tools/bench/bare_kvm_run.c
@@ -161,3 +163,12 @@ bench-exits: all bench-tools
 
 bench-mem: all bench-tools
 	KVMBOX=$(O)/kvmbox KVMBOX_BENCH_DIR=$(BENCH_O) tools/bench/mem --no-build
+
+# Static: it runs in the busybox guest as well as in L1.
+$(BENCH_O)/iobench: tools/bench/iobench.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) -static -o $@ $< -luring -lpthread
+
+bench-io: all $(BENCH_O)/iobench
+	KVMBOX=$(O)/kvmbox KVMBOX_BENCH_DIR=$(BENCH_O) tools/bench/io --no-build
