@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/memory.c src/util/log.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/console.c src/backends/stream.c
+// fuzz-sources: src/memory.c src/util/log.c src/util/thread.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/console.c src/backends/stream.c
 /*
  * libFuzzer harness for virtio-console's queue handling: the input is a hostile driver
  * (its guest memory, rings and ring features) and a host typing into the console, run

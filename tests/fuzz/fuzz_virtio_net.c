@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/memory.c src/util/log.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/net.c src/backends/net_opts.c src/backends/net_tap.c src/backends/vhost_net.c src/backends/vhost.c
+// fuzz-sources: src/memory.c src/util/log.c src/util/thread.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/net.c src/backends/net_opts.c src/backends/net_tap.c src/backends/vhost_net.c src/backends/vhost.c
 // fuzz-options: -max_len=65560
 /*
  * libFuzzer harness for virtio-net's frame handling: the input is a hostile driver (its

@@ -11,7 +11,6 @@
  * chain longer than VIRTIO_CONSOLE_MAX_TX makes the device NEEDS_RESET.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -19,6 +18,7 @@
 
 #include "../../console.h"
 #include "../../util/log.h"
+#include "../../util/thread.h"
 #include "../../vm.h"
 #include "console.h"
 
@@ -184,14 +184,6 @@ void virtio_console_deactivate(struct virtio_console *c)
 	c->tx_pending = false;
 }
 
-/* Reads an eventfd empty; returns whether it had been written. */
-static bool drain_eventfd(int fd)
-{
-	u64 v;
-
-	return read(fd, &v, sizeof(v)) == sizeof(v);
-}
-
 /* One round of the worker: wait, then serve what woke us. Returns false on stop. */
 static bool con_worker_round(struct virtio_console *c)
 {
@@ -211,9 +203,9 @@ static bool con_worker_round(struct virtio_console *c)
 	}
 	if (fds[0].revents & POLLIN)
 		return false;
-	if ((fds[1].revents & POLLIN) && drain_eventfd(fds[1].fd))
+	if ((fds[1].revents & POLLIN) && eventfd_drain(fds[1].fd))
 		c->tx_pending = true;
-	if ((fds[2].revents & POLLIN) && drain_eventfd(fds[2].fd) && c->rx_starved) {
+	if ((fds[2].revents & POLLIN) && eventfd_drain(fds[2].fd) && c->rx_starved) {
 		c->rx_starved = false;
 		virtqueue_enable_notify(con_vq(c, VIRTIO_CONSOLE_RXQ), false);
 	}
@@ -239,18 +231,13 @@ static void *con_worker(void *arg)
 static int con_start(struct virtio_dev *vdev)
 {
 	struct virtio_console *c = to_con(vdev);
-	sigset_t all, old;
 	int ret;
 
 	virtio_console_activate(c);
 	/* A driver that enabled no queue gets no service, and nothing breaks. */
 	if (!con_vq(c, VIRTIO_CONSOLE_RXQ)->ready && !con_vq(c, VIRTIO_CONSOLE_TXQ)->ready)
 		return 0;
-	/* The worker takes no signals: they belong to the main loop and the vCPUs. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&c->worker, NULL, con_worker, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ret = thread_start_unsignalled(&c->worker, con_worker, c);
 	if (ret) {
 		pr_err("virtio-console: cannot start its worker: %s", strerror(ret));
 		virtio_console_deactivate(c);
@@ -271,7 +258,7 @@ static void con_stop(struct virtio_dev *vdev)
 		pthread_join(c->worker, NULL);
 		c->worker_running = false;
 		/* Consumed, so that the next start() begins with no stop pending. */
-		drain_eventfd(c->stop_fd);
+		eventfd_drain(c->stop_fd);
 	}
 	pr_debug("virtio-console: stopped; rx %llu bytes, tx %llu (%llu dropped)",
 		 (unsigned long long)c->rx_bytes, (unsigned long long)c->tx_bytes,

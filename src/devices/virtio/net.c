@@ -13,13 +13,13 @@
 #include <endian.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "../../util/log.h"
+#include "../../util/thread.h"
 #include "../../vm.h"
 #include "net.h"
 
@@ -408,14 +408,6 @@ void virtio_net_deactivate(struct virtio_net *n)
 	n->be->ops->set_offloads(n->be, 0);
 }
 
-/* Reads an eventfd empty; returns whether it had been written. */
-static bool drain_eventfd(int fd)
-{
-	u64 v;
-
-	return read(fd, &v, sizeof(v)) == sizeof(v);
-}
-
 /* One round of the worker: wait, then serve what woke us. Returns false on stop. */
 static bool net_worker_round(struct virtio_net *n)
 {
@@ -436,9 +428,9 @@ static bool net_worker_round(struct virtio_net *n)
 		pr_guest("virtio-net %u: poll: %s", n->index, strerror(errno));
 	if (ps->fds[0].revents & POLLIN)
 		return false;
-	if ((ps->fds[1].revents & POLLIN) && drain_eventfd(ps->fds[1].fd))
+	if ((ps->fds[1].revents & POLLIN) && eventfd_drain(ps->fds[1].fd))
 		n->tx_pending = true;
-	if ((ps->fds[2].revents & POLLIN) && drain_eventfd(ps->fds[2].fd) && n->rx_starved &&
+	if ((ps->fds[2].revents & POLLIN) && eventfd_drain(ps->fds[2].fd) && n->rx_starved &&
 	    !n->broken && net_vq(n, VIRTIO_NET_RXQ)->ready) {
 		n->rx_starved = false;
 		virtqueue_enable_notify(net_vq(n, VIRTIO_NET_RXQ), false);
@@ -468,17 +460,12 @@ static void *net_worker(void *arg)
 
 static int net_start_worker(struct virtio_net *n)
 {
-	sigset_t all, old;
 	int ret;
 
 	n->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (n->stop_fd < 0)
 		return -errno;
-	/* The worker takes no signals: they belong to the main loop and the vCPUs. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&n->worker, NULL, net_worker, n);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ret = thread_start_unsignalled(&n->worker, net_worker, n);
 	if (ret) {
 		close(n->stop_fd);
 		n->stop_fd = -1;
