@@ -144,8 +144,16 @@ static void build_mbi(uint8_t *ram, uint64_t ram_size, char **args, int nargs, c
 static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type)
 {
 	*s = (struct kvm_segment){
-		.base = 0, .limit = 0xffffffff, .selector = selector, .type = type,
-		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = selector,
+		.type = type,
+		.present = 1,
+		.dpl = 0,
+		.db = 1,
+		.s = 1,
+		.l = 0,
+		.g = 1,
 	};
 }
 
@@ -242,7 +250,9 @@ int main(int argc, char **argv)
 	if (ram == MAP_FAILED)
 		die("guest RAM: %s", strerror(errno));
 	region = (struct kvm_userspace_memory_region){
-		.slot = 0, .guest_phys_addr = 0, .memory_size = ram_size,
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = ram_size,
 		.userspace_addr = (uint64_t)(uintptr_t)ram,
 	};
 	xioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");

@@ -6,13 +6,13 @@
 
 struct acpi_config {
 	unsigned int nr_cpus; /* a local APIC entry each, APIC IDs 0..nr_cpus-1 */
-	u64 base_gpa; /* guest address of buf[0]: tables point at each other absolutely */
+	u64 base_gpa;	      /* guest address of buf[0]: tables point at each other absolutely */
 	u64 lapic_gpa;
 	u64 ioapic_gpa;
 	u8 ioapic_id;
 	u16 pm1a_evt_port; /* 4 bytes: status, enable */
 	u16 pm1a_cnt_port; /* 2 bytes */
-	u16 reset_port; /* FADT reset register (1 byte, I/O space) */
+	u16 reset_port;	   /* FADT reset register (1 byte, I/O space) */
 	u8 reset_value;
 	u8 slp_typ_s5; /* SLP_TYP value of \_S5 */
 	u8 sci_irq;

@@ -12,9 +12,9 @@
 #define X86_CMDLINE_MAX		0x10000
 #define X86_MULTIBOOT_INFO_GPA	0x30000 /* multiboot info, its strings and modules list */
 #define X86_MULTIBOOT_INFO_SIZE 0x10000
-#define X86_MULTIBOOT_MIN_LOAD 0x1000 /* page 0 holds the GDT kvmbox enters with */
-#define X86_LOW_RAM_END		0x9fc00	 /* e820: usable RAM below the EBDA */
-#define X86_ACPI_GPA		0xe0000	 /* RSDP (found by the BIOS-area scan too) and tables */
+#define X86_MULTIBOOT_MIN_LOAD	0x1000	/* page 0 holds the GDT kvmbox enters with */
+#define X86_LOW_RAM_END		0x9fc00 /* e820: usable RAM below the EBDA */
+#define X86_ACPI_GPA		0xe0000 /* RSDP (found by the BIOS-area scan too) and tables */
 #define X86_ACPI_SIZE		0x20000
 #define X86_KERNEL_GPA		0x100000 /* protected-mode kernel, 1 MiB */
 

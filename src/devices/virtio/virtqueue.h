@@ -6,7 +6,7 @@
 
 #include "../../memory.h"
 
-#define VIRTQUEUE_MAX_SIZE 1024 /* the largest queue a device offers */
+#define VIRTQUEUE_MAX_SIZE  1024 /* the largest queue a device offers */
 #define VIRTQUEUE_MAX_CHAIN 1024 /* descriptors in one chain, indirect ones included */
 
 /*
@@ -26,11 +26,11 @@ struct virtqueue {
 	bool ready;
 	u64 desc_gpa, avail_gpa, used_gpa;
 	bool event_idx; /* VIRTIO_RING_F_EVENT_IDX negotiated */
-	bool indirect; /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	bool indirect;	/* VIRTIO_RING_F_INDIRECT_DESC negotiated */
 
 	/* Device-side state; cleared by virtqueue_reset(). */
-	u16 last_avail; /* the next avail ring entry to take */
-	u16 used_idx; /* our copy of used->idx */
+	u16 last_avail;	    /* the next avail ring entry to take */
+	u16 used_idx;	    /* our copy of used->idx */
 	u16 signalled_used; /* used_idx when we last notified the driver */
 	bool signalled_used_valid;
 	bool broken;
