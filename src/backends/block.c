@@ -26,6 +26,7 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 
+#include "../util/thread.h"
 #include "block.h"
 
 #define POOL_THREADS	    4 /* the threads engine */
@@ -326,7 +327,7 @@ static int pool_start(struct block_queue *q, unsigned int nr)
 	pthread_cond_init(&p->cond, NULL);
 	p->todo_tail = &p->todo;
 	for (p->nr_threads = 0; p->nr_threads < nr; p->nr_threads++) {
-		int ret = pthread_create(&p->threads[p->nr_threads], NULL, pool_thread, q);
+		int ret = thread_start_unsignalled(&p->threads[p->nr_threads], pool_thread, q);
 
 		if (ret) {
 			pool_stop(p);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../util/log.h"
+#include "../../util/thread.h"
 #include "../../vm.h"
 #include "blk.h"
 
@@ -582,7 +583,7 @@ static int blk_start(struct virtio_dev *vdev)
 		return ret;
 	}
 	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	ret = b->stop_fd < 0 ? -errno : -pthread_create(&b->worker, NULL, blk_worker, b);
+	ret = b->stop_fd < 0 ? -errno : -thread_start_unsignalled(&b->worker, blk_worker, b);
 	if (ret) {
 		pr_err("virtio-blk %s: cannot start its worker: %s", b->opts.path, strerror(-ret));
 		if (b->stop_fd >= 0)

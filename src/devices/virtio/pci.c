@@ -17,6 +17,7 @@
 
 #include "../../kvm.h"
 #include "../../util/log.h"
+#include "../../util/thread.h"
 #include "../../vm.h"
 #include "virtio_pci.h"
 
@@ -231,7 +232,7 @@ static int vp_call_start(struct virtio_pci *vp)
 		if (vp->call_wake_fd < 0)
 			return -errno;
 	}
-	ret = pthread_create(&vp->call_thread, NULL, vp_call_thread, vp);
+	ret = thread_start_unsignalled(&vp->call_thread, vp_call_thread, vp);
 	if (ret)
 		return -ret;
 	vp->call_thread_running = true;

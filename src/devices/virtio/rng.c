@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../util/log.h"
+#include "../../util/thread.h"
 #include "../../vm.h"
 #include "rng.h"
 #include "virtio.h"
@@ -139,7 +140,7 @@ static int rng_start(struct virtio_dev *vdev)
 	/* A driver that did not enable the queue gets no service, and nothing breaks. */
 	if (!vdev->queues[0].vq.ready)
 		return 0;
-	ret = pthread_create(&rng->worker, NULL, rng_worker, rng);
+	ret = thread_start_unsignalled(&rng->worker, rng_worker, rng);
 	if (ret) {
 		pr_err("virtio-rng: cannot start its worker: %s", strerror(ret));
 		return -ret;
