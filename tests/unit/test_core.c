@@ -6,13 +6,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus.h"
 #include "config.h"
 #include "console.h"
 #include "memory.h"
 #include "snapshot.h"
+#include "util/file.h"
 
 static void test_parse_size(void **state)
 {
@@ -214,13 +217,47 @@ static void test_snapshot(void **state)
 	snap_free(&sb);
 }
 
+/* Files are read in pieces: exact reads, size limits, and a file that shrinks under us. */
+static void test_input_file(void **state)
+{
+	char path[] = "/tmp/kvmbox-test-file-XXXXXX";
+	int fd = mkstemp(path);
+	struct input_file f;
+	u8 buf[8], *all;
+	size_t len;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "0123456789", 10), 10);
+	assert_int_equal(input_file_open(&f, path, "--kernel", 9), -EFBIG);
+	assert_int_equal(input_file_open(&f, path, "--kernel", 10), 0);
+	assert_int_equal(f.size, 10);
+	assert_int_equal(input_file_read(&f, 6, buf, 4), 0);
+	assert_memory_equal(buf, "6789", 4);
+	assert_int_equal(input_file_read(&f, 8, buf, 4), -EIO);
+	assert_int_equal(ftruncate(fd, 5), 0);
+	assert_int_equal(input_file_read(&f, 0, buf, 8), -EIO);
+	assert_int_equal(input_file_read_all(&f, &all), -EIO);
+	input_file_close(&f);
+	assert_int_equal(f.fd, -1);
+
+	assert_int_equal(read_whole_file(path, "--initrd", 5, &all, &len), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(all, "01234", 5);
+	free(all);
+	assert_int_equal(input_file_open(&f, "/tmp", "--initrd", 10), -EISDIR);
+	assert_int_equal(input_file_open(&f, "/nonexistent/x", "--initrd", 10), -ENOENT);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_size),    cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_memory_layout), cmocka_unit_test(test_gpa_to_hva),
 		cmocka_unit_test(test_bus),	      cmocka_unit_test(test_console_escape),
-		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_snapshot),      cmocka_unit_test(test_input_file),
 	};
 
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);

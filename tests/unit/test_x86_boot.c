@@ -51,29 +51,37 @@ static void test_bzimage_parse(void **state)
 
 	(void)state;
 	assert_true(bzimage_detect(img, len));
-	assert_int_equal(bzimage_parse(img, len, &bz, &why), 0);
+	assert_int_equal(bzimage_parse(img, len, len, &bz, &why), 0);
 	assert_int_equal(bz.kernel_len, 4096);
-	assert_ptr_equal(bz.kernel, img + 5 * 512);
+	assert_int_equal(bz.kernel_offset, 5 * 512);
 	assert_int_equal(bz.hdr.init_size, 0x2000000);
 	assert_int_equal(bz.hdr.cmdline_size, 2047);
+	/* The loader parses only the file's head; the kernel's place comes from the size. */
+	memset(&bz, 0, sizeof(bz));
+	assert_int_equal(bzimage_parse(img, BZIMAGE_HEAD_LEN, len, &bz, &why), 0);
+	assert_int_equal(bz.kernel_offset, 5 * 512);
+	assert_int_equal(bz.kernel_len, 4096);
 	/* Truncated files and wrong signatures are refused, not read past. */
 	assert_false(bzimage_detect(img, 0x203));
-	assert_int_equal(bzimage_parse(img, 5 * 512, &bz, &why), -EINVAL);
+	assert_int_equal(bzimage_parse(img, 0x203, len, &bz, &why), -EINVAL);
+	assert_int_equal(bzimage_parse(img, BZIMAGE_HEAD_LEN, 5 * 512, &bz, &why), -EINVAL);
+	assert_int_equal(bzimage_parse(img, len, len - 1, &bz, &why), -EINVAL);
 	img[0x202] = 'X';
 	assert_false(bzimage_detect(img, len));
 	free(img);
 
 	img = make_bzimage(&len, 0x0209, XLF_KERNEL_64);
-	assert_int_equal(bzimage_parse(img, len, &bz, &why), -EINVAL);
+	assert_int_equal(bzimage_parse(img, len, len, &bz, &why), -EINVAL);
 	assert_non_null(strstr(why, "2.10"));
 	free(img);
 	img = make_bzimage(&len, 0x020f, 0);
-	assert_int_equal(bzimage_parse(img, len, &bz, &why), -EINVAL);
+	assert_int_equal(bzimage_parse(img, len, len, &bz, &why), -EINVAL);
 	assert_non_null(strstr(why, "64-bit"));
 	free(img);
 }
 
-static void check_zero_page(const u8 *img, size_t len)
+/* head: the first BZIMAGE_HEAD_LEN bytes of a bzImage of file_len bytes, as boot reads. */
+static void check_zero_page(const u8 *img, size_t file_len)
 {
 	struct e820_entry map[2] = {{0, 0x9fc00, E820_RAM}, {0x100000, 0xff00000, E820_RAM}};
 	struct bzimage_boot boot = {
@@ -89,7 +97,7 @@ static void check_zero_page(const u8 *img, size_t len)
 	struct bzimage bz;
 	const char *why;
 
-	assert_int_equal(bzimage_parse(img, len, &bz, &why), 0);
+	assert_int_equal(bzimage_parse(img, BZIMAGE_HEAD_LEN, file_len, &bz, &why), 0);
 	memset(bp, 0x5a, sizeof(*bp));
 	bzimage_fill_params(bp, img, &bz, &boot);
 	/* The header comes across as the image has it... */
@@ -126,24 +134,25 @@ static void test_zero_page_synthetic(void **state)
 static void test_zero_page_real_kernel(void **state)
 {
 	const char *path = getenv("KVMBOX_TEST_BZIMAGE");
+	struct input_file f;
+	u8 img[BZIMAGE_HEAD_LEN];
 	struct bzimage bz;
 	const char *why;
-	size_t len;
-	u8 *img;
 
 	(void)state;
-	if (!path || !*path ||
-	    read_whole_file(path, "KVMBOX_TEST_BZIMAGE", 512 * MiB, &img, &len)) {
+	if (!path || !*path || input_file_open(&f, path, "KVMBOX_TEST_BZIMAGE", 512 * MiB)) {
 		skip();
 		return;
 	}
-	assert_int_equal(bzimage_parse(img, len, &bz, &why), 0);
+	assert_int_equal(input_file_read(&f, 0, img, sizeof(img)), 0);
+	assert_int_equal(bzimage_parse(img, sizeof(img), f.size, &bz, &why), 0);
 	assert_true(bz.hdr.version >= 0x020c);
 	assert_true(bz.hdr.xloadflags & XLF_KERNEL_64);
 	assert_true(bz.hdr.relocatable_kernel);
 	assert_true(bz.hdr.init_size > bz.kernel_len);
-	check_zero_page(img, len);
-	free(img);
+	assert_int_equal(bz.kernel_offset + bz.kernel_len, f.size);
+	check_zero_page(img, f.size);
+	input_file_close(&f);
 }
 
 static void test_e820(void **state)

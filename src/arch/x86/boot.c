@@ -41,13 +41,14 @@ static int install_acpi(struct vm *vm)
 	return 0;
 }
 
-/* Puts the initrd as high as the kernel allows, above everything the kernel needs. */
-static int place_initrd(struct vm *vm, const struct bzimage *bz, const u8 *initrd, size_t len,
+/* Reads the initrd as high as the kernel allows, above everything the kernel needs. */
+static int place_initrd(struct vm *vm, const struct bzimage *bz, const struct input_file *initrd,
 			u64 *gpa)
 {
 	u64 low_top = vm->mem.regions[0].size;
 	u64 max = MIN((u64)bz->hdr.initrd_addr_max, low_top - 1);
 	u64 kernel_end = MAX((u64)X86_KERNEL_GPA, (u64)LINUX_MIN_LOAD_ADDR) + bz->hdr.init_size;
+	size_t len = initrd->size;
 	u64 at;
 	u8 *dst;
 
@@ -61,7 +62,8 @@ static int place_initrd(struct vm *vm, const struct bzimage *bz, const u8 *initr
 	dst = gpa_to_hva(&vm->mem, at, len);
 	if (!dst)
 		return -EXIT_VMM_ERROR;
-	memcpy(dst, initrd, len);
+	if (input_file_read(initrd, 0, dst, len))
+		return -EXIT_BAD_INPUT;
 	*gpa = at;
 	return 0;
 }
@@ -79,8 +81,9 @@ static int write_cmdline(struct vm *vm, const char *cmdline, u32 max)
 	return 0;
 }
 
-static int load_bzimage(struct vm *vm, const u8 *img, size_t len, const u8 *initrd,
-			size_t initrd_len, struct boot_entry *entry)
+/* The kernel and the initrd are read from their files straight into guest RAM. */
+static int load_bzimage(struct vm *vm, const struct input_file *kernel, const u8 *head,
+			size_t head_len, const struct input_file *initrd, struct boot_entry *entry)
 {
 	struct e820_entry map[E820_MAX_ENTRIES];
 	struct bzimage_boot boot = {.cmdline_gpa = X86_CMDLINE_GPA, .rsdp_gpa = X86_ACPI_GPA};
@@ -91,7 +94,7 @@ static int load_bzimage(struct vm *vm, const u8 *img, size_t len, const u8 *init
 	u8 *dst;
 	int ret;
 
-	if (bzimage_parse(img, len, &bz, &why)) {
+	if (bzimage_parse(head, head_len, kernel->size, &bz, &why)) {
 		pr_err("--kernel %s: %s", vm->cfg->kernel, why);
 		return -EXIT_BAD_INPUT;
 	}
@@ -100,18 +103,19 @@ static int load_bzimage(struct vm *vm, const u8 *img, size_t len, const u8 *init
 		pr_err("--kernel %s needs more guest RAM than --memory gives", vm->cfg->kernel);
 		return -EXIT_BAD_INPUT;
 	}
-	memcpy(dst, bz.kernel, bz.kernel_len);
+	if (input_file_read(kernel, bz.kernel_offset, dst, bz.kernel_len))
+		return -EXIT_BAD_INPUT;
 	ret = write_cmdline(vm, cmdline, bz.hdr.cmdline_size);
-	if (!ret && initrd)
-		ret = place_initrd(vm, &bz, initrd, initrd_len, &boot.initrd_gpa);
+	if (!ret && initrd->fd >= 0)
+		ret = place_initrd(vm, &bz, initrd, &boot.initrd_gpa);
 	if (ret)
 		return ret;
 	boot.cmdline_len = strlen(cmdline);
-	boot.initrd_size = (u32)initrd_len;
+	boot.initrd_size = initrd->fd >= 0 ? (u32)initrd->size : 0;
 	boot.e820 = map;
 	boot.e820_entries = e820_build(&vm->mem, map, E820_MAX_ENTRIES);
 	bp = gpa_to_hva(&vm->mem, X86_BOOT_PARAMS_GPA, sizeof(*bp));
-	bzimage_fill_params(bp, img, &bz, &boot);
+	bzimage_fill_params(bp, head, &bz, &boot);
 	entry->mode = BOOT_ENTRY_LONG64;
 	entry->rip = X86_KERNEL_GPA + 0x200; /* the 64-bit entry, startup_64 */
 	entry->rsi = X86_BOOT_PARAMS_GPA;
@@ -153,29 +157,47 @@ static int load_multiboot(struct vm *vm, const u8 *img, size_t len, const u8 *in
 	return 0;
 }
 
+/* Multiboot images and modules are small: they are read whole, then loaded. */
+static int load_multiboot_files(struct vm *vm, const struct input_file *kernel,
+				const struct input_file *initrd, struct boot_entry *entry)
+{
+	u8 *img = NULL, *module = NULL;
+	int ret = -EXIT_BAD_INPUT;
+
+	if (!input_file_read_all(kernel, &img) &&
+	    (initrd->fd < 0 || !input_file_read_all(initrd, &module)))
+		ret = load_multiboot(vm, img, kernel->size, module,
+				     initrd->fd >= 0 ? initrd->size : 0, entry);
+	free(img);
+	free(module);
+	return ret;
+}
+
 int arch_load_guest(struct vm *vm, struct boot_entry *entry)
 {
-	u8 *img = NULL, *initrd = NULL;
-	size_t len = 0, initrd_len = 0;
-	int ret;
+	struct input_file kernel, initrd = {.fd = -1};
+	u8 head[MAX(BZIMAGE_HEAD_LEN, MULTIBOOT_SEARCH_LEN)];
+	size_t head_len;
+	int ret = -EXIT_BAD_INPUT;
 
-	if (read_whole_file(vm->cfg->kernel, "--kernel", KERNEL_MAX_SIZE, &img, &len))
+	if (input_file_open(&kernel, vm->cfg->kernel, "--kernel", KERNEL_MAX_SIZE))
 		return -EXIT_BAD_INPUT;
-	if (vm->cfg->initrd &&
-	    read_whole_file(vm->cfg->initrd, "--initrd", INITRD_MAX_SIZE, &initrd, &initrd_len)) {
-		free(img);
-		return -EXIT_BAD_INPUT;
-	}
+	head_len = MIN(kernel.size, sizeof(head));
+	if (input_file_read(&kernel, 0, head, head_len) ||
+	    (vm->cfg->initrd &&
+	     input_file_open(&initrd, vm->cfg->initrd, "--initrd", INITRD_MAX_SIZE)))
+		goto out;
 	ret = install_acpi(vm);
-	if (!ret && bzimage_detect(img, len))
-		ret = load_bzimage(vm, img, len, initrd, initrd_len, entry);
-	else if (!ret && multiboot_detect(img, len))
-		ret = load_multiboot(vm, img, len, initrd, initrd_len, entry);
+	if (!ret && bzimage_detect(head, head_len))
+		ret = load_bzimage(vm, &kernel, head, head_len, &initrd, entry);
+	else if (!ret && multiboot_detect(head, head_len))
+		ret = load_multiboot_files(vm, &kernel, &initrd, entry);
 	else if (!ret) {
 		pr_err("--kernel %s: not a bzImage or multiboot ELF kernel", vm->cfg->kernel);
 		ret = -EXIT_BAD_INPUT;
 	}
-	free(img);
-	free(initrd);
+out:
+	input_file_close(&kernel);
+	input_file_close(&initrd);
 	return ret;
 }

@@ -12,6 +12,7 @@
 #define BZ_LOADER_UNDEFINED 0xff
 
 _Static_assert(offsetof(struct boot_params, hdr) == BZ_HDR_OFFSET, "setup header offset");
+_Static_assert(BZ_JUMP_END + 255 <= BZIMAGE_HEAD_LEN, "the head holds the longest header");
 _Static_assert(offsetof(struct boot_params, e820_table) == 0x2d0, "e820 table offset");
 _Static_assert(offsetof(struct boot_params, acpi_rsdp_addr) == 0x70, "acpi_rsdp_addr offset");
 _Static_assert(sizeof(struct boot_params) == 4096, "the zero page is one page");
@@ -32,7 +33,7 @@ bool bzimage_detect(const u8 *img, size_t len)
 	       get_le32(img + BZ_MAGIC_OFFSET) == 0x53726448; /* "HdrS" */
 }
 
-int bzimage_parse(const u8 *img, size_t len, struct bzimage *bz, const char **why)
+int bzimage_parse(const u8 *img, size_t len, size_t file_len, struct bzimage *bz, const char **why)
 {
 	size_t hdr_end, setup_size;
 	unsigned int setup_sects;
@@ -63,12 +64,12 @@ int bzimage_parse(const u8 *img, size_t len, struct bzimage *bz, const char **wh
 	}
 	setup_sects = bz->hdr.setup_sects ? bz->hdr.setup_sects : 4;
 	setup_size = (size_t)(setup_sects + 1) * 512;
-	if (setup_size >= len) {
+	if (len > file_len || setup_size >= file_len) {
 		*why = "file ends before the protected-mode kernel";
 		return -EINVAL;
 	}
-	bz->kernel = img + setup_size;
-	bz->kernel_len = len - setup_size;
+	bz->kernel_offset = setup_size;
+	bz->kernel_len = file_len - setup_size;
 	return 0;
 }
 
