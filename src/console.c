@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "util/log.h"
 
 static struct termios saved_termios;
 static volatile sig_atomic_t termios_saved;
@@ -77,11 +78,17 @@ void console_input_init(struct console_input *in, int fd)
 {
 	memset(in, 0, sizeof(*in));
 	in->fd = fd;
+	in->is_terminal = isatty(fd);
 }
 
 bool console_input_wants_read(const struct console_input *in)
 {
-	return !in->eof && in->pos == in->len;
+	return !in->eof && (!console_input_pending(in) || in->is_terminal);
+}
+
+bool console_input_pending(const struct console_input *in)
+{
+	return in->pos < in->len;
 }
 
 /* Hands buffered keys to the guest; what does not fit waits for the guest to take some. */
@@ -91,9 +98,27 @@ void console_input_flush(struct console_input *in, const struct console_sink *si
 		in->pos += sink->receive(sink->opaque, in->buf + in->pos, in->len - in->pos);
 }
 
+/* Appends keys behind those still waiting for the guest, dropping what does not fit. */
+static void console_input_queue(struct console_input *in, const u8 *keys, size_t n)
+{
+	size_t take;
+
+	memmove(in->buf, in->buf + in->pos, in->len - in->pos);
+	in->len -= in->pos;
+	in->pos = 0;
+	take = MIN(n, sizeof(in->buf) - in->len);
+	memcpy(in->buf + in->len, keys, take);
+	in->len += take;
+	if (take < n && !in->warned) {
+		pr_warn("console: the guest is not reading its console; dropping keys "
+			"(Ctrl-A x quits)");
+		in->warned = true;
+	}
+}
+
 int console_input_read(struct console_input *in, const struct console_sink *sink, bool *quit)
 {
-	u8 raw[sizeof(in->buf)];
+	u8 raw[sizeof(in->buf)], keys[sizeof(in->buf)];
 	ssize_t n = read(in->fd, raw, sizeof(raw));
 
 	*quit = false;
@@ -102,8 +127,7 @@ int console_input_read(struct console_input *in, const struct console_sink *sink
 			in->eof = true;
 		return 0;
 	}
-	in->len = console_filter(&in->esc, raw, (size_t)n, in->buf, quit);
-	in->pos = 0;
+	console_input_queue(in, keys, console_filter(&in->esc, raw, (size_t)n, keys, quit));
 	console_input_flush(in, sink);
 	return 0;
 }

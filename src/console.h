@@ -39,18 +39,27 @@ struct console_sink {
 	void *opaque;
 };
 
-/* Keys read from stdin on their way to the guest. */
+/*
+ * Keys read from stdin on their way to the guest. A pipe or file is read only as fast
+ * as the guest takes it, so nothing is lost. A terminal is read even when the guest
+ * is behind, so that Ctrl-A x always works: keys that do not fit in buf are dropped
+ * then (with one warning), as a UART drops bytes on an overrun.
+ */
 struct console_input {
 	int fd;
 	bool eof;
+	bool is_terminal; /* read ahead of the guest, dropping what does not fit */
+	bool warned;
 	struct console_escape esc;
-	u8 buf[256];
+	u8 buf[4096];
 	size_t len, pos;
 };
 
 void console_input_init(struct console_input *in, int fd);
-/* True when everything read so far reached the guest and more may be read. */
+/* True when input should be read now: the guest took all so far, or it is a terminal. */
 bool console_input_wants_read(const struct console_input *in);
+/* True while keys read wait for the guest to take them. */
+bool console_input_pending(const struct console_input *in);
 int console_input_read(struct console_input *in, const struct console_sink *sink, bool *quit);
 void console_input_flush(struct console_input *in, const struct console_sink *sink);
 

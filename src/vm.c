@@ -296,12 +296,10 @@ static void vm_main_loop(struct vm *vm, struct console_input *in, int sig_fd)
 		};
 		bool quit = false;
 
-		if (has_sink) {
-			if (console_input_wants_read(in))
-				fds[2].fd = in->fd;
-			else if (!in->eof)
-				fds[3].fd = sink.wake_fd;
-		}
+		if (has_sink && console_input_wants_read(in))
+			fds[2].fd = in->fd;
+		if (has_sink && console_input_pending(in))
+			fds[3].fd = sink.wake_fd;
 		if (poll(fds, ARRAY_SIZE(fds), -1) < 0) {
 			if (errno == EINTR)
 				continue;

@@ -251,6 +251,61 @@ static void test_input_file(void **state)
 	unlink(path);
 }
 
+static size_t sink_room;
+
+/* A guest console that takes at most sink_room bytes. */
+static size_t test_sink_receive(void *opaque, const u8 *buf, size_t len)
+{
+	size_t take = MIN(len, sink_room);
+
+	(void)opaque;
+	(void)buf;
+	sink_room -= take;
+	return take;
+}
+
+/*
+ * Piped input waits for the guest (nothing lost); a terminal is read ahead so that
+ * Ctrl-A x works while the guest takes no keys, dropping what does not fit.
+ */
+static void test_console_input(void **state)
+{
+	struct console_sink sink = {.receive = test_sink_receive};
+	static struct console_input in;
+	static u8 junk[6000];
+	bool quit;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	console_input_init(&in, p[0]);
+	assert_false(in.is_terminal);
+	sink_room = 1;
+	assert_int_equal(write(p[1], "abc", 3), 3);
+	console_input_read(&in, &sink, &quit);
+	assert_true(console_input_pending(&in));
+	assert_false(console_input_wants_read(&in));
+	sink_room = 100;
+	console_input_flush(&in, &sink);
+	assert_false(console_input_pending(&in));
+	assert_int_equal(sink_room, 98);
+
+	in.is_terminal = true; /* as console_input_init sets it for a tty */
+	sink_room = 0;
+	memset(junk, 'k', sizeof(junk));
+	assert_int_equal(write(p[1], junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	while (console_input_wants_read(&in) && !in.warned)
+		console_input_read(&in, &sink, &quit);
+	assert_true(in.warned);
+	assert_int_equal(in.len - in.pos, sizeof(in.buf));
+	assert_true(console_input_wants_read(&in));
+	assert_int_equal(write(p[1], "\x01x", 2), 2);
+	console_input_read(&in, &sink, &quit);
+	assert_true(quit);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_memory_layout), cmocka_unit_test(test_gpa_to_hva),
 		cmocka_unit_test(test_bus),	      cmocka_unit_test(test_console_escape),
 		cmocka_unit_test(test_snapshot),      cmocka_unit_test(test_input_file),
+		cmocka_unit_test(test_console_input),
 	};
 
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
