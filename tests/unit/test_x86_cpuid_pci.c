@@ -67,6 +67,40 @@ static void test_cpu_features(void **state)
 	assert_int_not_equal(cpuid_find(&t, 7, 0)->ebx & (1U << 10), 0);
 }
 
+/* vendor= rewrites the vendor string in leaves 0 and 0x80000000; bad names are refused. */
+static void test_cpu_vendor(void **state)
+{
+	struct cpuid_table host, t;
+	char err[160];
+	u32 regs[3];
+
+	(void)state;
+	make_host(&host);
+	add_leaf(&host, 0, 0, 0, 0xd, 0x68747541, 0x444d4163, 0x69746e65);
+	add_leaf(&host, 0x80000000, 0, 0, 0x80000008, 0x68747541, 0x444d4163, 0x69746e65);
+	t = host;
+	assert_int_equal(
+		cpuid_apply_features(&t, &host, "-pcid,vendor=GenuineIntel", err, sizeof(err)), 0);
+	for (int i = 0; i < 2; i++) {
+		struct kvm_cpuid_entry2 *e = cpuid_find(&t, i ? 0x80000000 : 0, 0);
+
+		regs[0] = e->ebx;
+		regs[1] = e->edx;
+		regs[2] = e->ecx;
+		assert_memory_equal(regs, "GenuineIntel", 12);
+	}
+	assert_int_equal(cpuid_find(&t, 0, 0)->eax, 0xd);
+	assert_int_equal(cpuid_find(&t, 1, 0)->ecx & (1U << 17), 0);
+	assert_int_equal(cpuid_apply_features(&t, &host, "vendor=Intel", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "12 printable"));
+	assert_int_equal(cpuid_apply_features(&t, &host, "vendor=GenuineIntel1", err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(cpuid_apply_features(&t, &host, "vendor=Genuine\tntel", err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(cpuid_apply_features(&t, &host, "vendor=", err, sizeof(err)), -EINVAL);
+}
+
 static void test_cpu_emulated_features(void **state)
 {
 	struct cpuid_table host, t;
@@ -183,6 +217,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu_features),
+		cmocka_unit_test(test_cpu_vendor),
 		cmocka_unit_test(test_cpu_emulated_features),
 		cmocka_unit_test(test_cpu_topology),
 		cmocka_unit_test(test_pci_conf1),

@@ -119,6 +119,41 @@ static bool host_has(const struct cpuid_table *host, const struct cpu_feature *f
 	return e && (*cpuid_reg(e, f->reg) & (1U << f->bit));
 }
 
+#define CPUID_VENDOR_LEN 12
+
+/*
+ * The vendor string, in leaf 0 and (as QEMU does) leaf 0x80000000: KVM then behaves as
+ * that vendor's CPU where the two differ (SYSENTER MSRs in 64-bit mode, say), which is
+ * what kvm-unit-tests' msr test checks with vendor=GenuineIntel on an AMD host.
+ */
+static int cpuid_set_vendor(struct cpuid_table *t, const char *name, size_t len, char *err,
+			    size_t errlen)
+{
+	static const u32 leaves[] = {0, 0x80000000};
+
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] < 0x20 || name[i] > 0x7e)
+			len = 0;
+	}
+	if (len != CPUID_VENDOR_LEN) {
+		snprintf(err, errlen,
+			 "vendor=%.*s: a vendor is 12 printable characters, e.g. "
+			 "GenuineIntel or AuthenticAMD",
+			 (int)MIN(len, (size_t)40), name);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(leaves); i++) {
+		struct kvm_cpuid_entry2 *e = cpuid_find(t, leaves[i], 0);
+
+		if (!e)
+			continue;
+		memcpy(&e->ebx, name, 4);
+		memcpy(&e->edx, name + 4, 4);
+		memcpy(&e->ecx, name + 8, 4);
+	}
+	return 0;
+}
+
 static int cpuid_apply_one(struct cpuid_table *t, const struct cpuid_table *host, const char *item,
 			   size_t len, char *err, size_t errlen)
 {
@@ -126,6 +161,8 @@ static int cpuid_apply_one(struct cpuid_table *t, const struct cpuid_table *host
 	const struct cpu_feature *f;
 	struct kvm_cpuid_entry2 *e;
 
+	if (len >= 7 && !strncmp(item, "vendor=", 7))
+		return cpuid_set_vendor(t, item + 7, len - 7, err, errlen);
 	if (len && (item[0] == '+' || item[0] == '-')) {
 		enable = item[0] == '+';
 		item++;

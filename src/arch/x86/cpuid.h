@@ -18,6 +18,7 @@ struct kvm_cpuid_entry2 *cpuid_find(struct cpuid_table *t, u32 function, u32 ind
 /*
  * Applies a QEMU-like feature list ("-pcid,+invpcid,x2apic") to the table. '+' or no sign
  * requires the feature, which must be in host (what KVM supports); '-' hides it.
+ * "vendor=GenuineIntel" sets the vendor string.
  * Returns 0, or -EINVAL with err filled by a one-line reason.
  */
 int cpuid_apply_features(struct cpuid_table *t, const struct cpuid_table *host, const char *spec,
