@@ -38,7 +38,7 @@ static const char usage_run[] =
 	"      --debug-exit           QEMU-compatible isa-debug-exit at port 0xf4: a guest\n"
 	"                             write of V ends kvmbox with status (V << 1) | 1\n"
 	"      --on-reboot=ACTION     exit (default) or restart when the guest reboots\n"
-	"      --cpu-features LIST    CPUID changes, e.g. -pcid,+invpcid (+ needs host support)\n"
+	"      --cpu-features LIST    CPUID changes, e.g. -pcid,+invpcid,vendor=GenuineIntel\n"
 	"      --stats                print exit counts (by reason, port, MMIO page) at the end\n"
 	"  -v, --verbose              more messages on stderr (repeat for debug)\n"
 	"  -h, --help                 show this help\n"
