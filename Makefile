@@ -86,7 +86,7 @@ fmt-check:
 clean:
 	rm -rf build/kvmbox build/obj build/tests build/asan build/guest build/libkvmbox.a
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 # ---- fuzz ---------------------------------------------------------------------------------
 # libFuzzer harnesses tests/fuzz/fuzz_NAME.c, built with clang (Debian: clang and
