@@ -86,13 +86,14 @@ fmt-check:
 clean:
 	rm -rf build/kvmbox build/obj build/tests build/asan build/guest build/libkvmbox.a
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 # ---- fuzz ---------------------------------------------------------------------------------
 # libFuzzer harnesses tests/fuzz/fuzz_NAME.c, built with clang (Debian: clang and
 # libclang-rt-14-dev) into build/fuzz/NAME. Each names the src/*.c files it links in a
-# "// fuzz-sources:" line; optional "// fuzz-libs:" and "// fuzz-options:" lines add
-# libraries beyond LDLIBS and libFuzzer flags. fuzz-build builds them all; fuzz-smoke
+# "// fuzz-sources:" line (tests/fuzz/fake_transport.c stands in for virtio-pci);
+# optional "// fuzz-libs:" and "// fuzz-options:" lines add libraries beyond LDLIBS
+# and libFuzzer flags. fuzz-build builds them all; fuzz-smoke
 # runs each for FUZZ_SMOKE_SECONDS (the make check suite), fuzz for FUZZ_SECONDS; see
 # tests/fuzz/run.
 FUZZ_CC ?= clang

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/memory.c src/util/log.c src/util/thread.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/blk.c src/backends/block.c
+// fuzz-sources: src/memory.c src/util/log.c src/util/thread.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/blk.c src/backends/block.c tests/fuzz/fake_transport.c
 // fuzz-options: -max_len=70000
 /*
  * libFuzzer harness for virtio-blk requests from a hostile driver, in two modes chosen
@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "devices/virtio/blk.h"
+#include "harness.h"
 #include "util/log.h"
 
 #define ARENA	   (64 * KiB)
@@ -39,42 +40,12 @@
 #define AVAIL_GPA  0x400
 #define USED_GPA   0x800
 #define MAX_ROUNDS 64 /* serve/reap rounds per input: bounds the run */
-#define CHECK(x)   ((x) ? (void)0 : __builtin_trap())
-
-/* The transport is not linked in: the engine reports events, the harness ignores them. */
-void virtio_notify_queue(struct virtio_dev *vdev, unsigned int q)
-{
-	(void)vdev;
-	(void)q;
-}
-
-void virtio_set_needs_reset(struct virtio_dev *vdev, const char *why)
-{
-	(void)vdev;
-	(void)why;
-}
-
-int virtio_pci_register(struct vm *vm, struct virtio_dev *vdev)
-{
-	(void)vm;
-	(void)vdev;
-	return -ENODEV;
-}
 
 static u8 *arena;
 static struct vq_chain chain;
 static struct blk_req req;
 static struct guest_memory mem;
 static struct virtio_blk *disks[2]; /* read-write, read-only */
-
-static u32 le_at(const u8 *p, unsigned int n)
-{
-	u32 v = 0;
-
-	for (unsigned int i = 0; i < n; i++)
-		v |= (u32)p[i] << (8 * i);
-	return v;
-}
 
 static struct virtio_blk *open_disk(bool ro)
 {
@@ -99,10 +70,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	log_level = LOG_ERR; /* hostile requests are expected: no warnings */
 	arena = malloc(ARENA);
-	mem.nr = 1;
-	mem.regions[0] = (struct mem_region){.gpa = 0, .size = RAM, .hva = malloc(RAM)};
-	mem.total = RAM;
-	CHECK(arena && mem.regions[0].hva);
+	CHECK(arena);
+	ram_alloc_one(&mem, RAM);
 	disks[0] = open_disk(false);
 	disks[1] = open_disk(true);
 	return 0;
@@ -219,11 +188,9 @@ static void engine_mode(const u8 *data, size_t size)
 	u64 features = BIT(VIRTIO_BLK_F_FLUSH) * !!(data[0] & 2) |
 		       BIT(VIRTIO_BLK_F_DISCARD) * !!(data[0] & 4) |
 		       BIT(VIRTIO_BLK_F_WRITE_ZEROES) * !!(data[0] & 8);
-	u8 *ram = mem.regions[0].hva;
 	size_t n = size > 2 ? MIN(size - 2, (size_t)RAM) : 0;
 
-	memcpy(ram, data + 2, n);
-	memset(ram + n, 0, RAM - n);
+	ram_load(&mem, data + 2, n, 0);
 	b->vdev.driver_features = b->vdev.device_features & features;
 	virtqueue_reset(vq, &mem);
 	vq->size = (u16)(1u << ((size > 1 ? data[1] : 0) % 5));

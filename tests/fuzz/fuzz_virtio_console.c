@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/memory.c src/util/log.c src/util/thread.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/console.c src/backends/stream.c
+// fuzz-sources: src/memory.c src/util/log.c src/util/thread.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/console.c src/backends/stream.c tests/fuzz/fake_transport.c
 /*
  * libFuzzer harness for virtio-console's queue handling: the input is a hostile driver
  * (its guest memory, rings and ring features) and a host typing into the console, run
@@ -14,7 +14,6 @@
  *   [6..21]  16 operations (see run_op())
  *   [22..]   guest RAM image: 64 KiB at GPA 0. rx rings at 0, tx rings at 32 KiB.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "devices/virtio/console.h"
+#include "harness.h"
 #include "util/log.h"
 
 #define RAM_SIZE  (64 * KiB)
@@ -29,40 +29,11 @@
 #define HDR_SIZE  6
 #define NR_OPS	  16
 #define IMAGE_OFF (HDR_SIZE + NR_OPS)
-#define CHECK(x)  ((x) ? (void)0 : __builtin_trap())
-
-/* The transport, which this harness does not link. */
-void virtio_notify_queue(struct virtio_dev *vdev, unsigned int q)
-{
-	(void)vdev;
-	(void)q;
-}
-
-void virtio_set_needs_reset(struct virtio_dev *vdev, const char *why)
-{
-	(void)vdev;
-	(void)why;
-}
-
-int virtio_pci_register(struct vm *vm, struct virtio_dev *vdev)
-{
-	(void)vm;
-	(void)vdev;
-	return -ENOSYS;
-}
 
 static struct guest_memory mem;
 static struct virtio_console *con;
 static int in_r, in_w;
 static u64 typed; /* bytes the host put into the input, this run */
-static bool reset_seen;
-
-static void harness_needs_reset(struct virtio_dev *vdev, const char *why)
-{
-	(void)vdev;
-	(void)why;
-	reset_seen = true;
-}
 
 static void harness_notify(struct virtio_dev *vdev, unsigned int q)
 {
@@ -78,12 +49,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	log_level = LOG_ERR; /* every hostile input would log a warning */
-	mem.nr = 1;
-	mem.total = RAM_SIZE;
-	mem.base = malloc(RAM_SIZE);
-	mem.regions[0] = (struct mem_region){.gpa = 0, .size = RAM_SIZE, .hva = mem.base};
+	ram_alloc_one(&mem, RAM_SIZE);
 	con = calloc(1, sizeof(*con));
-	CHECK(mem.base && con);
+	CHECK(con);
 	CHECK(pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
 	in_r = fds[0];
 	in_w = fds[1];
@@ -92,24 +60,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	CHECK(stream_from_fds(&s, in_r, null_fd) == 0);
 	CHECK(virtio_console_init(con, s) == 0);
 	con->notify = harness_notify;
-	con->set_needs_reset = harness_needs_reset;
 	return 0;
-}
-
-static void setup_queue(unsigned int q, unsigned int size, u64 base, u16 start, u8 flags)
-{
-	struct virtqueue *vq = &con->vdev.queues[q].vq;
-
-	virtqueue_reset(vq, &mem);
-	vq->size = (u16)size;
-	vq->desc_gpa = base;
-	vq->avail_gpa = base + 16ULL * size;
-	vq->used_gpa = ALIGN_UP(vq->avail_gpa + 6 + 2ULL * size, 4);
-	vq->ready = true;
-	vq->event_idx = flags & 1;
-	vq->indirect = flags & 2;
-	vq->last_avail = vq->used_idx = start;
-	CHECK(virtqueue_start(vq) == 0);
 }
 
 static size_t input_pending(void)
@@ -174,16 +125,8 @@ static void run_op(u8 op, const u8 *img, size_t img_len)
 	/* A broken device leaves its rings alone until the reset. */
 	if (was_broken && con->broken)
 		CHECK(con->vdev.queues[VIRTIO_CONSOLE_RXQ].vq.last_avail == rx_last);
-	if (op & 0x60) {
-		u16 *idx = (u16 *)con->vdev.queues[VIRTIO_CONSOLE_RXQ].vq.avail + 1;
-
-		*idx = (u16)(*idx + ((op >> 5) & 3));
-	}
-	if (op & 0x80) {
-		u16 *idx = (u16 *)con->vdev.queues[VIRTIO_CONSOLE_TXQ].vq.avail + 1;
-
-		(*idx)++;
-	}
+	driver_races_ahead(&con->vdev.queues[VIRTIO_CONSOLE_RXQ].vq,
+			   &con->vdev.queues[VIRTIO_CONSOLE_TXQ].vq, op);
 	check_state();
 }
 
@@ -196,17 +139,16 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (size < IMAGE_OFF)
 		return 0;
 	img_len = MIN(size - IMAGE_OFF, (size_t)RAM_SIZE);
-	memcpy(mem.base, img, img_len);
-	memset(mem.base + img_len, 0, RAM_SIZE - img_len);
+	ram_load(&mem, img, img_len, 0);
 	while (read(in_r, drain, sizeof(drain)) > 0)
 		;
 	typed = 0;
 	con->rx_bytes = con->tx_bytes = con->tx_dropped = 0;
 	reset_seen = false;
-	setup_queue(VIRTIO_CONSOLE_RXQ, 1u << ((data[0] & 15) % 9), 0,
-		    (u16)(data[2] | data[3] << 8), data[1]);
-	setup_queue(VIRTIO_CONSOLE_TXQ, 1u << ((data[0] >> 4) % 9), TX_RINGS,
-		    (u16)(data[4] | data[5] << 8), data[1]);
+	queue_start(&con->vdev.queues[VIRTIO_CONSOLE_RXQ].vq, &mem, 1u << ((data[0] & 15) % 9), 0,
+		    (u16)le_at(&data[2], 2), data[1] & 1, data[1] & 2);
+	queue_start(&con->vdev.queues[VIRTIO_CONSOLE_TXQ].vq, &mem, 1u << ((data[0] >> 4) % 9),
+		    TX_RINGS, (u16)le_at(&data[4], 2), data[1] & 1, data[1] & 2);
 	virtio_console_activate(con);
 	for (unsigned int i = 0; i < NR_OPS; i++)
 		run_op(data[HDR_SIZE + i], img, img_len);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/memory.c src/util/log.c src/util/thread.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/net.c src/backends/net_opts.c src/backends/net_tap.c src/backends/vhost_net.c src/backends/vhost.c
+// fuzz-sources: src/memory.c src/util/log.c src/util/thread.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/net.c src/backends/net_opts.c src/backends/net_tap.c src/backends/vhost_net.c src/backends/vhost.c tests/fuzz/fake_transport.c
 // fuzz-options: -max_len=65560
 /*
  * libFuzzer harness for virtio-net's frame handling: the input is a hostile driver (its
@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "devices/virtio/net.h"
+#include "harness.h"
 #include "util/log.h"
 
 #define RAM_SIZE  (64 * KiB)
@@ -32,35 +33,8 @@
 #define NR_OPS	  16
 #define IMAGE_OFF (HDR_SIZE + NR_OPS)
 #define MAX_PKTS  8
-#define CHECK(x)  ((x) ? (void)0 : __builtin_trap())
 
-/* The transport, which this harness does not link. */
-void virtio_notify_queue(struct virtio_dev *vdev, unsigned int q)
-{
-	(void)vdev;
-	(void)q;
-}
-
-void virtio_set_needs_reset(struct virtio_dev *vdev, const char *why)
-{
-	(void)vdev;
-	(void)why;
-}
-
-int virtio_queue_irqfd(struct virtio_dev *vdev, unsigned int q)
-{
-	(void)vdev;
-	(void)q;
-	return -ENOSYS;
-}
-
-int virtio_pci_register(struct vm *vm, struct virtio_dev *vdev)
-{
-	(void)vm;
-	(void)vdev;
-	return -ENOSYS;
-}
-
+/* The user-mode backend, which this harness does not link. */
 int net_slirp_open(struct net_backend **out, const struct net_options *opt)
 {
 	(void)out;
@@ -81,7 +55,6 @@ struct fake_be {
 static struct guest_memory mem;
 static struct fake_be fake;
 static struct virtio_net *nic;
-static bool reset_seen;
 static u8 sink[NET_MAX_PACKET];
 
 static int fake_send(struct net_backend *be, const struct iovec *iov, unsigned int n)
@@ -139,13 +112,6 @@ static const struct net_backend_ops fake_ops = {
 	.destroy = fake_destroy,
 };
 
-static void harness_needs_reset(struct virtio_dev *vdev, const char *why)
-{
-	(void)vdev;
-	(void)why;
-	reset_seen = true;
-}
-
 static void harness_notify(struct virtio_dev *vdev, unsigned int q)
 {
 	(void)vdev;
@@ -160,18 +126,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	log_level = LOG_ERR; /* every hostile input would log a warning */
-	mem.nr = 1;
-	mem.total = RAM_SIZE;
-	mem.base = malloc(RAM_SIZE);
-	mem.regions[0] = (struct mem_region){.gpa = 0, .size = RAM_SIZE, .hva = mem.base};
+	ram_alloc_one(&mem, RAM_SIZE);
 	nic = calloc(1, sizeof(*nic));
-	CHECK(mem.base && nic);
+	CHECK(nic);
 	fake.be.ops = &fake_ops;
 	fake.be.fd = -1;
 	CHECK(net_parse_options("tap=fuzz0", 0, &opt, err, sizeof(err)) == 0);
 	CHECK(virtio_net_init(nic, &opt, 0, &fake.be) == 0);
 	nic->notify = harness_notify;
-	nic->set_needs_reset = harness_needs_reset;
 	return 0;
 }
 
@@ -192,22 +154,6 @@ static u64 features_of_byte(u8 b)
 	for (int i = 0; i < 8; i++)
 		f |= b & (1 << i) ? bits[i] : 0;
 	return f;
-}
-
-static void setup_queue(unsigned int q, unsigned int size, u64 base, u16 start, const u8 *hdr)
-{
-	struct virtqueue *vq = &nic->vdev.queues[q].vq;
-
-	virtqueue_reset(vq, &mem);
-	vq->size = (u16)size;
-	vq->desc_gpa = base;
-	vq->avail_gpa = base + 16ULL * size;
-	vq->used_gpa = ALIGN_UP(vq->avail_gpa + 6 + 2ULL * size, 4);
-	vq->ready = true;
-	vq->event_idx = hdr[1] & 0x80;
-	vq->indirect = hdr[2] & 0x80;
-	vq->last_avail = vq->used_idx = start;
-	CHECK(virtqueue_start(vq) == 0);
 }
 
 /* A packet from the backend: length and position in the image from two op-derived bytes. */
@@ -264,16 +210,8 @@ static void run_op(u8 op, const u8 *img, size_t img_len, u8 salt)
 		nic->rx_starved = false;
 		break;
 	}
-	if (op & 0x60) {
-		u16 *idx = (u16 *)nic->vdev.queues[VIRTIO_NET_RXQ].vq.avail + 1;
-
-		*idx = (u16)(*idx + ((op >> 5) & 3));
-	}
-	if (op & 0x80) {
-		u16 *idx = (u16 *)nic->vdev.queues[VIRTIO_NET_TXQ].vq.avail + 1;
-
-		(*idx)++;
-	}
+	driver_races_ahead(&nic->vdev.queues[VIRTIO_NET_RXQ].vq,
+			   &nic->vdev.queues[VIRTIO_NET_TXQ].vq, op);
 	check_state();
 }
 
@@ -285,14 +223,14 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (size < IMAGE_OFF)
 		return 0;
 	img_len = MIN(size - IMAGE_OFF, (size_t)RAM_SIZE);
-	memcpy(mem.base, img, img_len);
-	memset(mem.base + img_len, 0, RAM_SIZE - img_len);
+	ram_load(&mem, img, img_len, 0);
 	fake.be.caps = data[2] & 0x1f;
 	fake.head = fake.count = 0;
 	reset_seen = false;
-	setup_queue(VIRTIO_NET_RXQ, 1u << (data[0] % 9), 0, (u16)(data[4] | data[5] << 8), data);
-	setup_queue(VIRTIO_NET_TXQ, 1u << ((data[0] >> 4) % 9), TX_RINGS,
-		    (u16)(data[6] | data[7] << 8), data);
+	queue_start(&nic->vdev.queues[VIRTIO_NET_RXQ].vq, &mem, 1u << (data[0] % 9), 0,
+		    (u16)le_at(&data[4], 2), data[1] & 0x80, data[2] & 0x80);
+	queue_start(&nic->vdev.queues[VIRTIO_NET_TXQ].vq, &mem, 1u << ((data[0] >> 4) % 9),
+		    TX_RINGS, (u16)le_at(&data[6], 2), data[1] & 0x80, data[2] & 0x80);
 	/* Unmasked by what was offered: activate() must cope with a driver that lies. */
 	nic->vdev.driver_features = features_of_byte(data[1]);
 	CHECK(virtio_net_activate(nic) == 0);

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "devices/virtio/virtqueue.h"
+#include "harness.h"
 #include "util/log.h"
 
 #define R0_SIZE	  (64 * KiB)
@@ -38,7 +39,6 @@
 #define NR_OPS	  16
 #define IMAGE_OFF (HDR_SIZE + NR_OPS)
 #define MAX_POPS  64 /* per operation: bounds the run whatever the input */
-#define CHECK(x)  ((x) ? (void)0 : __builtin_trap())
 
 static struct guest_memory mem;
 static struct virtqueue vq;
@@ -58,25 +58,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	mem.total = R0_SIZE + R1_SIZE;
 	CHECK(mem.regions[0].hva && mem.regions[1].hva);
 	return 0;
-}
-
-static u16 le16_at(const u8 *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-/* Fills guest RAM from the image, region first first, zeroing what the input lacks. */
-static void load_image(const u8 *img, size_t len, unsigned int first)
-{
-	for (unsigned int i = 0; i < mem.nr; i++) {
-		struct mem_region *r = &mem.regions[(first + i) % mem.nr];
-		size_t n = MIN(len, r->size);
-
-		memcpy(r->hva, img, n);
-		memset(r->hva + n, 0, r->size - n);
-		img += n;
-		len -= n;
-	}
 }
 
 /* Whether [p, p + len) lies inside one region's host memory. */
@@ -165,11 +146,7 @@ static void run_op(u8 op)
 		break;
 	}
 	case 3:
-		if (vq.avail) {
-			u16 *idx = (u16 *)vq.avail + 1;
-
-			*idx += (op >> 2) & 7;
-		}
+		avail_bump(&vq, (op >> 2) & 7);
 		break;
 	}
 	if (op & 0x10)
@@ -194,14 +171,12 @@ static void place_rings(const u8 *hdr)
 	u64 end = base + (hdr[1] & 4 ? R1_SIZE : R0_SIZE);
 
 	if (hdr[1] & 8) {
-		vq.desc_gpa = ring_gpa(base, end, le16_at(&hdr[6]));
-		vq.avail_gpa = ring_gpa(base, end, le16_at(&hdr[8]));
-		vq.used_gpa = ring_gpa(base, end, le16_at(&hdr[10]));
+		vq.desc_gpa = ring_gpa(base, end, le_at(&hdr[6], 2));
+		vq.avail_gpa = ring_gpa(base, end, le_at(&hdr[8], 2));
+		vq.used_gpa = ring_gpa(base, end, le_at(&hdr[10], 2));
 		return;
 	}
-	vq.desc_gpa = base;
-	vq.avail_gpa = base + 16ULL * vq.size;
-	vq.used_gpa = ALIGN_UP(vq.avail_gpa + 6 + 2ULL * vq.size, 4);
+	rings_back_to_back(&vq, base);
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
@@ -209,8 +184,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	u8 hdr[IMAGE_OFF] = {0};
 
 	memcpy(hdr, data, MIN(size, sizeof(hdr)));
-	load_image(data + MIN(size, sizeof(hdr)), size - MIN(size, sizeof(hdr)),
-		   hdr[1] & 4 ? 1 : 0);
+	ram_load(&mem, data + MIN(size, sizeof(hdr)), size - MIN(size, sizeof(hdr)),
+		 hdr[1] & 4 ? 1 : 0);
 
 	virtqueue_reset(&vq, &mem);
 	vq.size = hdr[0] >= 0xf0 ? (hdr[0] - 0xf0) * 0x1111 : 1u << (hdr[0] % 11);
@@ -218,8 +193,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	vq.indirect = hdr[1] & 2;
 	place_rings(hdr);
 	vq.ready = true;
-	vq.last_avail = le16_at(&hdr[2]);
-	vq.used_idx = le16_at(&hdr[4]);
+	vq.last_avail = le_at(&hdr[2], 2);
+	vq.used_idx = le_at(&hdr[4], 2);
 	/* Misplaced rings, or large queues in region 1: start() must refuse, not crash. */
 	if (virtqueue_start(&vq)) {
 		CHECK(vq.broken && virtqueue_pop(&vq, &chain) == -EIO);
