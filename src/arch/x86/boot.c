@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../kvm.h"
 #include "../../util/file.h"
 #include "../../util/log.h"
 #include "../../vm.h"
@@ -122,6 +123,37 @@ static int load_bzimage(struct vm *vm, const struct input_file *kernel, const u8
 	return 0;
 }
 
+/*
+ * Multiboot images are started by a loader that ran on a PC BIOS, and some rely on what
+ * the BIOS left behind: kvm-unit-tests' realmode test takes an interrupt in real mode
+ * with its own handler for IRQ 11 at vector 0x73. So, as a BIOS does: every real-mode
+ * vector points at an IRET, and the 8259s deliver IRQ 0-7 at 0x08 and 8-15 at 0x70.
+ * Their masks stay as KVM created them.
+ */
+static int set_bios_interrupt_state(struct vm *vm)
+{
+	static const u8 iret = 0xcf;
+	u32 ivt[256];
+	struct kvm_irqchip chip[2] = {{.chip_id = KVM_IRQCHIP_PIC_MASTER},
+				      {.chip_id = KVM_IRQCHIP_PIC_SLAVE}};
+	const u8 base[2] = {X86_PIC_MASTER_BASE, X86_PIC_SLAVE_BASE};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ivt); i++)
+		ivt[i] = X86_IRET_STUB_GPA; /* segment 0, offset of the stub */
+	if (!guest_write(&vm->mem, X86_IVT_GPA, ivt, sizeof(ivt)) ||
+	    !guest_write(&vm->mem, X86_IRET_STUB_GPA, &iret, 1))
+		return -EXIT_VMM_ERROR;
+	for (int i = 0; i < 2; i++) {
+		if (kvm_ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &chip[i]) < 0)
+			return -EXIT_VMM_ERROR;
+		chip[i].chip.pic.irq_base = base[i];
+		chip[i].chip.pic.init4 = 1; /* ICW4 sent: 8086 mode */
+		if (kvm_ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &chip[i]) < 0)
+			return -EXIT_VMM_ERROR;
+	}
+	return 0;
+}
+
 static int load_multiboot(struct vm *vm, const u8 *img, size_t len, const u8 *initrd,
 			  size_t initrd_len, struct boot_entry *entry)
 {
@@ -150,6 +182,9 @@ static int load_multiboot(struct vm *vm, const u8 *img, size_t len, const u8 *in
 		pr_err("--kernel %s: %s", vm->cfg->kernel, why);
 		return -EXIT_BAD_INPUT;
 	}
+	ret = set_bios_interrupt_state(vm);
+	if (ret)
+		return ret;
 	entry->mode = BOOT_ENTRY_PROT32;
 	entry->rip = eip;
 	entry->eax = MULTIBOOT_BOOT_MAGIC;

@@ -5,14 +5,16 @@
 /* Where things live in an x86 kvmbox guest: one place, so nothing overlaps by accident. */
 
 /* Guest physical memory. */
+#define X86_IVT_GPA		0x0000 /* real-mode interrupt vectors (multiboot guests) */
 #define X86_GDT_GPA		0x0500
+#define X86_IRET_STUB_GPA	0x0520 /* the IRET every vector points at */
 #define X86_BOOT_PARAMS_GPA	0x7000 /* the zero page */
 #define X86_PML4_GPA		0x9000 /* then PDPT at +0x1000 and four PDs: 0x9000-0xefff */
 #define X86_CMDLINE_GPA		0x20000
 #define X86_CMDLINE_MAX		0x10000
 #define X86_MULTIBOOT_INFO_GPA	0x30000 /* multiboot info, its strings and modules list */
 #define X86_MULTIBOOT_INFO_SIZE 0x10000
-#define X86_MULTIBOOT_MIN_LOAD	0x1000	/* page 0 holds the GDT kvmbox enters with */
+#define X86_MULTIBOOT_MIN_LOAD	0x1000	/* page 0 holds the IVT and the GDT kvmbox enters with */
 #define X86_LOW_RAM_END		0x9fc00 /* e820: usable RAM below the EBDA */
 #define X86_ACPI_GPA		0xe0000 /* RSDP (found by the BIOS-area scan too) and tables */
 #define X86_ACPI_SIZE		0x20000
@@ -41,5 +43,8 @@
 #define X86_ACPI_RESET_VALUE   0x01
 #define X86_ACPI_SLP_TYP_S5    5 /* the value \_S5 in the DSDT announces */
 #define X86_IRQ_ACPI_SCI       9
+/* Where a BIOS leaves the 8259s' vectors: IRQ 0-7 at 0x08, IRQ 8-15 at 0x70. */
+#define X86_PIC_MASTER_BASE 0x08
+#define X86_PIC_SLAVE_BASE  0x70
 
 #endif
