@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -50,6 +51,13 @@ static const struct {
 	{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
 	{KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE"},
 };
+
+const char *kvm_device_path(void)
+{
+	const char *path = getenv("KVMBOX_DEV_KVM");
+
+	return path && *path ? path : "/dev/kvm";
+}
 
 int kvm_open(const char *path)
 {

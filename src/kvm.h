@@ -15,8 +15,13 @@ int kvm_ioctl_named(int fd, unsigned long req, const char *name, void *arg);
 #define kvm_ioctl(fd, req, arg) kvm_ioctl_named(fd, req, #req, arg)
 
 /*
- * Opens /dev/kvm, checks the API version and the capabilities kvmbox relies on.
- * Returns the fd, or -EXIT_BAD_INPUT-style negative exit code after one clear line.
+ * The KVM device: /dev/kvm, or $KVMBOX_DEV_KVM when set (tests hide KVM with a path that
+ * does not exist, to check what kvmbox does on a host without it).
+ */
+const char *kvm_device_path(void);
+/*
+ * Opens the KVM device, checks the API version and the capabilities kvmbox relies on.
+ * Returns the fd, or -EXIT_VMM_ERROR after one clear line.
  */
 int kvm_open(const char *path);
 int kvm_check_extension(int fd, long cap);

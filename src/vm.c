@@ -104,19 +104,13 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int exit_code)
 	pthread_mutex_unlock(&vm->stop_lock);
 }
 
-static int vm_check_config(const struct vm_config *cfg, int kvm_fd)
+/* What this host's RAM and CPU allow, known without KVM. */
+static int vm_check_host_limits(const struct vm_config *cfg)
 {
 	long host_pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
 	u64 host_ram = (u64)host_pages * (u64)page;
-	int max_vcpus = kvm_check_extension(kvm_fd, KVM_CAP_MAX_VCPUS);
 	u64 top;
 
-	if (max_vcpus <= 0)
-		max_vcpus = kvm_check_extension(kvm_fd, KVM_CAP_NR_VCPUS);
-	if (max_vcpus > 0 && cfg->cpus > (unsigned int)max_vcpus) {
-		pr_err("--cpus %u is more than this KVM supports (%d)", cfg->cpus, max_vcpus);
-		return -EXIT_BAD_INPUT;
-	}
 	if (host_pages > 0 && cfg->memory > host_ram) {
 		pr_err("--memory %llu MiB is more than this host's %llu MiB of RAM",
 		       (unsigned long long)(cfg->memory / MiB),
@@ -129,6 +123,33 @@ static int vm_check_config(const struct vm_config *cfg, int kvm_fd)
 	if (top > arch_max_gpa()) {
 		pr_err("--memory %llu MiB does not fit this CPU's guest physical address space",
 		       (unsigned long long)(cfg->memory / MiB));
+		return -EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+int vm_check_config(const struct vm_config *cfg)
+{
+	int ret = vm_check_host_limits(cfg);
+
+	if (!ret)
+		ret = arch_check_config(cfg);
+	for (const struct device_ops *const *ops = arch_board_devices; !ret && *ops; ops++) {
+		if ((*ops)->check)
+			ret = (*ops)->check(cfg);
+	}
+	return ret;
+}
+
+/* What this KVM allows, checked as soon as it is open. */
+static int vm_check_kvm_limits(const struct vm_config *cfg, int kvm_fd)
+{
+	int max_vcpus = kvm_check_extension(kvm_fd, KVM_CAP_MAX_VCPUS);
+
+	if (max_vcpus <= 0)
+		max_vcpus = kvm_check_extension(kvm_fd, KVM_CAP_NR_VCPUS);
+	if (max_vcpus > 0 && cfg->cpus > (unsigned int)max_vcpus) {
+		pr_err("--cpus %u is more than this KVM supports (%d)", cfg->cpus, max_vcpus);
 		return -EXIT_BAD_INPUT;
 	}
 	return 0;
@@ -199,10 +220,10 @@ static int vm_open(struct vm *vm)
 {
 	int ret;
 
-	vm->kvm_fd = kvm_open("/dev/kvm");
+	vm->kvm_fd = kvm_open(kvm_device_path());
 	if (vm->kvm_fd < 0)
 		return vm->kvm_fd;
-	ret = vm_check_config(vm->cfg, vm->kvm_fd);
+	ret = vm_check_kvm_limits(vm->cfg, vm->kvm_fd);
 	if (ret)
 		return ret;
 	vm->vm_fd = kvm_ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
@@ -233,7 +254,9 @@ int vm_create(struct vm **out, const struct vm_config *cfg)
 	bus_init(&vm->mmio_bus, "mmio");
 	*out = vm;
 
-	ret = vm_open(vm);
+	ret = vm_check_config(cfg);
+	if (!ret)
+		ret = vm_open(vm);
 	if (!ret)
 		ret = vm_setup_memory(vm);
 	if (!ret)

@@ -61,6 +61,11 @@ struct vm {
 	struct console_sink *stdin_sink;
 };
 
+/*
+ * Checks cfg as far as no KVM is needed: host limits, the guest's files, every device's
+ * options. vm_create() starts with it; 0 or -EXIT_BAD_INPUT after saying why.
+ */
+int vm_check_config(const struct vm_config *cfg);
 /* Builds a VM from cfg (KVM VM, memory, devices, vCPUs, boot image). Returns -exit code. */
 int vm_create(struct vm **out, const struct vm_config *cfg);
 /* Runs until the guest stops; returns the reason. */

@@ -7,6 +7,7 @@
 
 struct vm;
 struct vcpu;
+struct vm_config;
 
 /* How the boot vCPU enters the guest image the loader placed in memory. */
 struct boot_entry {
@@ -20,6 +21,12 @@ struct boot_entry {
 u64 arch_mmio_hole_start(void);
 /* The highest guest physical address this host can map (from CPUID), for --memory checks. */
 u64 arch_max_gpa(void);
+/*
+ * Checks what the architecture takes from cfg that needs no KVM: the guest's files and
+ * their format, option syntax. Runs before /dev/kvm is opened, so a typo is exit status 2
+ * on any host. Returns 0, or -EXIT_BAD_INPUT after saying why.
+ */
+int arch_check_config(const struct vm_config *cfg);
 /* In-kernel irqchip, timer and whatever else the VM needs before devices exist. */
 int arch_vm_init(struct vm *vm);
 void arch_vm_destroy(struct vm *vm);

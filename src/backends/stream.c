@@ -70,6 +70,30 @@ int stream_parse_options(const char *arg, struct stream_options *opt, char *err,
 	return 0;
 }
 
+int stream_check_options(const struct stream_options *opt, char *err, size_t errlen)
+{
+	char dir[sizeof(opt->path)];
+	const char *slash;
+	struct stat st;
+
+	if (opt->kind != STREAM_SOCKET)
+		return 0;
+	if (!lstat(opt->path, &st)) {
+		snprintf(err, errlen, "%s exists; remove it or choose another path", opt->path);
+		return -EINVAL;
+	}
+	slash = strrchr(opt->path, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)MAX(slash - opt->path, 1), opt->path);
+	if (access(dir, W_OK | X_OK)) {
+		snprintf(err, errlen, "cannot create a socket in %s: %s", dir, strerror(errno));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static struct stream *stream_new(enum stream_kind kind)
 {
 	struct stream *s = calloc(1, sizeof(*s));

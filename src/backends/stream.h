@@ -35,6 +35,12 @@ struct stream_options {
  */
 int stream_parse_options(const char *arg, struct stream_options *opt, char *err, size_t errlen);
 
+/*
+ * Checks, before anything is opened, that a socket can be made at the path: it does not
+ * exist yet and its folder is writable. Returns 0, or -EINVAL with a reason in err.
+ */
+int stream_check_options(const struct stream_options *opt, char *err, size_t errlen);
+
 struct stream;
 struct console_sink;
 

@@ -6,10 +6,13 @@
 #include "../util/types.h"
 
 struct vm;
+struct vm_config;
 struct device;
 
 /*
- * What every device implements. realize() builds the device from the VM's config,
+ * What every device implements. check() looks at the device's options and the files they
+ * name before KVM is opened, so that a typo is exit status 2 on any host; it returns 0 or,
+ * after printing why, -EXIT_BAD_INPUT, and changes nothing. realize() builds the device from the VM's config,
  * registers its bus ranges and adds it with vm_add_device(); it returns 0, or after
  * printing why, -EXIT_BAD_INPUT when the user's option or file is wrong (kvmbox exits 2)
  * or another negative value for a host-side failure (kvmbox exits 1).
@@ -19,6 +22,7 @@ struct device;
  */
 struct device_ops {
 	const char *name;
+	int (*check)(const struct vm_config *cfg);
 	int (*realize)(struct vm *vm);
 	void (*reset)(struct device *dev);
 	int (*save)(struct device *dev, struct snap_buf *sb);

@@ -9,4 +9,8 @@ struct arch_vm {
 	struct cpuid_table cpuid;	    /* after --cpu-features; topology is per vCPU */
 };
 
+struct vm_config;
+/* --kernel and --initrd readable and of a format boot.c loads; 0 or -EXIT_BAD_INPUT. */
+int x86_check_boot_files(const struct vm_config *cfg);
+
 #endif

@@ -57,6 +57,17 @@ u64 arch_max_gpa(void)
 	return 1ULL << bits;
 }
 
+int arch_check_config(const struct vm_config *cfg)
+{
+	char err[160];
+
+	if (cfg->cpu_features && cpuid_check_features(cfg->cpu_features, err, sizeof(err))) {
+		pr_err("--cpu-features: %s", err);
+		return -EXIT_BAD_INPUT;
+	}
+	return x86_check_boot_files(cfg);
+}
+
 static int arch_get_supported_cpuid(struct vm *vm, struct cpuid_table *t)
 {
 	struct {

@@ -208,31 +208,74 @@ static int load_multiboot_files(struct vm *vm, const struct input_file *kernel,
 	return ret;
 }
 
-int arch_load_guest(struct vm *vm, struct boot_entry *entry)
-{
-	struct input_file kernel, initrd = {.fd = -1};
+/* The kernel and initrd files, with the head of the kernel read to tell its format. */
+struct boot_files {
+	struct input_file kernel, initrd;
 	u8 head[MAX(BZIMAGE_HEAD_LEN, MULTIBOOT_SEARCH_LEN)];
 	size_t head_len;
-	int ret = -EXIT_BAD_INPUT;
+};
 
-	if (input_file_open(&kernel, vm->cfg->kernel, "--kernel", KERNEL_MAX_SIZE))
+static void boot_files_close(struct boot_files *f)
+{
+	input_file_close(&f->kernel);
+	input_file_close(&f->initrd);
+}
+
+static int boot_files_open(struct boot_files *f, const struct vm_config *cfg)
+{
+	f->kernel.fd = f->initrd.fd = -1;
+	if (input_file_open(&f->kernel, cfg->kernel, "--kernel", KERNEL_MAX_SIZE))
 		return -EXIT_BAD_INPUT;
-	head_len = MIN(kernel.size, sizeof(head));
-	if (input_file_read(&kernel, 0, head, head_len) ||
-	    (vm->cfg->initrd &&
-	     input_file_open(&initrd, vm->cfg->initrd, "--initrd", INITRD_MAX_SIZE)))
-		goto out;
+	f->head_len = MIN(f->kernel.size, sizeof(f->head));
+	if (input_file_read(&f->kernel, 0, f->head, f->head_len) ||
+	    (cfg->initrd &&
+	     input_file_open(&f->initrd, cfg->initrd, "--initrd", INITRD_MAX_SIZE))) {
+		boot_files_close(f);
+		return -EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+/* Everything about the files that can be known before the VM exists. */
+int x86_check_boot_files(const struct vm_config *cfg)
+{
+	struct boot_files f;
+	struct bzimage bz;
+	const char *why = NULL;
+	int ret = boot_files_open(&f, cfg);
+
+	if (ret)
+		return ret;
+	if (bzimage_detect(f.head, f.head_len)) {
+		if (bzimage_parse(f.head, f.head_len, f.kernel.size, &bz, &why) == 0)
+			why = NULL;
+	} else if (!multiboot_detect(f.head, f.head_len)) {
+		why = "not a bzImage or multiboot ELF kernel";
+	}
+	boot_files_close(&f);
+	if (why) {
+		pr_err("--kernel %s: %s", cfg->kernel, why);
+		return -EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+int arch_load_guest(struct vm *vm, struct boot_entry *entry)
+{
+	struct boot_files f;
+	int ret = boot_files_open(&f, vm->cfg);
+
+	if (ret)
+		return ret;
 	ret = install_acpi(vm);
-	if (!ret && bzimage_detect(head, head_len))
-		ret = load_bzimage(vm, &kernel, head, head_len, &initrd, entry);
-	else if (!ret && multiboot_detect(head, head_len))
-		ret = load_multiboot_files(vm, &kernel, &initrd, entry);
+	if (!ret && bzimage_detect(f.head, f.head_len))
+		ret = load_bzimage(vm, &f.kernel, f.head, f.head_len, &f.initrd, entry);
+	else if (!ret && multiboot_detect(f.head, f.head_len))
+		ret = load_multiboot_files(vm, &f.kernel, &f.initrd, entry);
 	else if (!ret) {
 		pr_err("--kernel %s: not a bzImage or multiboot ELF kernel", vm->cfg->kernel);
 		ret = -EXIT_BAD_INPUT;
 	}
-out:
-	input_file_close(&kernel);
-	input_file_close(&initrd);
+	boot_files_close(&f);
 	return ret;
 }

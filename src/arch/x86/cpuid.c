@@ -173,7 +173,7 @@ static int cpuid_apply_one(struct cpuid_table *t, const struct cpuid_table *host
 		snprintf(err, errlen, "unknown CPU feature '%.*s'", (int)len, item);
 		return -EINVAL;
 	}
-	if (enable && !host_has(host, f)) {
+	if (enable && host && !host_has(host, f)) {
 		snprintf(err, errlen, "CPU feature '%s' is not available on this host's KVM",
 			 f->name);
 		return -EINVAL;
@@ -209,6 +209,14 @@ int cpuid_apply_features(struct cpuid_table *t, const struct cpuid_table *host, 
 			p++;
 	}
 	return 0;
+}
+
+int cpuid_check_features(const char *spec, char *err, size_t errlen)
+{
+	/* An empty table: names and values are checked, there is nothing to change. */
+	struct cpuid_table t = {.nent = 0};
+
+	return cpuid_apply_features(&t, NULL, spec, err, errlen);
 }
 
 static unsigned int order_base_2(unsigned int n)

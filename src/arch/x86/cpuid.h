@@ -24,6 +24,9 @@ struct kvm_cpuid_entry2 *cpuid_find(struct cpuid_table *t, u32 function, u32 ind
 int cpuid_apply_features(struct cpuid_table *t, const struct cpuid_table *host, const char *spec,
 			 char *err, size_t errlen);
 
+/* Checks a feature list's syntax and names, without a host table. 0 or -EINVAL, as above. */
+int cpuid_check_features(const char *spec, char *err, size_t errlen);
+
 /*
  * Shapes the table for vCPU apic_id of nr_cpus: APIC IDs, topology leaves (one package,
  * one thread per core), the hypervisor bit and a brand string.

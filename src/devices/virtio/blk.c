@@ -37,59 +37,6 @@
 			log_msg(LOG_ERR, __VA_ARGS__);     \
 	} while (0)
 
-/* Options. */
-
-static int parse_one(struct blk_options *o, const char *s, size_t len)
-{
-	static const char serial[] = "serial=";
-	const size_t sl = sizeof(serial) - 1;
-
-	if (len == 2 && !memcmp(s, "ro", 2)) {
-		o->ro = true;
-	} else if (len >= sl && !memcmp(s, serial, sl)) {
-		if (len - sl > VIRTIO_BLK_ID_BYTES) {
-			snprintf(o->err, sizeof(o->err), "serial '%.*s' is longer than 20 bytes",
-				 (int)(len - sl), s + sl);
-			return -EINVAL;
-		}
-		memset(o->serial, 0, sizeof(o->serial));
-		memcpy(o->serial, s + sl, len - sl);
-	} else if (!len) {
-		snprintf(o->err, sizeof(o->err), "empty option (expected ro or serial=S)");
-		return -EINVAL;
-	} else {
-		snprintf(o->err, sizeof(o->err), "unknown option '%.*s' (expected ro or serial=S)",
-			 (int)len, s);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int virtio_blk_parse_option(const char *arg, struct blk_options *o)
-{
-	const char *p = strchr(arg, ',');
-	size_t len = p ? (size_t)(p - arg) : strlen(arg);
-
-	memset(o, 0, sizeof(*o));
-	if (!len || len >= sizeof(o->path)) {
-		snprintf(o->err, sizeof(o->err), "%s",
-			 len ? "the path is too long"
-			     : "a path is required (PATH[,ro][,serial=S])");
-		return -EINVAL;
-	}
-	memcpy(o->path, arg, len);
-	while (p) {
-		const char *s = p + 1;
-		int ret;
-
-		p = strchr(s, ',');
-		ret = parse_one(o, s, p ? (size_t)(p - s) : strlen(s));
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 /* Request validation: everything the guest wrote is read once and checked here. */
 
 static bool sectors_fit(u64 capacity, u64 sector, u64 nr_sectors)
@@ -795,5 +742,6 @@ static int virtio_blk_realize(struct vm *vm)
 
 const struct device_ops virtio_blk_ops = {
 	.name = "virtio-blk",
+	.check = virtio_blk_check,
 	.realize = virtio_blk_realize,
 };

@@ -39,6 +39,9 @@ struct blk_options {
  * -EINVAL with a one-line reason in o->err.
  */
 int virtio_blk_parse_option(const char *arg, struct blk_options *o);
+struct vm_config;
+/* The device's check hook: every --disk parses, and its file opens as realize opens it. */
+int virtio_blk_check(const struct vm_config *cfg);
 
 /* What validation needs to know: the disk, and the features the driver accepted. */
 struct blk_limits {

@@ -351,6 +351,22 @@ void virtio_console_cleanup(struct virtio_console *c)
 	c->stream = NULL;
 }
 
+static int con_check(const struct vm_config *cfg)
+{
+	const char *arg = cfg->virtio_console;
+	struct stream_options opt;
+	char err[256];
+
+	if (!arg)
+		return 0;
+	if (stream_parse_options(arg, &opt, err, sizeof(err)) ||
+	    stream_check_options(&opt, err, sizeof(err))) {
+		pr_err("--virtio-console=%s: %s", arg, err);
+		return -EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
 static int con_realize(struct vm *vm)
 {
 	const char *arg = vm->cfg->virtio_console;
@@ -394,5 +410,6 @@ static int con_realize(struct vm *vm)
 
 const struct device_ops virtio_console_ops = {
 	.name = "virtio-console",
+	.check = con_check,
 	.realize = con_realize,
 };

@@ -740,6 +740,20 @@ static int net_create(struct vm *vm, const struct net_options *opt, unsigned int
 	return 0;
 }
 
+static int net_check(const struct vm_config *cfg)
+{
+	struct net_options opt;
+	char err[192];
+
+	for (unsigned int i = 0; i < cfg->nr_nics; i++) {
+		if (net_parse_options(cfg->nics[i], i, &opt, err, sizeof(err))) {
+			pr_err("--net %s: %s", cfg->nics[i], err);
+			return -EXIT_BAD_INPUT;
+		}
+	}
+	return 0;
+}
+
 static int net_realize(struct vm *vm)
 {
 	struct net_options opts[VM_MAX_NICS];
@@ -763,5 +777,6 @@ static int net_realize(struct vm *vm)
 
 const struct device_ops virtio_net_ops = {
 	.name = "virtio-net",
+	.check = net_check,
 	.realize = net_realize,
 };

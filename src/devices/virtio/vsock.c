@@ -276,6 +276,26 @@ static void vsock_init_device(struct virtio_vsock *v, struct vm *vm)
 	v->vdev.device_features = vsock_offered_features(v->vhost.features);
 }
 
+/* The CID's syntax and range, and a vhost-vsock to open; the CID is claimed by realize. */
+static int vsock_check(const struct vm_config *cfg)
+{
+	char err[160];
+	u32 cid;
+	int fd;
+
+	if (!cfg->vsock)
+		return 0;
+	if (vsock_parse_options(cfg->vsock, &cid, err, sizeof(err))) {
+		pr_err("--vsock %s: %s", cfg->vsock, err);
+		return -EXIT_BAD_INPUT;
+	}
+	fd = open(VHOST_VSOCK_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return vsock_open_error(errno);
+	close(fd);
+	return 0;
+}
+
 static int vsock_realize(struct vm *vm)
 {
 	struct virtio_vsock *v;
@@ -313,5 +333,6 @@ static int vsock_realize(struct vm *vm)
 
 const struct device_ops virtio_vsock_ops = {
 	.name = "virtio-vsock",
+	.check = vsock_check,
 	.realize = vsock_realize,
 };

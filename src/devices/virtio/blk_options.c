@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* virtio-blk's option, --disk PATH[,ro][,serial=S]: parsed, and checked before KVM opens. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../backends/block.h"
+#include "../../config.h"
+#include "../../util/log.h"
+#include "blk.h"
+
+static int parse_one(struct blk_options *o, const char *s, size_t len)
+{
+	static const char serial[] = "serial=";
+	const size_t sl = sizeof(serial) - 1;
+
+	if (len == 2 && !memcmp(s, "ro", 2)) {
+		o->ro = true;
+	} else if (len >= sl && !memcmp(s, serial, sl)) {
+		if (len - sl > VIRTIO_BLK_ID_BYTES) {
+			snprintf(o->err, sizeof(o->err), "serial '%.*s' is longer than 20 bytes",
+				 (int)(len - sl), s + sl);
+			return -EINVAL;
+		}
+		memset(o->serial, 0, sizeof(o->serial));
+		memcpy(o->serial, s + sl, len - sl);
+	} else if (!len) {
+		snprintf(o->err, sizeof(o->err), "empty option (expected ro or serial=S)");
+		return -EINVAL;
+	} else {
+		snprintf(o->err, sizeof(o->err), "unknown option '%.*s' (expected ro or serial=S)",
+			 (int)len, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int virtio_blk_parse_option(const char *arg, struct blk_options *o)
+{
+	const char *p = strchr(arg, ',');
+	size_t len = p ? (size_t)(p - arg) : strlen(arg);
+
+	memset(o, 0, sizeof(*o));
+	if (!len || len >= sizeof(o->path)) {
+		snprintf(o->err, sizeof(o->err), "%s",
+			 len ? "the path is too long"
+			     : "a path is required (PATH[,ro][,serial=S])");
+		return -EINVAL;
+	}
+	memcpy(o->path, arg, len);
+	while (p) {
+		const char *s = p + 1;
+		int ret;
+
+		p = strchr(s, ',');
+		ret = parse_one(o, s, p ? (size_t)(p - s) : strlen(s));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int virtio_blk_check(const struct vm_config *cfg)
+{
+	static struct blk_options o; /* PATH_MAX bytes: not on the stack */
+	enum block_backend be;
+
+	if (cfg->nr_disks && block_backend_from_env(&be)) {
+		pr_err("KVMBOX_BLOCK_BACKEND=%s: expected io_uring, threads or auto",
+		       getenv("KVMBOX_BLOCK_BACKEND"));
+		return -EXIT_BAD_INPUT;
+	}
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		struct block_file f;
+		char err[160];
+
+		if (virtio_blk_parse_option(cfg->disks[i], &o)) {
+			pr_err("--disk %s: %s", cfg->disks[i], o.err);
+			return -EXIT_BAD_INPUT;
+		}
+		/* Opened as realize opens it: mode, type, size and lock are all checked. */
+		if (block_file_open(&f, o.path, o.ro, err, sizeof(err))) {
+			pr_err("--disk %s: %s", o.path, err);
+			return -EXIT_BAD_INPUT;
+		}
+		block_file_close(&f);
+	}
+	return 0;
+}
