@@ -55,9 +55,47 @@ lab_kernel_version() {
 	cat "$LAB_KERNEL_DIR/VERSION"
 }
 
-# lab_has_fast_kvm: true when this machine's /dev/kvm runs guest kernels at
-# hardware speed. The machines this project grew up on have a /dev/kvm that
-# emulates ring 0 (no vmx/svm flag), where a Linux boot takes hours.
+# The KVM device the probes look at: KVMBOX_DEV_KVM hides or replaces /dev/kvm,
+# as it does for kvmbox itself (tests use it to act out a host without KVM).
+lab_kvm_dev() {
+	echo "${KVMBOX_DEV_KVM:-/dev/kvm}"
+}
+
+# lab_host_kind: which of the three kinds of host this is, by probing, never by
+# assuming (see ../shared/LAB-NOTES.md section 0):
+#   hardware  a usable KVM device and VT-x/AMD-V (vmx or svm) on the CPU: Linux
+#             guests run here directly
+#   emulated  a usable KVM device without vmx/svm: a software KVM that emulates
+#             guest ring 0, fine for tiny test guests, hours for a Linux boot
+#   none      no usable KVM device: everything that needs KVM runs in the lab
+lab_host_kind() {
+	local dev
+	dev="$(lab_kvm_dev)"
+	if [ ! -c "$dev" ] || ! (exec 3<>"$dev") 2>/dev/null; then
+		echo none
+	elif grep -qE '\b(vmx|svm)\b' /proc/cpuinfo; then
+		echo hardware
+	else
+		echo emulated
+	fi
+}
+
+# lab_host_kind_line: one line for logs saying what the probe found and what follows.
+lab_host_kind_line() {
+	case "$(lab_host_kind)" in
+	hardware) echo "host: hardware KVM ($(lab_kvm_dev), vmx/svm): guests and Linux run directly" ;;
+	emulated) echo "host: ring-0-emulating KVM ($(lab_kvm_dev), no vmx/svm): tiny guests run directly, Linux in the nested lab" ;;
+	*) echo "host: no usable KVM ($(lab_kvm_dev)): every guest runs in the nested lab" ;;
+	esac
+}
+
+# lab_has_fast_kvm: true when this machine's KVM runs guest kernels at hardware
+# speed, so that the lab is not needed.
 lab_has_fast_kvm() {
-	[ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qE '\b(vmx|svm)\b' /proc/cpuinfo
+	[ "$(lab_host_kind)" = hardware ]
+}
+
+# lab_kvm_usable: true when tiny test guests can run directly on this machine.
+lab_kvm_usable() {
+	[ "$(lab_host_kind)" != none ]
 }
