@@ -56,7 +56,7 @@ static void test_rx_mergeable_waits_for_buffers(void **state)
 	static u8 frame[3000], got[3100];
 	u64 gpa1[1], gpa2[1];
 	u16 h1, h2, uh;
-	u32 ulen, len1;
+	u32 ulen = 0, len1 = 0;
 
 	(void)state;
 	h1 = add_chain(f, VIRTIO_NET_RXQ, 0, 1, (const u32[]){1536}, gpa1);
@@ -219,7 +219,7 @@ static void test_rx_gso_when_negotiated(void **state)
 	struct virtio_net_hdr_v1 got;
 	u64 gpas[1];
 	u16 uh;
-	u32 ulen, total = 0;
+	u32 ulen = 0, total = 0;
 
 	(void)state;
 	assert_int_equal(f->n->rx_offloads, NET_OFF_CSUM | NET_OFF_TSO4);
