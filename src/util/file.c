@@ -16,13 +16,20 @@ int input_file_open(struct input_file *f, const char *path, const char *what, si
 
 	f->path = path;
 	f->what = what;
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO or a device must not hang the open; it is refused below. */
+	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (f->fd < 0) {
 		err = errno;
 		pr_err("%s %s: %s", what, path, strerror(err));
 		return -err;
 	}
-	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(f->fd, &st) < 0) {
+		err = errno;
+		pr_err("%s %s: %s", what, path, strerror(err));
+		input_file_close(f);
+		return -err;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		pr_err("%s %s: %s", what, path,
 		       err == EISDIR ? "is a directory, not a file" : "is not a regular file");

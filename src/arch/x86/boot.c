@@ -246,6 +246,11 @@ int x86_check_boot_files(const struct vm_config *cfg)
 
 	if (ret)
 		return ret;
+	if (cfg->initrd && !f.initrd.size) {
+		pr_err("--initrd %s: the file is empty", cfg->initrd);
+		boot_files_close(&f);
+		return -EXIT_BAD_INPUT;
+	}
 	if (bzimage_detect(f.head, f.head_len)) {
 		if (bzimage_parse(f.head, f.head_len, f.kernel.size, &bz, &why) == 0)
 			why = NULL;
