@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends/stream.h"
@@ -568,6 +569,43 @@ static void test_rx_malformed_chains(void **state)
 }
 
 /* A queue the driver did not enable is never touched. */
+/* A guest that breaks the device and keeps kicking must not make its worker spin. */
+static void test_broken_worker_waits(void **state)
+{
+	struct fixture *f = con_setup();
+	struct virtio_dev *vdev = &f->c->vdev;
+	const struct timespec idle = {.tv_nsec = 400 * 1000 * 1000};
+	struct timespec t0, t1;
+	u64 gpas[1], one = 1, used;
+	int tx_kick;
+
+	(void)state;
+	virtio_console_deactivate(f->c);
+	for (unsigned int q = 0; q < VIRTIO_CONSOLE_QUEUES; q++) {
+		vdev->queues[q].kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		assert_true(vdev->queues[q].kick_fd >= 0);
+	}
+	tx_kick = vdev->queues[VIRTIO_CONSOLE_TXQ].kick_fd;
+	assert_int_equal(vdev->ops->start(vdev), 0);
+	post(f, VIRTIO_CONSOLE_TXQ, 1, (const long[]){-16}, gpas); /* device-writable: broken */
+	assert_int_equal(write(tx_kick, &one, sizeof(one)), sizeof(one));
+	for (int i = 0; i < 200 && !__atomic_load_n(&f->resets, __ATOMIC_ACQUIRE); i++)
+		nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+	assert_int_equal(__atomic_load_n(&f->resets, __ATOMIC_ACQUIRE), 1);
+	assert_int_equal(write(tx_kick, &one, sizeof(one)), sizeof(one));
+	nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	nanosleep(&idle, NULL);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	vdev->ops->stop(vdev);
+	for (unsigned int q = 0; q < VIRTIO_CONSOLE_QUEUES; q++)
+		close(vdev->queues[q].kick_fd);
+	used = (u64)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (u64)t1.tv_nsec - (u64)t0.tv_nsec;
+	/* A spinning worker takes the whole interval; a waiting one next to nothing. */
+	assert_true(used < (u64)idle.tv_nsec / 4);
+	con_teardown(f);
+}
+
 static void test_queue_not_ready(void **state)
 {
 	struct fixture *f = con_setup();
@@ -637,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_rx_input_ends),
 		cmocka_unit_test(test_rx_malformed_chains),
 		cmocka_unit_test(test_queue_not_ready),
+		cmocka_unit_test(test_broken_worker_waits),
 		cmocka_unit_test(test_device_description),
 		cmocka_unit_test(test_save_load),
 	};

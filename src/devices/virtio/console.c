@@ -196,7 +196,8 @@ static bool con_worker_round(struct virtio_console *c)
 	unsigned int n = 3 + stream_poll_fill(c->stream, fds + 3, want_input);
 	bool readable;
 
-	if (poll(fds, n, c->tx_pending ? 0 : -1) < 0) {
+	/* A broken device has nothing to do until the reset: pending work must not spin it. */
+	if (poll(fds, n, c->tx_pending && !c->broken ? 0 : -1) < 0) {
 		if (errno != EINTR)
 			pr_guest("virtio-console: poll: %s", strerror(errno));
 		return true;

@@ -412,7 +412,8 @@ void virtio_net_deactivate(struct virtio_net *n)
 static bool net_worker_round(struct virtio_net *n)
 {
 	struct net_pollset *ps = &n->ps;
-	int timeout = (n->tx_pending && !n->tx_blocked) || n->rx_more ? 0 : -1;
+	/* A broken device has nothing to do until the reset: pending work must not spin it. */
+	int timeout = !n->broken && ((n->tx_pending && !n->tx_blocked) || n->rx_more) ? 0 : -1;
 	unsigned int ready = 0;
 	bool failed;
 
