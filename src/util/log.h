@@ -21,13 +21,16 @@ bool log_ratelimit(long *last_sec, int *count);
 			log_msg(LOG_DEBUG, __VA_ARGS__); \
 	} while (0)
 
-/* For problems a guest can cause: logged, rate-limited, never fatal. */
-#define pr_guest(...)                                      \
+/* A message whose rate a guest decides: at most a few a second from each call site. */
+#define pr_ratelimited(level, ...)                         \
 	do {                                               \
 		static long __rl_sec;                      \
 		static int __rl_count;                     \
 		if (log_ratelimit(&__rl_sec, &__rl_count)) \
-			log_msg(LOG_WARN, __VA_ARGS__);    \
+			log_msg(level, __VA_ARGS__);       \
 	} while (0)
+
+/* For problems a guest can cause: logged, rate-limited, never fatal. */
+#define pr_guest(...) pr_ratelimited(LOG_WARN, __VA_ARGS__)
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "memory.h"
 #include "snapshot.h"
 #include "util/file.h"
+#include "util/log.h"
 
 static void test_parse_size(void **state)
 {
@@ -306,6 +308,35 @@ static void test_console_input(void **state)
 	close(p[1]);
 }
 
+/* One call site a guest can drive in a loop: a few lines a second, not one per call. */
+static void say_guest_paced(void)
+{
+	pr_ratelimited(LOG_WARN, "guest-paced message");
+}
+
+static void test_ratelimited_log(void **state)
+{
+	FILE *f = tmpfile();
+	int saved = dup(STDERR_FILENO), lines = 0, c;
+
+	(void)state;
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	for (int i = 0; i < 1000; i++)
+		say_guest_paced();
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	rewind(f);
+	while ((c = fgetc(f)) != EOF)
+		lines += c == '\n';
+	fclose(f);
+	/* The limit is per second; a slow run may cross into a second one. */
+	assert_true(lines >= 1 && lines <= 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,7 +344,7 @@ int main(void)
 		cmocka_unit_test(test_memory_layout), cmocka_unit_test(test_gpa_to_hva),
 		cmocka_unit_test(test_bus),	      cmocka_unit_test(test_console_escape),
 		cmocka_unit_test(test_snapshot),      cmocka_unit_test(test_input_file),
-		cmocka_unit_test(test_console_input),
+		cmocka_unit_test(test_console_input), cmocka_unit_test(test_ratelimited_log),
 	};
 
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);

@@ -449,7 +449,8 @@ int virtio_blk_queue_start(struct virtio_blk *b)
 	b->stopping = b->broken = false;
 	b->more = true; /* the driver may have queued requests before DRIVER_OK */
 	b->events = 0;
-	pr_info("virtio-blk %s: %s I/O", b->opts.path, block_queue_backend_name(b->bq));
+	pr_ratelimited(LOG_INFO, "virtio-blk %s: %s I/O", b->opts.path,
+		       block_queue_backend_name(b->bq));
 	return 0;
 }
 

@@ -489,8 +489,8 @@ static int net_start_vhost(struct virtio_net *n)
 	missing = f & ~(BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) | features_of(~0u)) &
 		  ~vhost_net_features(n->vhost);
 	if (missing) {
-		pr_warn("virtio-net %u: features %#llx not handled by vhost-net; not used",
-			n->index, (unsigned long long)missing);
+		pr_guest("virtio-net %u: features %#llx not handled by vhost-net; not used",
+			 n->index, (unsigned long long)missing);
 		return 1;
 	}
 	for (unsigned int q = 0; q < VIRTIO_NET_QUEUES; q++) {
@@ -506,17 +506,18 @@ static int net_start_vhost(struct virtio_net *n)
 			.call_fd = virtio_queue_irqfd(&n->vdev, q),
 		};
 		if (rings[q].call_fd < 0 || !vq->desc) {
-			pr_warn("virtio-net %u: queue %u %s; vhost-net not used", n->index, q,
-				vq->desc ? "has no irqfd" : "is not enabled");
+			pr_guest("virtio-net %u: queue %u %s; vhost-net not used", n->index, q,
+				 vq->desc ? "has no irqfd" : "is not enabled");
 			return 1;
 		}
 	}
 	if (vhost_net_start(n->vhost, net_vq(n, 0)->mem, f, rings, n->be->fd)) {
-		pr_warn("virtio-net %u: vhost-net refused the rings; not used", n->index);
+		pr_guest("virtio-net %u: vhost-net refused the rings; not used", n->index);
 		return 1;
 	}
 	n->vhost_active = true;
-	pr_info("virtio-net %u: vhost-net serves the rings", n->index);
+	/* Said at every DRIVER_OK, which a guest can repeat at will. */
+	pr_ratelimited(LOG_INFO, "virtio-net %u: vhost-net serves the rings", n->index);
 	return 0;
 }
 
