@@ -56,6 +56,9 @@ $(O)/tests/%: tests/unit/%.c $$(call unit_extra,tests/unit/%.c) $(O)/libkvmbox.a
 	@$(CC) $(CFLAGS) -Isrc -Itests/unit $(LDFLAGS) -o $@ $< \
 		$(call unit_extra,$<) $(O)/libkvmbox.a $(LDLIBS) $(call unit_libs,$<) -lcmocka
 
+# Kept: make would delete them as intermediates after every link.
+.SECONDARY: $(foreach t,$(UNIT_SRCS),$(call unit_extra,$(t)))
+
 unit: $(UNIT_BINS)
 
 asan:
