@@ -29,12 +29,18 @@ void vm_add_device(struct vm *vm, struct device *dev)
 	*p = dev;
 }
 
-void vm_set_irq_line(struct vm *vm, u32 gsi, bool level)
+static void vm_kvm_irq_pin(void *opaque, u32 line, bool level)
 {
-	struct kvm_irq_level irq = {.irq = gsi, .level = level};
+	struct vm *vm = opaque;
+	struct kvm_irq_level irq = {.irq = line, .level = level};
 
 	if (__kvm_ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
-		pr_guest("KVM_IRQ_LINE %u failed", gsi);
+		pr_guest("KVM_IRQ_LINE %u failed", line);
+}
+
+void vm_irq_line_set(struct vm *vm, struct irq_line *src, bool level)
+{
+	irq_line_set(&vm->irq_lines, src, level);
 }
 
 #define COALESCED_RING_ENTRIES \
@@ -250,6 +256,7 @@ int vm_create(struct vm **out, const struct vm_config *cfg)
 	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
+	irq_lines_init(&vm->irq_lines, vm_kvm_irq_pin, vm);
 	bus_init(&vm->pio_bus, "pio");
 	bus_init(&vm->mmio_bus, "mmio");
 	*out = vm;
@@ -430,5 +437,6 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	pthread_mutex_destroy(&vm->stop_lock);
 	pthread_mutex_destroy(&vm->coalesced_lock);
+	irq_lines_destroy(&vm->irq_lines);
 	free(vm);
 }

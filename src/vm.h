@@ -8,6 +8,7 @@
 
 #include "bus.h"
 #include "config.h"
+#include "irq_line.h"
 #include "memory.h"
 #include "devices/device.h"
 
@@ -38,9 +39,10 @@ struct vm {
 	struct device *devices;
 	unsigned int nr_vcpus;
 	struct vcpu **vcpus;
-	struct arch_vm *arch;	 /* what the architecture keeps per VM */
-	struct pci_bus *pci;	 /* set by the PCI host bridge */
-	struct irq_routing *irq; /* GSI routing, made by the first device using MSI */
+	struct arch_vm *arch;	    /* what the architecture keeps per VM */
+	struct pci_bus *pci;	    /* set by the PCI host bridge */
+	struct irq_routing *irq;    /* GSI routing, made by the first device using MSI */
+	struct irq_lines irq_lines; /* wired lines: the OR of their sources */
 
 	/* Stopping: the first reason wins; stop_fd wakes the main loop. */
 	pthread_mutex_t stop_lock;
@@ -85,7 +87,7 @@ void vm_add_device(struct vm *vm, struct device *dev);
 int vm_coalesce_writes(struct vm *vm, u64 addr, u32 len, bool pio);
 /* Replays buffered writes; called by vCPUs before they handle an exit. */
 void vm_flush_coalesced(struct vm *vm);
-/* Raises or lowers an interrupt line of the in-kernel irqchip. */
-void vm_set_irq_line(struct vm *vm, u32 gsi, bool level);
+/* Sets one source's level on a wired line of the in-kernel irqchip (see irq_line.h). */
+void vm_irq_line_set(struct vm *vm, struct irq_line *src, bool level);
 
 #endif

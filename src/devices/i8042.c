@@ -72,7 +72,7 @@ struct i8042 {
 	bool last_was_cmd;
 	u8 pending; /* command waiting for its data byte, or 0 */
 	u8 outport;
-	bool irq_kbd, irq_aux; /* the levels last driven */
+	struct irq_line irq_kbd, irq_aux; /* the levels last driven */
 };
 
 static void i8042_update_irqs(struct i8042 *k)
@@ -81,14 +81,8 @@ static void i8042_update_irqs(struct i8042 *k)
 	bool kbd = k->obf && !k->out_aux && (ctr & CTR_KBD_INT);
 	bool aux = k->obf && k->out_aux && (ctr & CTR_AUX_INT);
 
-	if (kbd != k->irq_kbd) {
-		k->irq_kbd = kbd;
-		vm_set_irq_line(k->dev.vm, I8042_IRQ_KBD, kbd);
-	}
-	if (aux != k->irq_aux) {
-		k->irq_aux = aux;
-		vm_set_irq_line(k->dev.vm, I8042_IRQ_AUX, aux);
-	}
+	vm_irq_line_set(k->dev.vm, &k->irq_kbd, kbd);
+	vm_irq_line_set(k->dev.vm, &k->irq_aux, aux);
 }
 
 /* A new byte replaces an unread one: the OS drains the buffer before each command anyway. */
@@ -311,8 +305,6 @@ static int i8042_load(struct device *dev, struct snap_buf *sb)
 	k->last_was_cmd = s[SNAP_FLAGS] & SNAP_F_CMD;
 	k->pending = s[SNAP_PENDING];
 	k->outport = s[SNAP_OUTPORT];
-	k->irq_kbd = !(k->obf && !k->out_aux && (k->ram[0] & CTR_KBD_INT));
-	k->irq_aux = !(k->obf && k->out_aux && (k->ram[0] & CTR_AUX_INT));
 	i8042_update_irqs(k);
 	pthread_mutex_unlock(&k->lock);
 	return 0;
@@ -353,6 +345,8 @@ static int i8042_realize(struct vm *vm)
 	}
 	k->dev.ops = &i8042_ops;
 	k->dev.vm = vm;
+	k->irq_kbd.line = I8042_IRQ_KBD;
+	k->irq_aux.line = I8042_IRQ_AUX;
 	pthread_mutex_init(&k->lock, NULL);
 	i8042_power_on(k);
 	ret = i8042_register(vm, k);

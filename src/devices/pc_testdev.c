@@ -21,6 +21,7 @@ struct pc_testdev {
 	pthread_mutex_t lock; /* vCPUs may hit the registers concurrently */
 	u32 scratch;
 	u8 iomem[PC_TESTDEV_IOMEM_SIZE];
+	struct irq_line irq[PC_TESTDEV_IRQ_LINES]; /* what the guest asserted through us */
 };
 
 u64 pc_testdev_scratch_read(u32 reg, u64 offset, u32 len)
@@ -135,7 +136,7 @@ static void irq_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
 		int line = pc_testdev_irq_line(offset, i);
 
 		if (line >= 0)
-			vm_set_irq_line(t->vm, (u32)line, data[i] != 0);
+			vm_irq_line_set(t->vm, &t->irq[line], data[i] != 0);
 	}
 }
 
@@ -156,6 +157,9 @@ static void pc_testdev_reset(struct device *dev)
 	t->scratch = 0;
 	memset(t->iomem, 0, sizeof(t->iomem));
 	pthread_mutex_unlock(&t->lock);
+	/* Lines the guest left high must not stay held for the other sources. */
+	for (u32 i = 0; i < PC_TESTDEV_IRQ_LINES; i++)
+		vm_irq_line_set(t->vm, &t->irq[i], false);
 }
 
 static int pc_testdev_save(struct device *dev, struct snap_buf *sb)
@@ -223,6 +227,8 @@ static int pc_testdev_realize(struct vm *vm)
 		return -1;
 	t->dev.ops = &pc_testdev_ops;
 	t->vm = vm;
+	for (u32 i = 0; i < PC_TESTDEV_IRQ_LINES; i++)
+		t->irq[i].line = i;
 	pthread_mutex_init(&t->lock, NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
 		if (!bus_register(ranges[i].bus, ranges[i].base, ranges[i].len, ranges[i].fn, t,

@@ -504,7 +504,7 @@ int uart16550_load(struct uart16550 *u, struct snap_buf *sb)
 struct uart_dev {
 	struct device dev;
 	struct uart16550 *uart;
-	u32 gsi;
+	struct irq_line irq;
 	atomic_bool tx_stalled;
 };
 
@@ -548,7 +548,7 @@ static void com1_irq(void *opaque, bool level)
 {
 	struct uart_dev *d = opaque;
 
-	vm_set_irq_line(d->dev.vm, d->gsi, level);
+	vm_irq_line_set(d->dev.vm, &d->irq, level);
 }
 
 static int com1_realize(struct vm *vm)
@@ -561,7 +561,7 @@ static int com1_realize(struct vm *vm)
 		return -ENOMEM;
 	d->dev.ops = &uart16550_com1_ops;
 	d->dev.vm = vm;
-	d->gsi = X86_IRQ_COM1;
+	d->irq.line = X86_IRQ_COM1;
 	d->uart = uart16550_new(&host);
 	if (!d->uart) {
 		pr_err("uart16550: cannot create COM1: %s", strerror(errno));

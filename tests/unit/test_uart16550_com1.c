@@ -28,10 +28,10 @@ __attribute__((weak)) void vm_add_device(struct vm *vm, struct device *dev)
 	added_dev = dev;
 }
 
-__attribute__((weak)) void vm_set_irq_line(struct vm *vm, u32 gsi, bool level)
+__attribute__((weak)) void vm_irq_line_set(struct vm *vm, struct irq_line *src, bool level)
 {
 	(void)vm;
-	(void)gsi;
+	(void)src;
 	(void)level;
 	irq_line_calls++;
 }

@@ -543,7 +543,7 @@ static void vp_function_init(struct virtio_pci *vp, u64 bar_addr)
 
 static void vp_kvm_intx(struct virtio_pci *vp, bool level)
 {
-	vm_set_irq_line(vp->vm, vp->intx_gsi, level);
+	vm_irq_line_set(vp->vm, &vp->intx, level);
 }
 
 static const struct virtio_pci_hooks kvm_hooks = {
@@ -677,6 +677,7 @@ static int vp_setup(struct virtio_pci *vp, const struct virtio_pci_hooks *hooks)
 	if (ret < 0)
 		return ret;
 	vp->intx_gsi = pci_intx_gsi((unsigned int)ret, 0);
+	vp->intx.line = vp->intx_gsi;
 	/* What firmware would leave for an OS without ACPI; the _PRT says the same. */
 	vp->fn.config[PCI_INTERRUPT_LINE] = (u8)vp->intx_gsi;
 	return 0;

@@ -9,6 +9,7 @@
  */
 #include <pthread.h>
 
+#include "../../irq_line.h"
 #include "../msix.h"
 #include "../pci.h"
 #include "virtio.h"
@@ -65,7 +66,8 @@ struct virtio_pci {
 	struct msix msix;
 	const struct virtio_pci_hooks *hooks;
 	u32 intx_gsi;
-	u64 initial_bar; /* where kvmbox put the BAR, restored by a VM reset */
+	struct irq_line intx; /* this function's hold on its (shared) INTx line */
+	u64 initial_bar;      /* where kvmbox put the BAR, restored by a VM reset */
 	unsigned int nr_queues;
 
 	pthread_mutex_t ctrl_lock;
