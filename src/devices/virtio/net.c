@@ -723,8 +723,8 @@ static int net_create(struct vm *vm, const struct net_options *opt, unsigned int
 		return ret;
 	}
 	n->vhost = vhost;
+	/* A failed init has released the backend and vhost-net (virtio_net_cleanup()). */
 	if (virtio_net_init(n, opt, index, be)) {
-		vhost_net_close(vhost);
 		free(n);
 		return -EXIT_VMM_ERROR;
 	}

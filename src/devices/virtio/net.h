@@ -73,8 +73,9 @@ struct virtio_net {
 };
 
 /*
- * Fills n for opt on backend be (taking it): buffers, config space and offered features.
- * Returns 0 or -ENOMEM. virtio_net_cleanup() undoes it.
+ * Fills n for opt on backend be (taking it, and n->vhost if set): buffers, config space
+ * and offered features. Returns 0, or -ENOMEM after releasing be and n->vhost itself.
+ * virtio_net_cleanup() undoes it.
  */
 int virtio_net_init(struct virtio_net *n, const struct net_options *opt, unsigned int index,
 		    struct net_backend *be);
