@@ -223,6 +223,8 @@ static void test_multiboot(void **state)
 		.e820 = map,
 		.info_gpa = X86_MULTIBOOT_INFO_GPA,
 		.info_size = X86_MULTIBOOT_INFO_SIZE,
+		.acpi_gpa = X86_ACPI_GPA,
+		.acpi_size = X86_ACPI_SIZE,
 	};
 	u32 entry, info, mods[4], mbi[13];
 	const char *why;
@@ -264,6 +266,9 @@ static void test_multiboot(void **state)
 	img = make_multiboot_elf(&len, 0x8000, 0x100, 0x100);
 	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), 0);
 	free(img);
+	img = make_multiboot_elf(&len, X86_ACPI_GPA + 0x1000, 0x100, 0x100);
+	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), -EINVAL);
+	free(img);
 	img = make_multiboot_elf(&len, 0x3ff0000, 0x100, 0x20000);
 	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), -EINVAL);
 	free(img);
@@ -276,6 +281,51 @@ static void test_multiboot(void **state)
 	guest_memory_free(&mem);
 }
 
+/*
+ * An image linked low (0x8000) with a module of 300 KiB: the module used to go right
+ * after the image, over the multiboot information and the ACPI tables (issue 12, defect 6).
+ */
+static void test_multiboot_low_image_module(void **state)
+{
+	struct e820_entry map[E820_MAX_ENTRIES];
+	struct guest_memory mem;
+	size_t mod_len = 300 * KiB, len;
+	u8 *module = malloc(mod_len), *img = make_multiboot_elf(&len, 0x8000, 0x100, 0x1000);
+	struct multiboot_boot boot = {
+		.cmdline = "low.elf",
+		.module = module,
+		.module_len = mod_len,
+		.e820 = map,
+		.info_gpa = X86_MULTIBOOT_INFO_GPA,
+		.info_size = X86_MULTIBOOT_INFO_SIZE,
+		.acpi_gpa = X86_ACPI_GPA,
+		.acpi_size = X86_ACPI_SIZE,
+	};
+	u32 entry, info, mods[4], mbi[13];
+	const char *why;
+
+	(void)state;
+	assert_non_null(module);
+	for (size_t i = 0; i < mod_len; i++)
+		module[i] = (u8)(i * 7 + 1);
+	assert_int_equal(guest_memory_layout(&mem, 64 * MiB, X86_MMIO_HOLE_START), 0);
+	assert_int_equal(guest_memory_alloc(&mem), 0);
+	memset(gpa_to_hva(&mem, X86_ACPI_GPA, X86_ACPI_SIZE), 0x5a, X86_ACPI_SIZE);
+	boot.e820_entries = e820_build(&mem, map, E820_MAX_ENTRIES);
+	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), 0);
+	assert_true(guest_read(&mem, info, mbi, sizeof(mbi)));
+	assert_true(guest_read(&mem, mbi[6], mods, sizeof(mods)));
+	assert_true(mods[0] >= 0x100000);
+	assert_int_equal(mods[1] - mods[0], mod_len);
+	assert_memory_equal(gpa_to_hva(&mem, mods[0], mod_len), module, mod_len);
+	assert_string_equal((char *)gpa_to_hva(&mem, mbi[4], 8), "low.elf");
+	for (u64 off = 0; off < X86_ACPI_SIZE; off++)
+		assert_int_equal(*(u8 *)gpa_to_hva(&mem, X86_ACPI_GPA + off, 1), 0x5a);
+	free(img);
+	free(module);
+	guest_memory_free(&mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_zero_page_real_kernel),
 		cmocka_unit_test(test_e820),
 		cmocka_unit_test(test_multiboot),
+		cmocka_unit_test(test_multiboot_low_image_module),
 	};
 
 	return cmocka_run_group_tests_name("x86-boot", tests, NULL, NULL);

@@ -164,6 +164,8 @@ static int load_multiboot(struct vm *vm, const u8 *img, size_t len, const u8 *in
 		.e820 = map,
 		.info_gpa = X86_MULTIBOOT_INFO_GPA,
 		.info_size = X86_MULTIBOOT_INFO_SIZE,
+		.acpi_gpa = X86_ACPI_GPA,
+		.acpi_size = X86_ACPI_SIZE,
 	};
 	const char *why;
 	char *cmdline;

@@ -67,13 +67,20 @@ bool multiboot_detect(const u8 *img, size_t len)
 }
 
 /* Copies PT_LOAD segments to their physical addresses; returns the end of the image. */
-/* kvmbox's own boot data (GDT in page 0, the multiboot info) must stay out of the image. */
+/* Where a module goes at the lowest: above the BIOS area and everything kvmbox puts low. */
+#define MB_MODULE_MIN_GPA 0x100000
+
+static bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return alen && blen && a < b + blen && b < a + alen;
+}
+
+/* kvmbox's own boot data (GDT in page 0, the multiboot info, ACPI) must stay out of the image. */
 static bool mb_overlaps_boot_data(const struct multiboot_boot *boot, u64 start, u64 len)
 {
-	u64 end = start + len;
-
 	return start < X86_MULTIBOOT_MIN_LOAD ||
-	       (start < boot->info_gpa + boot->info_size && boot->info_gpa < end);
+	       ranges_overlap(start, len, boot->info_gpa, boot->info_size) ||
+	       ranges_overlap(start, len, boot->acpi_gpa, boot->acpi_size);
 }
 
 static int mb_load_segments(const struct guest_memory *mem, const u8 *img, size_t len,
@@ -106,7 +113,9 @@ static int mb_load_segments(const struct guest_memory *mem, const u8 *img, size_
 			return -EINVAL;
 		}
 		if (mb_overlaps_boot_data(boot, ph.p_paddr, ph.p_memsz)) {
-			*why = "an ELF segment overlaps page 0 or the multiboot information";
+			*why = "an ELF segment overlaps page 0, the multiboot information or the "
+			       "ACPI "
+			       "tables";
 			return -EINVAL;
 		}
 		memcpy(dst, img + ph.p_offset, ph.p_filesz);
@@ -199,7 +208,8 @@ int multiboot_load(const struct guest_memory *mem, const u8 *img, size_t len,
 	if (boot->module) {
 		u8 *dst;
 
-		module_gpa = ALIGN_UP(image_end, 4096);
+		/* An image linked low leaves the info area and ACPI above it: stay clear. */
+		module_gpa = ALIGN_UP(MAX(image_end, (u64)MB_MODULE_MIN_GPA), 4096);
 		dst = gpa_to_hva(mem, module_gpa, boot->module_len);
 		if (!dst || module_gpa + boot->module_len > 0xffffffffULL) {
 			*why = "the module (--initrd) does not fit in guest RAM";

@@ -21,10 +21,13 @@ struct multiboot_boot {
 	unsigned int e820_entries;
 	u64 info_gpa; /* where the multiboot info and its strings go */
 	u64 info_size;
+	u64 acpi_gpa; /* the ACPI tables, already in place: nothing may cover them */
+	u64 acpi_size;
 };
 
 /*
- * Loads the ELF's segments into guest memory, the module after the image, and the
+ * Loads the ELF's segments into guest memory, the module after the image (and above
+ * 1 MiB, clear of the BIOS area and kvmbox's boot data), and the
  * multiboot info. Every offset and address from the file is checked; on failure returns
  * -EINVAL with *why set. On success sets *entry and *info (the EBX value).
  */
