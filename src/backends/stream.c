@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../console.h"
@@ -23,6 +24,7 @@
 #define STREAM_MAX_STALLS 20 /* waits per write before the rest is dropped */
 #define STREAM_MAX_EINTR  100
 #define STDIN_PIPE_SIZE	  4096 /* keys typed ahead of the guest: one page */
+#define ACCEPT_BACKOFF_MS 100  /* after a failed accept(): the connection stays queued */
 
 struct stream {
 	enum stream_kind kind;
@@ -39,7 +41,16 @@ struct stream {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t path_dev; /* what we bound, so that close() removes only our own socket */
 	ino_t path_ino;
+	u64 accept_retry_ns; /* CLOCK_MONOTONIC: no accept() before this */
 };
+
+static u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
+}
 
 int stream_parse_options(const char *arg, struct stream_options *opt, char *err, size_t errlen)
 {
@@ -259,6 +270,9 @@ enum stream_kind stream_kind(const struct stream *s)
 unsigned int stream_poll_fill(struct stream *s, struct pollfd *fds, bool want_input)
 {
 	if (s->kind == STREAM_SOCKET && s->in_fd < 0) {
+		/* Backing off: the failed connection is still queued and would wake us at once. */
+		if (stream_poll_timeout(s) > 0)
+			return 0;
 		fds[0] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
 		return 1;
 	}
@@ -273,15 +287,36 @@ unsigned int stream_poll_fill(struct stream *s, struct pollfd *fds, bool want_in
 	return 1;
 }
 
+int stream_poll_timeout(const struct stream *s)
+{
+	u64 now;
+
+	if (s->kind != STREAM_SOCKET || s->in_fd >= 0 || !s->accept_retry_ns)
+		return -1;
+	now = monotonic_ns();
+	if (now >= s->accept_retry_ns)
+		return -1;
+	return (int)((s->accept_retry_ns - now + 999999) / 1000000);
+}
+
 static void accept_client(struct stream *s)
 {
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			pr_warn("virtio-console: accept on %s: %s", s->path, strerror(errno));
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return;
+		/*
+		 * Out of descriptors or buffers (a guest can exhaust them, e.g. through many
+		 * user-networking connections): the connection stays queued, so wait before
+		 * the next try instead of spinning on it.
+		 */
+		pr_ratelimited(LOG_WARN, "virtio-console: accept on %s: %s", s->path,
+			       strerror(errno));
+		s->accept_retry_ns = monotonic_ns() + ACCEPT_BACKOFF_MS * 1000000ull;
 		return;
 	}
+	s->accept_retry_ns = 0;
 	pr_debug("virtio-console: client connected to %s", s->path);
 	s->in_fd = s->out_fd = fd;
 	s->stalled = false;

@@ -68,6 +68,11 @@ struct console_sink *stream_stdin_sink(struct stream *s);
 #define STREAM_MAX_POLLFDS 1
 unsigned int stream_poll_fill(struct stream *s, struct pollfd *fds, bool want_input);
 bool stream_poll_done(struct stream *s, const struct pollfd *fds, unsigned int n);
+/*
+ * Milliseconds the worker's poll() may wait at most for the stream's sake (a retry of a
+ * failed accept() is due then), or -1 for no limit.
+ */
+int stream_poll_timeout(const struct stream *s);
 /* Reads into iov. Returns the bytes read, or 0 when none are ready (or the client left). */
 size_t stream_read(struct stream *s, const struct iovec *iov, unsigned int n);
 /*

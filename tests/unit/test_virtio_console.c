@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -186,6 +187,44 @@ static void test_socket_clients(void **state)
 	assert_true(sock_round(&e, true));
 	assert_int_equal(stream_read(e.s, &iov, 1), 0);
 	assert_int_equal(sock_write(&e, "lost"), 0);
+	sock_close(&e);
+}
+
+/*
+ * accept() failing for want of descriptors (a guest on user networking can get kvmbox
+ * there) leaves the connection queued: the stream backs off instead of spinning on it
+ * with a warning per round (issue 12, defect 2).
+ */
+static void test_socket_accept_backoff(void **state)
+{
+	struct sock_env e;
+	struct rlimit old, low;
+	int client, next, timeout;
+	unsigned int n;
+
+	(void)state;
+	sock_open(&e);
+	client = sock_connect(&e);
+	/* No descriptor left: every one below the lowest free one is taken. */
+	next = dup(0);
+	assert_true(next >= 0);
+	close(next);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = (struct rlimit){.rlim_cur = (rlim_t)next, .rlim_max = old.rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_false(sock_round(&e, true)); /* accept() fails: EMFILE */
+	n = stream_poll_fill(e.s, e.fds, true);
+	timeout = stream_poll_timeout(e.s);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(n, 0);
+	assert_true(timeout > 0 && timeout <= 100);
+	/* Once the back-off is over the client gets in. */
+	nanosleep(&(struct timespec){.tv_nsec = (long)(timeout + 5) * 1000000}, NULL);
+	assert_int_equal(stream_poll_timeout(e.s), -1);
+	assert_false(sock_round(&e, true));
+	assert_int_equal(write(client, "x", 1), 1);
+	assert_true(sock_round(&e, true));
+	close(client);
 	sock_close(&e);
 }
 
@@ -676,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_rx_malformed_chains),
 		cmocka_unit_test(test_queue_not_ready),
 		cmocka_unit_test(test_broken_worker_waits),
+		cmocka_unit_test(test_socket_accept_backoff),
 		cmocka_unit_test(test_device_description),
 		cmocka_unit_test(test_save_load),
 	};

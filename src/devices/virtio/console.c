@@ -197,7 +197,7 @@ static bool con_worker_round(struct virtio_console *c)
 	bool readable;
 
 	/* A broken device has nothing to do until the reset: pending work must not spin it. */
-	if (poll(fds, n, c->tx_pending && !c->broken ? 0 : -1) < 0) {
+	if (poll(fds, n, c->tx_pending && !c->broken ? 0 : stream_poll_timeout(c->stream)) < 0) {
 		if (errno != EINTR)
 			pr_guest("virtio-console: poll: %s", strerror(errno));
 		return true;
