@@ -24,6 +24,7 @@ struct vm_config {
 	enum on_reboot on_reboot;
 	const char *cpu_features; /* e.g. "-pcid,+invpcid", applied to CPUID */
 	bool stats;		  /* print exit counts when the VM stops */
+	bool pc_testdev;	  /* QEMU's test device, for kvm-unit-tests */
 
 	/*
 	 * Device options as the user wrote them; each device type parses its own

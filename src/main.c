@@ -40,6 +40,8 @@ static const char usage_run[] =
 	"      --on-reboot=ACTION     exit (default) or restart when the guest reboots\n"
 	"      --cpu-features LIST    CPUID changes, e.g. -pcid,+invpcid,vendor=GenuineIntel\n"
 	"      --stats                print exit counts (by reason, port, MMIO page) at the end\n"
+	"      --pc-testdev           QEMU's pc-testdev, as kvm-unit-tests want it (test\n"
+	"                             ports 0xe0, 0xe4, 0x2000-0x2017, MMIO 0xff000000)\n"
 	"  -v, --verbose              more messages on stderr (repeat for debug)\n"
 	"  -h, --help                 show this help\n"
 	"\n"
@@ -78,6 +80,7 @@ enum {
 	OPT_ON_REBOOT,
 	OPT_CPU_FEATURES,
 	OPT_STATS,
+	OPT_PC_TESTDEV,
 	OPT_DISK,
 	OPT_NET,
 	OPT_RNG,
@@ -95,6 +98,7 @@ static const struct option run_options[] = {
 	{"on-reboot", required_argument, NULL, OPT_ON_REBOOT},
 	{"cpu-features", required_argument, NULL, OPT_CPU_FEATURES},
 	{"stats", no_argument, NULL, OPT_STATS},
+	{"pc-testdev", no_argument, NULL, OPT_PC_TESTDEV},
 	{"disk", required_argument, NULL, OPT_DISK},
 	{"net", required_argument, NULL, OPT_NET},
 	{"rng", no_argument, NULL, OPT_RNG},
@@ -196,6 +200,9 @@ static int parse_run_option(int opt, const char *arg, struct vm_config *cfg)
 		return 0;
 	case OPT_STATS:
 		cfg->stats = true;
+		return 0;
+	case OPT_PC_TESTDEV:
+		cfg->pc_testdev = true;
 		return 0;
 	case 'v':
 		if (log_level < LOG_DEBUG)
