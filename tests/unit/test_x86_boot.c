@@ -184,6 +184,9 @@ static void test_e820(void **state)
 	assert_int_equal(e820_build(&mem, map, 2), 2);
 }
 
+/* What the ACPI tables of a small VM take at X86_ACPI_GPA: about a page. */
+#define TEST_ACPI_LEN 0x1000
+
 /* An ELF32 file: header, one program header, a multiboot header in the segment. */
 static u8 *make_multiboot_elf(size_t *len, u32 paddr, u32 filesz, u32 memsz)
 {
@@ -224,7 +227,7 @@ static void test_multiboot(void **state)
 		.info_gpa = X86_MULTIBOOT_INFO_GPA,
 		.info_size = X86_MULTIBOOT_INFO_SIZE,
 		.acpi_gpa = X86_ACPI_GPA,
-		.acpi_size = X86_ACPI_SIZE,
+		.acpi_size = TEST_ACPI_LEN,
 	};
 	u32 entry, info, mods[4], mbi[13];
 	const char *why;
@@ -266,8 +269,12 @@ static void test_multiboot(void **state)
 	img = make_multiboot_elf(&len, 0x8000, 0x100, 0x100);
 	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), 0);
 	free(img);
-	img = make_multiboot_elf(&len, X86_ACPI_GPA + 0x1000, 0x100, 0x100);
+	img = make_multiboot_elf(&len, X86_ACPI_GPA + 0x100, 0x100, 0x100);
 	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), -EINVAL);
+	free(img);
+	/* Past the tables, as a header segment just below 1 MiB (ld -Ttext=0x100000): fine. */
+	img = make_multiboot_elf(&len, 0xff000, 0x100, 0x100);
+	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), 0);
 	free(img);
 	img = make_multiboot_elf(&len, 0x3ff0000, 0x100, 0x20000);
 	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), -EINVAL);
@@ -299,7 +306,7 @@ static void test_multiboot_low_image_module(void **state)
 		.info_gpa = X86_MULTIBOOT_INFO_GPA,
 		.info_size = X86_MULTIBOOT_INFO_SIZE,
 		.acpi_gpa = X86_ACPI_GPA,
-		.acpi_size = X86_ACPI_SIZE,
+		.acpi_size = TEST_ACPI_LEN,
 	};
 	u32 entry, info, mods[4], mbi[13];
 	const char *why;
@@ -310,7 +317,7 @@ static void test_multiboot_low_image_module(void **state)
 		module[i] = (u8)(i * 7 + 1);
 	assert_int_equal(guest_memory_layout(&mem, 64 * MiB, X86_MMIO_HOLE_START), 0);
 	assert_int_equal(guest_memory_alloc(&mem), 0);
-	memset(gpa_to_hva(&mem, X86_ACPI_GPA, X86_ACPI_SIZE), 0x5a, X86_ACPI_SIZE);
+	memset(gpa_to_hva(&mem, X86_ACPI_GPA, TEST_ACPI_LEN), 0x5a, TEST_ACPI_LEN);
 	boot.e820_entries = e820_build(&mem, map, E820_MAX_ENTRIES);
 	assert_int_equal(multiboot_load(&mem, img, len, &boot, &entry, &info, &why), 0);
 	assert_true(guest_read(&mem, info, mbi, sizeof(mbi)));
@@ -319,7 +326,7 @@ static void test_multiboot_low_image_module(void **state)
 	assert_int_equal(mods[1] - mods[0], mod_len);
 	assert_memory_equal(gpa_to_hva(&mem, mods[0], mod_len), module, mod_len);
 	assert_string_equal((char *)gpa_to_hva(&mem, mbi[4], 8), "low.elf");
-	for (u64 off = 0; off < X86_ACPI_SIZE; off++)
+	for (u64 off = 0; off < TEST_ACPI_LEN; off++)
 		assert_int_equal(*(u8 *)gpa_to_hva(&mem, X86_ACPI_GPA + off, 1), 0x5a);
 	free(img);
 	free(module);

@@ -7,6 +7,7 @@
 struct arch_vm {
 	struct cpuid_table supported_cpuid; /* KVM_GET_SUPPORTED_CPUID */
 	struct cpuid_table cpuid;	    /* after --cpu-features; topology is per vCPU */
+	u64 acpi_len;			    /* bytes of tables at X86_ACPI_GPA */
 };
 
 struct vm_config;

@@ -10,6 +10,7 @@
 #include "../../vm.h"
 #include "../arch.h"
 #include "acpi.h"
+#include "arch_vm.h"
 #include "bzimage.h"
 #include "layout.h"
 #include "multiboot.h"
@@ -34,11 +35,13 @@ static int install_acpi(struct vm *vm)
 		.sci_irq = X86_IRQ_ACPI_SCI,
 	};
 	u8 *buf = gpa_to_hva(&vm->mem, X86_ACPI_GPA, X86_ACPI_SIZE);
+	long len = buf ? acpi_build_tables(buf, X86_ACPI_SIZE, &cfg) : -1;
 
-	if (!buf || acpi_build_tables(buf, X86_ACPI_SIZE, &cfg) < 0) {
+	if (len < 0) {
 		pr_err("cannot build the ACPI tables");
 		return -EXIT_VMM_ERROR;
 	}
+	vm->arch->acpi_len = (u64)len;
 	return 0;
 }
 
@@ -164,8 +167,12 @@ static int load_multiboot(struct vm *vm, const u8 *img, size_t len, const u8 *in
 		.e820 = map,
 		.info_gpa = X86_MULTIBOOT_INFO_GPA,
 		.info_size = X86_MULTIBOOT_INFO_SIZE,
+		/*
+		 * The tables, not the whole area: an ELF linked at 1 MiB often has a segment
+		 * of headers just below it, as loaders have always accepted.
+		 */
 		.acpi_gpa = X86_ACPI_GPA,
-		.acpi_size = X86_ACPI_SIZE,
+		.acpi_size = vm->arch->acpi_len,
 	};
 	const char *why;
 	char *cmdline;
