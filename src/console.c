@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,4 +131,39 @@ int console_input_read(struct console_input *in, const struct console_sink *sink
 	console_input_queue(in, keys, console_filter(&in->esc, raw, (size_t)n, keys, quit));
 	console_input_flush(in, sink);
 	return 0;
+}
+
+/*
+ * stdout may share a non-blocking file description with stdin (a tty): wait a bounded
+ * time for room, then drop rather than stall the vCPU forever, and after a drop do not
+ * wait again until a write gets through. EPIPE and other errors drop silently: nobody
+ * is reading the console any more.
+ */
+#define TX_MAX_STALLS 20
+#define TX_STALL_MS   50
+#define TX_MAX_EINTR  100
+
+void console_out_write(struct console_out *out, const u8 *buf, size_t len)
+{
+	int stalls = atomic_load(&out->stalled) ? TX_MAX_STALLS : 0, eintrs = 0;
+
+	while (len) {
+		ssize_t n = write(STDOUT_FILENO, buf, len);
+		bool blocked = n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			atomic_store(&out->stalled, false);
+		} else if (n < 0 && errno == EINTR && eintrs++ < TX_MAX_EINTR) {
+			continue;
+		} else if (blocked && stalls++ < TX_MAX_STALLS) {
+			struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+
+			poll(&p, 1, TX_STALL_MS);
+		} else {
+			atomic_store(&out->stalled, blocked);
+			return;
+		}
+	}
 }

@@ -2,6 +2,8 @@
 #ifndef KVMBOX_CONSOLE_H
 #define KVMBOX_CONSOLE_H
 
+#include <stdatomic.h>
+
 #include "util/types.h"
 
 /* The escape key: Ctrl-A, then x to quit, or Ctrl-A again to send a literal Ctrl-A. */
@@ -62,5 +64,17 @@ bool console_input_wants_read(const struct console_input *in);
 bool console_input_pending(const struct console_input *in);
 int console_input_read(struct console_input *in, const struct console_sink *sink, bool *quit);
 void console_input_flush(struct console_input *in, const struct console_sink *sink);
+
+/*
+ * The guest's serial output on kvmbox's stdout. stdout may share a non-blocking file
+ * description with stdin (a tty): a write waits a bounded time for room, then drops rather
+ * than stall the vCPU forever, and after a drop does not wait again until a write gets
+ * through. EPIPE and other errors drop silently: nobody is reading the console any more.
+ */
+struct console_out {
+	atomic_bool stalled;
+};
+
+void console_out_write(struct console_out *out, const u8 *buf, size_t len);
 
 #endif

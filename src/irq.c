@@ -7,14 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "irq.h"
 #include "kvm.h"
 #include "util/log.h"
 #include "vm.h"
 
-#define IRQ_PIC_CASCADE	 2
-#define IRQ_CHIP_ENTRIES (IRQ_IOAPIC_PINS + IRQ_PIC_IRQS - 1)
-#define IRQ_MAX_ENTRIES	 (IRQ_CHIP_ENTRIES + IRQ_MAX_MSI)
+#define IRQ_MAX_ENTRIES (IRQ_CHIP_ROUTES_MAX + IRQ_MAX_MSI)
 
 /* Guards vm->irq while devices take and drop references to it. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -58,6 +57,8 @@ struct irq_routing *irq_routing_get(struct vm *vm)
 	} else {
 		r = irq_routing_new(vm->vm_fd, NULL);
 		if (r) {
+			/* An ITS tells devices apart by the requester ID each MSI carries. */
+			r->msi_devid = kvm_check_extension(vm->vm_fd, KVM_CAP_MSI_DEVID) > 0;
 			r->vm = vm;
 			vm->irq = r;
 		}
@@ -81,39 +82,15 @@ void irq_routing_put(struct irq_routing *r)
 	irq_routing_free(r);
 }
 
-static unsigned int fill_irqchip(struct kvm_irq_routing_entry *e)
-{
-	unsigned int n = 0;
-
-	for (u32 gsi = 0; gsi < IRQ_PIC_IRQS; gsi++) {
-		/* Pin 2 of the master PIC carries the slave PIC: no device drives it. */
-		if (gsi == IRQ_PIC_CASCADE)
-			continue;
-		e[n].gsi = gsi;
-		e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-		e[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
-		e[n].u.irqchip.pin = gsi % 8;
-		n++;
-	}
-	for (u32 gsi = 0; gsi < IRQ_IOAPIC_PINS; gsi++) {
-		e[n].gsi = gsi;
-		e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-		e[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
-		e[n].u.irqchip.pin = gsi;
-		n++;
-	}
-	return n;
-}
-
 unsigned int irq_routing_fill(struct irq_routing *r, void *entries, unsigned int max)
 {
 	struct kvm_irq_routing_entry *e = entries;
 	unsigned int n;
 
-	if (max < IRQ_CHIP_ENTRIES)
+	if (max < IRQ_CHIP_ROUTES_MAX)
 		return 0;
 	memset(e, 0, max * sizeof(*e));
-	n = fill_irqchip(e);
+	n = arch_irq_chip_routes(e);
 	for (unsigned int i = 0; i < r->nr_msi && n < max; i++) {
 		const struct irq_msi_route *m = &r->msi[i];
 
@@ -124,6 +101,10 @@ unsigned int irq_routing_fill(struct irq_routing *r, void *entries, unsigned int
 		e[n].u.msi.address_lo = (u32)m->addr;
 		e[n].u.msi.address_hi = (u32)(m->addr >> 32);
 		e[n].u.msi.data = m->data;
+		if (r->msi_devid) {
+			e[n].flags = KVM_MSI_VALID_DEVID;
+			e[n].u.msi.devid = m->devid;
+		}
 		n++;
 	}
 	return n;
@@ -172,7 +153,7 @@ static struct irq_msi_route *msi_route(struct irq_routing *r, u32 gsi)
 	return r->msi[gsi - IRQ_FIRST_MSI].used ? &r->msi[gsi - IRQ_FIRST_MSI] : NULL;
 }
 
-int irq_msi_set(struct irq_routing *r, u32 gsi, u64 addr, u32 data)
+int irq_msi_set(struct irq_routing *r, u32 gsi, u64 addr, u32 data, u32 devid)
 {
 	struct irq_msi_route *m;
 	int ret = -EINVAL;
@@ -183,10 +164,10 @@ int irq_msi_set(struct irq_routing *r, u32 gsi, u64 addr, u32 data)
 		/* Unchanged: KVM's table already says this; spare the guest a table swap. */
 		struct irq_msi_route old = *m;
 
-		if (m->valid && m->addr == addr && m->data == data) {
+		if (m->valid && m->addr == addr && m->data == data && m->devid == devid) {
 			ret = 0;
 		} else {
-			*m = (struct irq_msi_route){.used = true, .valid = true, addr, data};
+			*m = (struct irq_msi_route){.used = true, .valid = true, addr, data, devid};
 			ret = commit(r);
 			/*
 			 * KVM refused the table (a message it does not accept): keep the one it

@@ -11,27 +11,27 @@ struct kvm_irq_routing;
 
 /*
  * The VM's GSI routing table. KVM_SET_GSI_ROUTING replaces the whole table, so kvmbox
- * keeps the entries KVM starts with (GSIs 0-15 to the PICs, cascade pin 2 excepted, and
- * 0-23 to I/O APIC pins 0-23) and adds one MSI route per GSI it hands out above those.
+ * keeps the irqchip entries the board needs (arch_irq_chip_routes(): on x86 the PICs'
+ * and the I/O APIC's) and adds one MSI route per GSI it hands out above those.
  * One table per VM, shared by every device that uses MSI; all calls are thread-safe.
  */
-#define IRQ_IOAPIC_PINS 24
-#define IRQ_PIC_IRQS	16
-#define IRQ_FIRST_MSI	IRQ_IOAPIC_PINS
-#define IRQ_MAX_MSI	1000 /* KVM allows 1024 routes at least (KVM_MAX_IRQ_ROUTES) */
+#define IRQ_FIRST_MSI 24   /* above every irqchip pin of every board */
+#define IRQ_MAX_MSI   1000 /* KVM allows 1024 routes at least (KVM_MAX_IRQ_ROUTES) */
 
 struct irq_msi_route {
 	bool used;  /* the GSI is handed out */
 	bool valid; /* and has a message to deliver */
 	u64 addr;
 	u32 data;
+	u32 devid; /* the requester ID (bus << 8 | devfn), for an ITS */
 };
 
 struct irq_routing {
 	pthread_mutex_t lock;
 	int vm_fd;
 	unsigned int refs;
-	struct vm *vm; /* the owner: vm->irq points back here */
+	bool msi_devid; /* KVM wants each MSI route's requester ID (KVM_CAP_MSI_DEVID) */
+	struct vm *vm;	/* the owner: vm->irq points back here */
 	/* Replaces KVM's table; a test can put a fake here. Returns 0 or -errno. */
 	int (*set_routing)(struct irq_routing *r, const struct kvm_irq_routing *table);
 	unsigned int nr_msi; /* GSIs handed out so far are below IRQ_FIRST_MSI + nr_msi */
@@ -52,8 +52,11 @@ void irq_routing_free(struct irq_routing *r);
 
 /* Hands out a GSI for an MSI route, with no message yet. Returns 0 or -ENOSPC. */
 int irq_msi_alloc(struct irq_routing *r, u32 *gsi);
-/* Points gsi at an MSI message and updates KVM's table. Returns 0 or -errno. */
-int irq_msi_set(struct irq_routing *r, u32 gsi, u64 addr, u32 data);
+/*
+ * Points gsi at the MSI message a device with requester ID devid sends, and updates KVM's
+ * table. Returns 0 or -errno.
+ */
+int irq_msi_set(struct irq_routing *r, u32 gsi, u64 addr, u32 data, u32 devid);
 /* Gives the GSI back (its route goes away with the next table update). */
 void irq_msi_free(struct irq_routing *r, u32 gsi);
 /*

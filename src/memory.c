@@ -28,6 +28,19 @@ int guest_memory_layout(struct guest_memory *mem, u64 ram_size, u64 hole_start)
 	return 0;
 }
 
+int guest_memory_layout_at(struct guest_memory *mem, u64 base, u64 ram_size)
+{
+	memset(mem, 0, sizeof(*mem));
+	if (ram_size == 0 || ram_size % (4 * KiB) || base % (4 * KiB) || ram_size > (1ULL << 46) ||
+	    base > (1ULL << 46))
+		return -EINVAL;
+	mem->total = ram_size;
+	mem->regions[0].gpa = base;
+	mem->regions[0].size = ram_size;
+	mem->nr = 1;
+	return 0;
+}
+
 int guest_memory_alloc(struct guest_memory *mem)
 {
 	void *p;

@@ -26,6 +26,8 @@ struct guest_memory {
  * Returns 0, or -EINVAL if the size cannot be laid out.
  */
 int guest_memory_layout(struct guest_memory *mem, u64 ram_size, u64 hole_start);
+/* Lays out ram_size bytes as one region from base (boards without a hole below 4 GiB). */
+int guest_memory_layout_at(struct guest_memory *mem, u64 base, u64 ram_size);
 /* Maps the host memory for a laid-out guest_memory. Returns 0 or -errno. */
 int guest_memory_alloc(struct guest_memory *mem);
 void guest_memory_free(struct guest_memory *mem);

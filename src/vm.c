@@ -11,7 +11,6 @@
 
 #include "arch/arch.h"
 #include "console.h"
-#include "devices/uart16550.h"
 #include "kvm.h"
 #include "util/log.h"
 #include "vcpu.h"
@@ -34,6 +33,7 @@ static void vm_kvm_irq_pin(void *opaque, u32 line, bool level)
 	struct vm *vm = opaque;
 	struct kvm_irq_level irq = {.irq = line, .level = level};
 
+	irq.irq = arch_irq_line_kvm(line);
 	if (__kvm_ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
 		pr_guest("KVM_IRQ_LINE %u failed", line);
 }
@@ -115,7 +115,8 @@ static int vm_check_host_limits(const struct vm_config *cfg)
 {
 	long host_pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
 	u64 host_ram = (u64)host_pages * (u64)page;
-	u64 top;
+	struct guest_memory layout;
+	const struct mem_region *last;
 
 	if (host_pages > 0 && cfg->memory > host_ram) {
 		pr_err("--memory %llu MiB is more than this host's %llu MiB of RAM",
@@ -123,10 +124,10 @@ static int vm_check_host_limits(const struct vm_config *cfg)
 		       (unsigned long long)(host_ram / MiB));
 		return -EXIT_BAD_INPUT;
 	}
-	top = cfg->memory > arch_mmio_hole_start()
-		      ? 4 * GiB + (cfg->memory - arch_mmio_hole_start())
-		      : cfg->memory;
-	if (top > arch_max_gpa()) {
+	if (arch_memory_layout(&layout, cfg->memory))
+		return 0; /* said when the memory is set up */
+	last = &layout.regions[layout.nr - 1];
+	if (last->gpa + last->size > arch_max_gpa()) {
 		pr_err("--memory %llu MiB does not fit this CPU's guest physical address space",
 		       (unsigned long long)(cfg->memory / MiB));
 		return -EXIT_BAD_INPUT;
@@ -163,7 +164,7 @@ static int vm_check_kvm_limits(const struct vm_config *cfg, int kvm_fd)
 
 static int vm_setup_memory(struct vm *vm)
 {
-	int ret = guest_memory_layout(&vm->mem, vm->cfg->memory, arch_mmio_hole_start());
+	int ret = arch_memory_layout(&vm->mem, vm->cfg->memory);
 
 	if (ret) {
 		pr_err("--memory %llu bytes cannot be laid out (use a multiple of 4 KiB)",
@@ -275,39 +276,22 @@ int vm_create(struct vm **out, const struct vm_config *cfg)
 	if (!ret)
 		ret = vm_create_vcpus(vm, &entry);
 	if (!ret)
+		ret = arch_vm_finalize(vm);
+	if (!ret)
 		vm_map_coalesced_ring(vm);
 	return ret;
 }
 
-static size_t uart_sink_receive(void *opaque, const u8 *buf, size_t len)
-{
-	return uart16550_receive(opaque, buf, len);
-}
-
-static void uart_sink_woken(void *opaque)
-{
-	u64 v;
-
-	if (read(uart16550_rx_wake_fd(opaque), &v, sizeof(v)) < 0 && errno != EAGAIN)
-		pr_debug("rx wake eventfd: %s", strerror(errno));
-}
-
-/* Where stdin goes: a device that took it over (hvc0 on stdio), else the console UART. */
+/* Where stdin goes: a device that took it over (hvc0 on stdio), else the serial console. */
 static bool vm_console_sink(struct vm *vm, struct console_sink *sink)
 {
 	if (vm->stdin_sink) {
 		*sink = *vm->stdin_sink;
 		return true;
 	}
-	if (!vm->console_uart)
+	if (!vm->serial_sink)
 		return false;
-	*sink = (struct console_sink){
-		.receive = uart_sink_receive,
-		.woken = uart_sink_woken,
-		.wake_fd = uart16550_rx_wake_fd(vm->console_uart),
-		.wake_events = POLLIN,
-		.opaque = vm->console_uart,
-	};
+	*sink = *vm->serial_sink;
 	return true;
 }
 

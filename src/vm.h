@@ -57,8 +57,8 @@ struct vm {
 	struct kvm_coalesced_mmio_ring *coalesced_ring;
 	pthread_mutex_t coalesced_lock;
 
-	/* The serial console the main loop feeds from stdin. */
-	struct uart16550 *console_uart;
+	/* The serial console's input, which the main loop feeds from stdin (set by its UART). */
+	const struct console_sink *serial_sink;
 	/* Where stdin goes instead, when a device takes it (--virtio-console on stdio). */
 	struct console_sink *stdin_sink;
 };

@@ -17,10 +17,28 @@ struct boot_entry {
 	u32 eax, ebx; /* multiboot: magic and info pointer */
 };
 
-/* The part of the guest address space below this is RAM; above, up to 4 GiB, is MMIO. */
-u64 arch_mmio_hole_start(void);
-/* The highest guest physical address this host can map (from CPUID), for --memory checks. */
+struct guest_memory;
+
+/* Where the board puts guest RAM: fills mem's regions for ram_size bytes (pure). 0 or -EINVAL. */
+int arch_memory_layout(struct guest_memory *mem, u64 ram_size);
+/* The highest guest physical address this host can map, for --memory checks. */
 u64 arch_max_gpa(void);
+/* The board's PCI host bridge: its BAR window, and ECAM (size 0: PC configuration ports). */
+struct arch_pci_layout {
+	u64 mmio_base, mmio_size;
+	u64 ecam_base, ecam_size;
+};
+extern const struct arch_pci_layout arch_pci_layout;
+/* True if [addr, addr + size) meets a fixed range of the board (an irqchip, say): no BARs there. */
+bool arch_range_reserved(u64 addr, u64 size);
+/*
+ * Fills entries (struct kvm_irq_routing_entry, room for IRQ_CHIP_ROUTES_MAX) with the routes
+ * to the in-kernel irqchip that every GSI routing table keeps. Returns how many.
+ */
+#define IRQ_CHIP_ROUTES_MAX 48
+unsigned int arch_irq_chip_routes(void *entries);
+/* The number KVM_IRQ_LINE takes for the board's wired interrupt line (see irq_line.h). */
+u32 arch_irq_line_kvm(u32 line);
 /*
  * Checks what the architecture takes from cfg that needs no KVM: the guest's files and
  * their format, option syntax. Runs before /dev/kvm is opened, so a typo is exit status 2
@@ -29,6 +47,8 @@ u64 arch_max_gpa(void);
 int arch_check_config(const struct vm_config *cfg);
 /* In-kernel irqchip, timer and whatever else the VM needs before devices exist. */
 int arch_vm_init(struct vm *vm);
+/* After every vCPU exists, before any runs (the arm64 GIC is initialised here). */
+int arch_vm_finalize(struct vm *vm);
 void arch_vm_destroy(struct vm *vm);
 /* The board's devices, in realize order, NULL-terminated. */
 extern const struct device_ops *const arch_board_devices[];

@@ -124,7 +124,8 @@ void msix_set_backend(struct msix *m, const struct msix_backend *backend, void *
 
 static int kvm_route(struct msix *m, unsigned int v, u64 addr, u32 data)
 {
-	return irq_msi_set(m->irq, m->gsi[v], addr, data);
+	/* Bus 0, function 0 of the function's slot: the requester ID an ITS sees. */
+	return irq_msi_set(m->irq, m->gsi[v], addr, data, (u32)(m->fn->slot << 3));
 }
 
 static void kvm_fire(struct msix *m, unsigned int v)

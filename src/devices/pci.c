@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../arch/x86/layout.h"
+#include "../arch/arch.h"
 #include "../bus.h"
 #include "../memory.h"
 #include "pci.h"
@@ -13,6 +13,10 @@
 #define CONF1_FUNC(a) (((a) >> 8) & 0x7)
 #define CONF1_REG(a)  ((a)&0xfc)
 
+#define ECAM_BUS(o)  (((o) >> 20) & 0xff)
+#define ECAM_SLOT(o) (((o) >> 15) & 0x1f)
+#define ECAM_FUNC(o) (((o) >> 12) & 0x7)
+
 #define PCI_BAR_MIN_SIZE 16
 #define PCI_BAR_MAX_SIZE (2 * GiB) /* so the upper dword is all address */
 
@@ -20,8 +24,8 @@ void pci_bus_init(struct pci_bus *bus)
 {
 	memset(bus, 0, sizeof(*bus));
 	pthread_mutex_init(&bus->lock, NULL);
-	bus->mmio_next = X86_PCI_MMIO_START;
-	bus->mmio_end = X86_PCI_MMIO_START + X86_PCI_MMIO_SIZE;
+	bus->mmio_next = arch_pci_layout.mmio_base;
+	bus->mmio_end = arch_pci_layout.mmio_base + arch_pci_layout.mmio_size;
 }
 
 void pci_bus_destroy(struct pci_bus *bus)
@@ -227,32 +231,15 @@ int pci_function_add_cap(struct pci_function *fn, u8 id, u8 len)
 	return (int)off;
 }
 
-static bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
-{
-	return a <= b + (blen - 1) && b <= a + (alen - 1);
-}
-
 bool pci_bar_range_ok(const struct guest_memory *mem, u64 addr, u64 size)
 {
-	static const struct {
-		u64 base, len;
-	} fixed[] = {
-		{X86_IOAPIC_GPA, 0x1000},
-		{X86_LAPIC_GPA, 0x1000},
-		{X86_IDENTITY_MAP_GPA, 0x4000}, /* identity page and the three TSS pages */
-	};
-
 	if (!size || addr + (size - 1) < addr)
 		return false;
 	for (unsigned int i = 0; i < mem->nr; i++) {
 		if (ranges_overlap(addr, size, mem->regions[i].gpa, mem->regions[i].size))
 			return false;
 	}
-	for (unsigned int i = 0; i < ARRAY_SIZE(fixed); i++) {
-		if (ranges_overlap(addr, size, fixed[i].base, fixed[i].len))
-			return false;
-	}
-	return true;
+	return !arch_range_reserved(addr, size);
 }
 
 /* The function conf1 addresses, or NULL: only bus 0, function 0 exist. */
@@ -289,11 +276,9 @@ static void config_write(struct pci_function *fn, u32 reg, const u8 *data, u32 l
 		fn->config_written(fn, reg, len);
 }
 
-static void conf1_data_io(struct pci_bus *bus, u32 byte, u8 *data, u32 len, bool is_write)
+/* A configuration access to fn (NULL: nothing there) at reg; called with the bus lock. */
+static void config_io(struct pci_function *fn, u32 reg, u8 *data, u32 len, bool is_write)
 {
-	struct pci_function *fn = conf1_target(bus);
-	u32 reg = CONF1_REG(bus->address) + byte;
-
 	if (!fn || reg + len > PCI_CONFIG_SIZE) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -307,6 +292,11 @@ static void conf1_data_io(struct pci_bus *bus, u32 byte, u8 *data, u32 len, bool
 		fn->config_read(fn, reg, len);
 	for (u32 i = 0; i < len; i++)
 		data[i] = __atomic_load_n(&fn->config[reg + i], __ATOMIC_RELAXED);
+}
+
+static void conf1_data_io(struct pci_bus *bus, u32 byte, u8 *data, u32 len, bool is_write)
+{
+	config_io(conf1_target(bus), CONF1_REG(bus->address) + byte, data, len, is_write);
 }
 
 void pci_conf1_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
@@ -324,6 +314,26 @@ void pci_conf1_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
 		conf1_data_io(bus, (u32)offset - 4, data, MIN(len, 8 - (u32)offset), is_write);
 	} else if (!is_write) {
 		memset(data, 0xff, len);
+	}
+	pthread_mutex_unlock(&bus->lock);
+}
+
+void pci_ecam_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
+{
+	struct pci_bus *bus = opaque;
+	u32 reg = (u32)(offset & 0xfff);
+	struct pci_function *fn = NULL;
+
+	/* Only bus 0, function 0 of each slot exist; accesses never cross a dword. */
+	pthread_mutex_lock(&bus->lock);
+	if (ECAM_BUS(offset) == 0 && ECAM_FUNC(offset) == 0 && (reg & 3) + len <= 4)
+		fn = bus->slots[ECAM_SLOT(offset)];
+	if (fn && reg >= PCI_CONFIG_SIZE) {
+		/* PCIe extended space: implemented as empty, so no extended capabilities. */
+		if (!is_write)
+			memset(data, 0, len);
+	} else {
+		config_io(fn, reg, data, len, is_write);
 	}
 	pthread_mutex_unlock(&bus->lock);
 }

@@ -49,19 +49,11 @@ struct guest_memory;
 #define PCI_CLASS_BRIDGE_HOST  0x0600
 
 /*
- * INTx wiring of the root bus, which the ACPI _PRT describes to the guest: pin p (0 = INTA)
- * of slot s drives I/O APIC input PCI_INTX_GSI_BASE + (s + p) % PCI_INTX_GSI_COUNT, a
- * level-triggered, active-low line as for any PCI interrupt (KVM's I/O APIC takes the
- * asserted level as 1 whatever the polarity). GSIs 16-23 are the I/O APIC pins no ISA
- * device uses, so PCI lines never share one with the UART or the RTC.
+ * INTx wiring of the root bus: the wired interrupt line (see irq_line.h) that pin p
+ * (0 = INTA) of slot s drives. The board decides and tells the guest (the ACPI _PRT on x86,
+ * the interrupt-map of the device tree on arm64); arch code defines it.
  */
-#define PCI_INTX_GSI_BASE  16
-#define PCI_INTX_GSI_COUNT 8
-
-static inline u32 pci_intx_gsi(unsigned int slot, unsigned int pin)
-{
-	return PCI_INTX_GSI_BASE + (slot + pin) % PCI_INTX_GSI_COUNT;
-}
+u32 pci_intx_gsi(unsigned int slot, unsigned int pin);
 
 /* A memory BAR of a function: its size and where it is mapped now. */
 struct pci_bar {
@@ -110,7 +102,11 @@ void pci_bus_destroy(struct pci_bus *bus);
 /* Puts a function in the first free slot (or slot if >= 0). Returns the slot or -ENOSPC. */
 int pci_bus_add(struct pci_bus *bus, struct pci_function *fn, int slot);
 /* Configuration mechanism #1: the bus handler for ports 0xcf8-0xcff. */
+#define PCI_CONF1_PORT 0xcf8
 void pci_conf1_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write);
+/* ECAM (PCIe enhanced configuration): the bus handler for a 256 MiB MMIO window. */
+#define PCI_ECAM_SIZE (256 * MiB)
+void pci_ecam_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write);
 /*
  * Picks the address kvmbox (acting as the firmware) gives a BAR of size bytes, naturally
  * aligned inside the bus's MMIO window. Returns 0 or -ENOSPC.
@@ -147,7 +143,7 @@ void pci_function_unmap_bars(struct pci_function *fn);
 int pci_function_add_cap(struct pci_function *fn, u8 id, u8 len);
 /*
  * Whether [addr, addr + size) may hold a BAR: no wrap, no guest RAM, none of the platform's
- * fixed ranges (LAPIC, I/O APIC, KVM's private pages). Overlaps with other devices are
+ * fixed ranges (arch_range_reserved(): on x86 LAPIC, I/O APIC, KVM's private pages). Overlaps with other devices are
  * caught by bus_register().
  */
 bool pci_bar_range_ok(const struct guest_memory *mem, u64 addr, u64 size);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <stdlib.h>
 
-#include "../arch/x86/layout.h"
+#include "../arch/arch.h"
 #include "../vm.h"
 #include "pci.h"
 #include "pci_host.h"
@@ -30,36 +30,59 @@ static void pci_host_reset(struct device *dev)
 	pthread_mutex_unlock(&host->bus.lock);
 }
 
-static int pci_host_realize(struct vm *vm)
+static struct pci_host *pci_host_new(struct vm *vm, const struct device_ops *ops)
 {
 	struct pci_host *host = calloc(1, sizeof(*host));
 
 	if (!host)
-		return -1;
-	host->dev.ops = &pci_host_ops;
+		return NULL;
+	host->dev.ops = ops;
 	pci_bus_init(&host->bus);
 	pci_function_init(&host->bridge, PCI_VENDOR_REDHAT, PCI_DEVICE_REDHAT_HOST,
 			  PCI_CLASS_BRIDGE_HOST);
 	pci_bus_add(&host->bus, &host->bridge, 0);
-	if (bus_register(&vm->pio_bus, X86_PORT_PCI_CONFIG, 8, pci_conf1_io, &host->bus,
-			 "pci-conf1")) {
-		pci_host_destroy(&host->dev);
+	vm->pci = &host->bus;
+	vm_add_device(vm, &host->dev);
+	return host;
+}
+
+static int pci_host_conf1_realize(struct vm *vm)
+{
+	struct pci_host *host = pci_host_new(vm, &pci_host_ops);
+
+	if (!host)
 		return -1;
-	}
+	if (bus_register(&vm->pio_bus, PCI_CONF1_PORT, 8, pci_conf1_io, &host->bus, "pci-conf1"))
+		return -1; /* the host is on the VM's list: destroyed with it */
 	/*
 	 * The address latch only matters when the data port is accessed next, so KVM may
 	 * buffer latch writes instead of exiting: half the exits of a bus scan, and Linux
 	 * scans all 256 buses on AMD CPUs (the GART aperture search).
 	 */
-	vm_coalesce_writes(vm, X86_PORT_PCI_CONFIG, 4, true);
-	vm->pci = &host->bus;
-	vm_add_device(vm, &host->dev);
+	vm_coalesce_writes(vm, PCI_CONF1_PORT, 4, true);
 	return 0;
 }
 
 const struct device_ops pci_host_ops = {
 	.name = "pci-host",
-	.realize = pci_host_realize,
+	.realize = pci_host_conf1_realize,
+	.reset = pci_host_reset,
+	.destroy = pci_host_destroy,
+};
+
+static int pci_host_ecam_realize(struct vm *vm)
+{
+	struct pci_host *host = pci_host_new(vm, &pci_host_ecam_ops);
+
+	if (!host)
+		return -1;
+	return bus_register(&vm->mmio_bus, arch_pci_layout.ecam_base, arch_pci_layout.ecam_size,
+			    pci_ecam_io, &host->bus, "pci-ecam");
+}
+
+const struct device_ops pci_host_ecam_ops = {
+	.name = "pci-host-ecam",
+	.realize = pci_host_ecam_realize,
 	.reset = pci_host_reset,
 	.destroy = pci_host_destroy,
 };

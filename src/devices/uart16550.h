@@ -32,7 +32,4 @@ void uart16550_reset(struct uart16550 *u);
 int uart16550_save(struct uart16550 *u, struct snap_buf *sb);
 int uart16550_load(struct uart16550 *u, struct snap_buf *sb);
 
-/* COM1 at 0x3f8, IRQ 4, wired to kvmbox's stdout; sets vm->console_uart for stdin. */
-extern const struct device_ops uart16550_com1_ops;
-
 #endif

@@ -28,6 +28,12 @@ typedef int64_t s64;
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
+/* Whether [a, a + alen) and [b, b + blen) share a byte (an empty range meets nothing). */
+static inline bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return alen && blen && a <= b + (blen - 1) && b <= a + (alen - 1);
+}
+
 /* Exit codes of the kvmbox process; documented in --help and the README. */
 enum kvmbox_exit {
 	EXIT_GUEST_OK = 0,  /* guest powered off or rebooted */

@@ -83,6 +83,16 @@ static void test_memory_layout(void **state)
 	assert_int_equal(guest_memory_layout(&mem, 0, hole), -EINVAL);
 	assert_int_equal(guest_memory_layout(&mem, 4097, hole), -EINVAL);
 	assert_int_equal(guest_memory_layout(&mem, 1ULL << 50, hole), -EINVAL);
+
+	/* A board with RAM from 1 GiB and no hole (arm64): one region, wherever it ends. */
+	assert_int_equal(guest_memory_layout_at(&mem, 1 * GiB, 5 * GiB), 0);
+	assert_int_equal(mem.nr, 1);
+	assert_int_equal(mem.regions[0].gpa, 1 * GiB);
+	assert_int_equal(mem.regions[0].size, 5 * GiB);
+	assert_null(gpa_to_hva(&mem, 0, 1));
+	assert_int_equal(guest_memory_layout_at(&mem, 1 * GiB + 1, 4096), -EINVAL);
+	assert_int_equal(guest_memory_layout_at(&mem, 1 * GiB, 0), -EINVAL);
+	assert_int_equal(guest_memory_layout_at(&mem, 1 * GiB, 1ULL << 50), -EINVAL);
 }
 
 static void test_gpa_to_hva(void **state)

@@ -407,7 +407,7 @@ static void test_irq_routing(void **state)
 	assert_int_equal(irq_msi_alloc(r, &b), 0);
 	assert_int_equal(a, 24);
 	assert_int_equal(b, 25);
-	assert_int_equal(irq_msi_set(r, b, 0xfee01000, 0x4025), 0);
+	assert_int_equal(irq_msi_set(r, b, 0xfee01000, 0x4025, 0), 0);
 	check_irqchip_routes();
 	assert_int_equal(last_nr, 40);
 	e = find_msi(b);
@@ -417,21 +417,21 @@ static void test_irq_routing(void **state)
 	assert_int_equal(e->u.msi.data, 0x4025);
 	assert_null(find_msi(a)); /* no message yet: no route */
 	/* The same message again costs KVM nothing. */
-	assert_int_equal(irq_msi_set(r, b, 0xfee01000, 0x4025), 0);
+	assert_int_equal(irq_msi_set(r, b, 0xfee01000, 0x4025, 0), 0);
 	assert_int_equal(commits, 1);
 	/* A table KVM refuses leaves the old route in place. */
 	commit_ret = -EINVAL;
-	assert_int_equal(irq_msi_set(r, a, 0x1234, 1), -EINVAL);
+	assert_int_equal(irq_msi_set(r, a, 0x1234, 1, 0), -EINVAL);
 	commit_ret = 0;
-	assert_int_equal(irq_msi_set(r, b, 0xfee02000, 0x4026), 0);
+	assert_int_equal(irq_msi_set(r, b, 0xfee02000, 0x4026, 0), 0);
 	assert_null(find_msi(a));
 	assert_int_equal(find_msi(b)->u.msi.data, 0x4026);
 	/* Freed GSIs are reused; unknown ones are refused. */
 	irq_msi_free(r, a);
 	assert_int_equal(irq_msi_alloc(r, &c), 0);
 	assert_int_equal(c, a);
-	assert_int_equal(irq_msi_set(r, 23, 0xfee00000, 1), -EINVAL);
-	assert_int_equal(irq_msi_set(r, 24 + IRQ_MAX_MSI, 0xfee00000, 1), -EINVAL);
+	assert_int_equal(irq_msi_set(r, 23, 0xfee00000, 1, 0), -EINVAL);
+	assert_int_equal(irq_msi_set(r, 24 + IRQ_MAX_MSI, 0xfee00000, 1, 0), -EINVAL);
 	irq_routing_free(r);
 }
 
@@ -444,7 +444,7 @@ static void test_irq_routing_full(void **state)
 	commit_ret = 0;
 	for (unsigned int i = 0; i < IRQ_MAX_MSI; i++) {
 		assert_int_equal(irq_msi_alloc(r, &gsi), 0);
-		assert_int_equal(irq_msi_set(r, gsi, 0xfee00000, i), 0);
+		assert_int_equal(irq_msi_set(r, gsi, 0xfee00000, i, 0), 0);
 	}
 	assert_int_equal(irq_msi_alloc(r, &gsi), -ENOSPC);
 	assert_int_equal(last_nr, 39 + IRQ_MAX_MSI);

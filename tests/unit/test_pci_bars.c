@@ -182,6 +182,45 @@ static void test_mmio_alloc(void **state)
 	pci_bus_destroy(&bus);
 }
 
+static u32 ecam_read(struct pci_bus *bus, u64 off, u32 len)
+{
+	u8 d[4] = {0};
+
+	pci_ecam_io(bus, off, d, len, false);
+	return (u32)d[0] | (u32)d[1] << 8 | (u32)d[2] << 16 | (u32)d[3] << 24;
+}
+
+#define ECAM(bus, slot, fn, reg) ((u64)(bus) << 20 | (slot) << 15 | (fn) << 12 | (reg))
+
+/* ECAM reaches the same functions as conf1; what is not there reads as all ones. */
+static void test_ecam(void **state)
+{
+	struct pci_bus bus;
+	struct pci_function fn;
+	u8 cmd[2] = {PCI_COMMAND_MEMORY, 0};
+
+	(void)state;
+	pci_bus_init(&bus);
+	pci_function_init(&fn, 0x1af4, 0x1042, 0x0100);
+	assert_int_equal(pci_bus_add(&bus, &fn, 3), 3);
+	assert_int_equal(ecam_read(&bus, ECAM(0, 3, 0, PCI_VENDOR_ID), 4), 0x10421af4);
+	assert_int_equal(ecam_read(&bus, ECAM(0, 3, 0, PCI_DEVICE_ID), 2), 0x1042);
+	assert_int_equal(ecam_read(&bus, ECAM(0, 4, 0, 0), 4), 0xffffffff);
+	assert_int_equal(ecam_read(&bus, ECAM(0, 3, 1, 0), 4), 0xffffffff);
+	assert_int_equal(ecam_read(&bus, ECAM(1, 3, 0, 0), 4), 0xffffffff);
+	/* Extended space of a function that exists: empty, so no extended capabilities. */
+	assert_int_equal(ecam_read(&bus, ECAM(0, 3, 0, 0x100), 4), 0);
+	assert_int_equal(ecam_read(&bus, ECAM(0, 3, 0, 0xffc), 4), 0);
+	/* Across a dword: refused. */
+	assert_int_equal(ecam_read(&bus, ECAM(0, 3, 0, 2), 4), 0xffffffff);
+	pci_ecam_io(&bus, ECAM(0, 3, 0, PCI_COMMAND), cmd, 2, true);
+	assert_int_equal(pci_config_get16(&fn, PCI_COMMAND), PCI_COMMAND_MEMORY);
+	/* Writes to what is not there go nowhere. */
+	pci_ecam_io(&bus, ECAM(0, 5, 0, PCI_COMMAND), cmd, 2, true);
+	pci_ecam_io(&bus, ECAM(0, 3, 0, 0x200), cmd, 2, true);
+	pci_bus_destroy(&bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_bar_remap),
 		cmocka_unit_test(test_caps_and_ranges),
 		cmocka_unit_test(test_mmio_alloc),
+		cmocka_unit_test(test_ecam),
 	};
 
 	return cmocka_run_group_tests_name("pci_bars", tests, NULL, NULL);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
+#include "arch/x86/serial.h"
+#include "console.h"
 #include "bus.h"
 #include "vm.h"
 #include "uart16550_fixture.h"
@@ -94,7 +96,7 @@ static void test_com1_glue(void **state)
 	vm->vm_fd = -1;
 	bus_init(&vm->pio_bus, "pio");
 	assert_int_equal(uart16550_com1_ops.realize(vm), 0);
-	assert_non_null(vm->console_uart);
+	assert_non_null(vm->serial_sink);
 	dev = added_dev ? added_dev : vm->devices;
 	assert_non_null(dev);
 	assert_ptr_equal(dev->ops, &uart16550_com1_ops);
@@ -118,10 +120,10 @@ static void test_com1_glue(void **state)
 	assert_string_equal(r.after, "z");
 
 	dev->ops->reset(dev);
-	assert_int_equal(inb(vm->console_uart, LSR), 0x60);
+	assert_int_equal(inb(vm->serial_sink->opaque, LSR), 0x60);
 	assert_int_equal(irq_line_calls, 0);
 	dev->ops->destroy(dev);
-	assert_null(vm->console_uart);
+	assert_null(vm->serial_sink);
 	bus_destroy(&vm->pio_bus);
 	free(vm);
 }

@@ -10,8 +10,8 @@
 #include "../../devices/i8042.h"
 #include "../../devices/pc_testdev.h"
 #include "../../devices/pci_host.h"
+#include "../../memory.h"
 #include "../../devices/rtc.h"
-#include "../../devices/uart16550.h"
 #include "../../devices/virtio/blk.h"
 #include "../../devices/virtio/console.h"
 #include "../../devices/virtio/net.h"
@@ -22,6 +22,7 @@
 #include "../../vm.h"
 #include "../arch.h"
 #include "arch_vm.h"
+#include "serial.h"
 #include "layout.h"
 
 /* The PC board, in realize order. */
@@ -42,9 +43,74 @@ const struct device_ops *const arch_board_devices[] = {
 	NULL,
 };
 
-u64 arch_mmio_hole_start(void)
+int arch_memory_layout(struct guest_memory *mem, u64 ram_size)
 {
-	return X86_MMIO_HOLE_START;
+	return guest_memory_layout(mem, ram_size, X86_MMIO_HOLE_START);
+}
+
+const struct arch_pci_layout arch_pci_layout = {
+	.mmio_base = X86_PCI_MMIO_START,
+	.mmio_size = X86_PCI_MMIO_SIZE,
+};
+
+bool arch_range_reserved(u64 addr, u64 size)
+{
+	static const struct {
+		u64 base, len;
+	} fixed[] = {
+		{X86_IOAPIC_GPA, 0x1000},
+		{X86_LAPIC_GPA, 0x1000},
+		{X86_IDENTITY_MAP_GPA, 0x4000}, /* identity page and the three TSS pages */
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(fixed); i++) {
+		if (ranges_overlap(addr, size, fixed[i].base, fixed[i].len))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Pin p (0 = INTA) of slot s drives I/O APIC input 16 + (s + p) % 8, a level-triggered,
+ * active-low line as for any PCI interrupt (KVM's I/O APIC takes the asserted level as 1
+ * whatever the polarity); the ACPI _PRT says so. GSIs 16-23 are the I/O APIC pins no ISA
+ * device uses, so PCI lines never share one with the UART or the RTC.
+ */
+u32 pci_intx_gsi(unsigned int slot, unsigned int pin)
+{
+	return X86_PCI_INTX_GSI_BASE + (slot + pin) % X86_PCI_INTX_GSI_COUNT;
+}
+
+/* GSI n is ISA IRQ n or I/O APIC pin n: KVM_IRQ_LINE takes the GSI as it is. */
+u32 arch_irq_line_kvm(u32 line)
+{
+	return line;
+}
+
+/* The routes KVM starts with: GSIs 0-15 to the PICs (cascade pin 2 excepted), 0-23 to the I/O APIC. */
+unsigned int arch_irq_chip_routes(void *entries)
+{
+	struct kvm_irq_routing_entry *e = entries;
+	unsigned int n = 0;
+
+	for (u32 gsi = 0; gsi < X86_PIC_IRQS; gsi++) {
+		/* Pin 2 of the master PIC carries the slave PIC: no device drives it. */
+		if (gsi == X86_PIC_CASCADE)
+			continue;
+		e[n].gsi = gsi;
+		e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		e[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+		e[n].u.irqchip.pin = gsi % 8;
+		n++;
+	}
+	for (u32 gsi = 0; gsi < X86_IOAPIC_PINS; gsi++) {
+		e[n].gsi = gsi;
+		e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		e[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		e[n].u.irqchip.pin = gsi;
+		n++;
+	}
+	return n;
 }
 
 u64 arch_max_gpa(void)
@@ -138,6 +204,12 @@ int arch_vm_init(struct vm *vm)
 	if (kvm_ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, NULL) < 0 ||
 	    kvm_ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return -EXIT_VMM_ERROR;
+	return 0;
+}
+
+int arch_vm_finalize(struct vm *vm)
+{
+	(void)vm;
 	return 0;
 }
 

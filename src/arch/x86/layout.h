@@ -29,6 +29,13 @@
 #define X86_TSS_GPA	     0xfffbd000ULL /* 3 pages KVM needs on Intel (KVM_SET_TSS_ADDR) */
 #define X86_IDENTITY_MAP_GPA 0xfffbc000ULL
 
+/* Interrupts. */
+#define X86_PIC_IRQS	       16
+#define X86_PIC_CASCADE	       2
+#define X86_IOAPIC_PINS	       24
+#define X86_PCI_INTX_GSI_BASE  16
+#define X86_PCI_INTX_GSI_COUNT 8
+
 /* I/O ports. */
 #define X86_PORT_DEBUG_EXIT    0xf4
 #define X86_PORT_COM1	       0x3f8

@@ -70,11 +70,6 @@ bool multiboot_detect(const u8 *img, size_t len)
 /* Where a module goes at the lowest: above the BIOS area and everything kvmbox puts low. */
 #define MB_MODULE_MIN_GPA 0x100000
 
-static bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
-{
-	return alen && blen && a < b + blen && b < a + alen;
-}
-
 /* kvmbox's own boot data (GDT in page 0, the multiboot info, ACPI) must stay out of the image. */
 static bool mb_overlaps_boot_data(const struct multiboot_boot *boot, u64 start, u64 len)
 {
