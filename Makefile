@@ -1,25 +1,62 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # kvmbox build. `make` builds build/kvmbox; `make check` runs every test.
 # O= picks the output folder; SAN=1 builds with AddressSanitizer and UBSan.
+# ARCH=arm64 on an x86-64 host cross-builds build/arm64/kvmbox (`make arm64` is the same).
 
+# The architecture kvmbox is built for: its src/arch/ARCH is compiled, the others not.
+HOST_ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(shell uname -m)))
+ARCH ?= $(HOST_ARCH)
+ifeq ($(ARCH),$(HOST_ARCH))
 O ?= build
+else
+O ?= build/$(ARCH)
+endif
 CC ?= cc
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+# ---- cross build (ARCH=arm64 on an x86-64 host) -------------------------------------------
+# Debian's cross compiler (gcc-aarch64-linux-gnu, libc6-dev-arm64-cross) and a sysroot of
+# Debian's arm64 library packages that tools/lab/fetch-sysroot unpacks into SYSROOT without
+# touching the system's apt configuration. kvmbox comes out dynamically linked, with the
+# standard interpreter /lib/ld-linux-aarch64.so.1: it runs on an arm64 Debian with liburing2,
+# libfdt1 and zlib1g installed (libslirp0 for --net user), and in the arm64 lab's L1
+# (tools/lab/README.md). CROSS_COMPILE= (empty) builds with the native compiler instead.
+ifeq ($(ARCH)-$(HOST_ARCH),arm64-x86)
+CROSS_COMPILE ?= aarch64-linux-gnu-
+endif
+ifneq ($(CROSS_COMPILE),)
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
+endif
+SYSROOT ?= build/$(ARCH)/sysroot
+SYSROOT_LIBDIRS := $(SYSROOT)/usr/lib/aarch64-linux-gnu $(SYSROOT)/lib/aarch64-linux-gnu
+endif
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	  -fno-strict-aliasing -D_GNU_SOURCE -DKVMBOX_VERSION=\"$(VERSION)\" -MMD -MP
 LDLIBS += -lpthread -ldl
 # io_uring for the disks' I/O (src/backends/block.c): liburing-dev.
+ifeq ($(CROSS_COMPILE),)
 LDLIBS += $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
+else
+LDLIBS += -luring
+CFLAGS += -I$(SYSROOT)/usr/include
+LDFLAGS += $(foreach d,$(SYSROOT_LIBDIRS),-L$(d) -Wl,-rpath-link,$(d))
+endif
+# arm64: the guest's device tree (libfdt-dev) and gzip'd kernel Images (zlib1g-dev).
+ifeq ($(ARCH),arm64)
+LDLIBS += -lfdt -lz
+endif
 
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-# The architecture kvmbox is built for: its src/arch/ARCH is compiled, the others not.
-ARCH ?= $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(shell uname -m)))
 SRCS := $(shell find src -name '*.c' -not -path 'src/arch/*' | sort) \
 	$(sort $(wildcard src/arch/$(ARCH)/*.c))
 OBJS := $(SRCS:%.c=$(O)/obj/%.o)
@@ -28,7 +65,12 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
 .PHONY: deps all unit guest-images guest-tests lab-tests check asan fmt fmt-check bench clean demo
+.PHONY: arm64
 all: $(O)/kvmbox
+
+# build/arm64/kvmbox (cross-built on an x86-64 host; see the cross build above).
+arm64:
+	$(MAKE) ARCH=arm64 all
 
 $(O)/kvmbox: $(OBJS)
 	@echo "  LD      $@"
@@ -36,12 +78,21 @@ $(O)/kvmbox: $(OBJS)
 
 $(O)/libkvmbox.a: $(LIB_OBJS)
 	@rm -f $@
-	@ar rcs $@ $^
+	@$(AR) rcs $@ $^
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+
+# The cross build's headers and libraries, unpacked before the first compile.
+ifneq ($(CROSS_COMPILE),)
+$(OBJS): | $(SYSROOT)/.stamp
+$(SYSROOT)/.stamp: tools/lab/fetch-sysroot tools/lab/lib.sh
+	@echo "  SYSROOT $(SYSROOT)"
+	@tools/lab/fetch-sysroot --arch $(ARCH) $(SYSROOT) >/dev/null
+	@touch $@
+endif
 
 # A unit test of another architecture's host-independent pieces (a boot image parser, a
 # device tree builder) names their sources in a "// unit-sources:" line; they are built
@@ -99,6 +150,7 @@ fmt-check:
 
 clean:
 	rm -rf build/kvmbox build/obj build/tests build/asan build/guest build/libkvmbox.a
+	rm -rf build/arm64/kvmbox build/arm64/obj build/arm64/libkvmbox.a
 
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
