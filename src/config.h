@@ -4,12 +4,18 @@
 
 #include "util/types.h"
 
-#define VM_MAX_CPUS	   64
-#define VM_MAX_DISKS	   8
-#define VM_MAX_NICS	   4
-#define VM_MIN_MEMORY	   (16 * MiB)
-#define VM_DEFAULT_MEMORY  (256 * MiB)
+#define VM_MAX_CPUS	  64
+#define VM_MAX_DISKS	  8
+#define VM_MAX_NICS	  4
+#define VM_MIN_MEMORY	  (16 * MiB)
+#define VM_DEFAULT_MEMORY (256 * MiB)
+#if defined(__aarch64__)
+#define VM_DEFAULT_CMDLINE "console=ttyAMA0"
+#define VM_KERNEL_FORMATS  "an arm64 Image, or Debian's gzip'd vmlinuz"
+#else
 #define VM_DEFAULT_CMDLINE "console=ttyS0"
+#define VM_KERNEL_FORMATS  "x86-64 bzImage, or a multiboot ELF32 image"
+#endif
 
 enum on_reboot { ON_REBOOT_EXIT, ON_REBOOT_RESTART };
 
@@ -25,6 +31,7 @@ struct vm_config {
 	const char *cpu_features; /* e.g. "-pcid,+invpcid", applied to CPUID */
 	bool stats;		  /* print exit counts when the VM stops */
 	bool pc_testdev;	  /* QEMU's test device, for kvm-unit-tests */
+	const char *dump_dtb;	  /* arm64: where to write the guest's device tree */
 
 	/*
 	 * Device options as the user wrote them; each device type parses its own

@@ -35,22 +35,28 @@ int kvm_check_extension(int fd, long cap)
 	return ret < 0 ? 0 : ret;
 }
 
-/* What kvmbox cannot run without, with the reason a user would want to know. */
-static const struct {
-	long cap;
-	const char *name;
-} required_caps[] = {
+/* What kvmbox cannot run without on any board; arch_kvm_caps lists the board's own. */
+static const struct kvm_required_cap required_caps[] = {
 	{KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP (in-kernel interrupt controllers)"},
-	{KVM_CAP_PIT2, "KVM_CAP_PIT2 (in-kernel timer)"},
 	{KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING"},
 	{KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
 	{KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
 	{KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
-	{KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
-	{KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID (KVM_GET_SUPPORTED_CPUID)"},
 	{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
 	{KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE"},
+	{0, NULL},
 };
+
+static bool kvm_has_caps(int fd, const struct kvm_required_cap *caps)
+{
+	for (; caps->name; caps++) {
+		if (!kvm_check_extension(fd, caps->cap)) {
+			pr_err("this KVM lacks %s, which kvmbox needs", caps->name);
+			return false;
+		}
+	}
+	return true;
+}
 
 const char *kvm_device_path(void)
 {
@@ -68,10 +74,7 @@ int kvm_open(const char *path)
 		int err = errno;
 
 		if (err == ENOENT)
-			pr_err("%s does not exist: load the kvm module (modprobe kvm_intel or "
-			       "kvm_amd) "
-			       "or enable virtualization in the firmware",
-			       path);
+			pr_err("%s does not exist: %s", path, arch_kvm_missing_hint);
 		else if (err == EACCES || err == EPERM)
 			pr_err("no permission to open %s: add your user to the 'kvm' group "
 			       "(sudo usermod -aG kvm $USER, then log in again)",
@@ -87,12 +90,9 @@ int kvm_open(const char *path)
 		close(fd);
 		return -EXIT_VMM_ERROR;
 	}
-	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
-		if (!kvm_check_extension(fd, required_caps[i].cap)) {
-			pr_err("this KVM lacks %s, which kvmbox needs", required_caps[i].name);
-			close(fd);
-			return -EXIT_VMM_ERROR;
-		}
+	if (!kvm_has_caps(fd, required_caps) || !kvm_has_caps(fd, arch_kvm_caps)) {
+		close(fd);
+		return -EXIT_VMM_ERROR;
 	}
 	return fd;
 }

@@ -26,4 +26,14 @@ const char *kvm_device_path(void);
 int kvm_open(const char *path);
 int kvm_check_extension(int fd, long cap);
 
+/* A capability kvmbox cannot run without, and why a user would care. */
+struct kvm_required_cap {
+	long cap;
+	const char *name;
+};
+/* The board's own needs, ended by a NULL name; arch code defines them. */
+extern const struct kvm_required_cap arch_kvm_caps[];
+/* What to do when /dev/kvm does not exist, on this architecture. */
+extern const char arch_kvm_missing_hint[];
+
 #endif

@@ -27,7 +27,7 @@ static const char usage_main[] = "Usage: kvmbox COMMAND [OPTIONS]\n"
 static const char usage_run[] =
 	"Usage: kvmbox run --kernel PATH [OPTIONS]\n"
 	"\n"
-	"Boots a kernel (x86-64 bzImage, or a multiboot ELF32 image) on the serial console.\n"
+	"Boots a kernel (" VM_KERNEL_FORMATS ") on the serial console.\n"
 	"\n"
 	"Options:\n"
 	"  -k, --kernel PATH          kernel image (required)\n"
@@ -42,6 +42,7 @@ static const char usage_run[] =
 	"      --stats                print exit counts (by reason, port, MMIO page) at the end\n"
 	"      --pc-testdev           QEMU's pc-testdev, as kvm-unit-tests want it (test\n"
 	"                             ports 0xe0, 0xe4, 0x2000-0x2017, MMIO 0xff000000)\n"
+	"      --dump-dtb FILE        arm64: write the guest's device tree to FILE\n"
 	"  -v, --verbose              more messages on stderr (repeat for debug)\n"
 	"  -h, --help                 show this help\n"
 	"\n"
@@ -81,6 +82,7 @@ enum {
 	OPT_CPU_FEATURES,
 	OPT_STATS,
 	OPT_PC_TESTDEV,
+	OPT_DUMP_DTB,
 	OPT_DISK,
 	OPT_NET,
 	OPT_RNG,
@@ -99,6 +101,7 @@ static const struct option run_options[] = {
 	{"cpu-features", required_argument, NULL, OPT_CPU_FEATURES},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"pc-testdev", no_argument, NULL, OPT_PC_TESTDEV},
+	{"dump-dtb", required_argument, NULL, OPT_DUMP_DTB},
 	{"disk", required_argument, NULL, OPT_DISK},
 	{"net", required_argument, NULL, OPT_NET},
 	{"rng", no_argument, NULL, OPT_RNG},
@@ -197,6 +200,9 @@ static int parse_run_option(int opt, const char *arg, struct vm_config *cfg)
 		return 0;
 	case OPT_CPU_FEATURES:
 		cfg->cpu_features = arg;
+		return 0;
+	case OPT_DUMP_DTB:
+		cfg->dump_dtb = arg;
 		return 0;
 	case OPT_STATS:
 		cfg->stats = true;

@@ -9,13 +9,11 @@ struct vm;
 struct vcpu;
 struct vm_config;
 
-/* How the boot vCPU enters the guest image the loader placed in memory. */
-struct boot_entry {
-	enum { BOOT_ENTRY_LONG64, BOOT_ENTRY_PROT32 } mode;
-	u64 rip;
-	u64 rsi;      /* Linux 64-bit boot protocol: the zero page */
-	u32 eax, ebx; /* multiboot: magic and info pointer */
-};
+#if defined(__aarch64__)
+#include "arm64/boot_entry.h"
+#else
+#include "x86/boot_entry.h"
+#endif
 
 struct guest_memory;
 

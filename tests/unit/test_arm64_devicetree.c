@@ -101,7 +101,7 @@ static unsigned int count_cpus(const void *fdt)
 static void test_fdt_nodes(void **state)
 {
 	struct arm64_fdt_desc d = virt_desc();
-	void *fdt = build(&d);
+	void *fdt = build(&d), *no_rtc;
 	const fdt32_t *c;
 	int len;
 
@@ -117,6 +117,10 @@ static void test_fdt_nodes(void **state)
 	expect_reg(fdt, "/serial@9000000", 0x09000000, 0x1000);
 	expect_reg(fdt, "/rtc@9010000", 0x09010000, 0x1000);
 	expect_reg(fdt, "/pcie@3f000000", 0x3f000000, 16 * MiB);
+	d.rtc.size = 0;
+	no_rtc = build(&d);
+	assert_true(fdt_path_offset(no_rtc, "/rtc@9010000") < 0); /* no RTC, no node */
+	free(no_rtc);
 	expect_reg(fdt, "/interrupt-controller@8000000/msi-controller@8080000", 0x08080000,
 		   0x20000);
 	c = prop(fdt, "/interrupt-controller@8000000", "reg", &len);
@@ -273,7 +277,7 @@ static void test_fdt_bad_desc(void **state)
 	d = virt_desc(), d.ram.size = 0, expect_bad(&d, "RAM");
 	d = virt_desc(), d.ram.base = UINT64_MAX, expect_bad(&d, "RAM");
 	d = virt_desc(), d.uart.size = 0, expect_bad(&d, "UART");
-	d = virt_desc(), d.rtc.size = 0, expect_bad(&d, "RTC");
+	d = virt_desc(), d.rtc.base = UINT64_MAX, expect_bad(&d, "RTC");
 	d = virt_desc(), d.gic_dist.size = 0, expect_bad(&d, "distributor");
 	d = virt_desc(), d.gic_its.size = 0, expect_bad(&d, "ITS");
 	d = virt_desc(), d.pci_io.size = 0, expect_bad(&d, "I/O");

@@ -303,6 +303,27 @@ static void check_placement(const struct arm64_image *im, const struct arm64_pla
 	assert_true(p->end <= ram_base + ram_size);
 }
 
+/* The header alone, from the first bytes of the stream: what the pre-KVM check reads. */
+static void test_gzip_head(void **state)
+{
+	size_t len = 256 * KiB, gz_len;
+	u8 *img = make_image(len, 0, MiB, 0), *gz = gzip(img, len, &gz_len);
+	u8 head[ARM64_IMAGE_HEADER_LEN];
+	const char *why;
+
+	(void)state;
+	assert_int_equal(arm64_image_gunzip_head(gz, gz_len, head, sizeof(head), &why), 0);
+	assert_memory_equal(head, img, sizeof(head));
+	/* A stream cut before 64 bytes came out, a corrupt one, and no gzip at all: refused. */
+	assert_int_equal(arm64_image_gunzip_head(gz, 12, head, sizeof(head), &why), -EINVAL);
+	gz[12] ^= 0xff;
+	gz[13] ^= 0xff;
+	assert_int_equal(arm64_image_gunzip_head(gz, gz_len, head, sizeof(head), &why), -EINVAL);
+	assert_int_equal(arm64_image_gunzip_head(img, len, head, sizeof(head), &why), -EINVAL);
+	free(gz);
+	free(img);
+}
+
 static void test_place_small_ram(void **state)
 {
 	struct arm64_image im = image_of(0, 20 * MiB + 4096);
@@ -396,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_gzip_members),
 		cmocka_unit_test(test_gzip_bomb),
 		cmocka_unit_test(test_gzip_truncated_corrupt),
+		cmocka_unit_test(test_gzip_head),
 		cmocka_unit_test(test_place_small_ram),
 		cmocka_unit_test(test_place_dtb_initrd_limits),
 		cmocka_unit_test(test_place_overflow),

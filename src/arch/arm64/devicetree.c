@@ -228,6 +228,8 @@ static void add_uart_rtc(struct fdtw *w, const struct arm64_fdt_desc *d)
 	w_strs(w, "clock-names", "uartclk\0apb_pclk");
 	w_end(w);
 
+	if (!d->rtc.size)
+		return;
 	w_begin_at(w, "rtc", d->rtc.base);
 	w_strs(w, "compatible", "arm,pl031\0arm,primecell");
 	w_reg(w, &d->rtc);
@@ -391,7 +393,7 @@ static int check_regions(const struct arm64_fdt_desc *d, const char **why)
 		{&d->gic_redist, true, "device tree: the GIC redistributors are empty or wrap"},
 		{&d->gic_its, d->gic_its.base, "device tree: the ITS is empty or wraps"},
 		{&d->uart, true, "device tree: the UART is empty or wraps"},
-		{&d->rtc, true, "device tree: the RTC is empty or wraps"},
+		{&d->rtc, d->rtc.size, "device tree: the RTC wraps"},
 		{&d->pci_ecam, true, "device tree: the PCI ECAM window is empty or wraps"},
 		{&d->pci_io, true, "device tree: the PCI I/O window is empty or wraps"},
 		{&d->pci_mmio32, true, "device tree: the PCI 32-bit window is empty or wraps"},

@@ -31,7 +31,7 @@ struct arm64_fdt_desc {
 	struct arm64_fdt_region gic_its;    /* base 0: no ITS, and no MSIs for PCI */
 	struct arm64_fdt_region uart;	    /* a PL011 */
 	u32 uart_spi;
-	struct arm64_fdt_region rtc; /* a PL031 */
+	struct arm64_fdt_region rtc; /* a PL031; size 0: none */
 	u32 rtc_spi;
 	struct arm64_fdt_region pci_ecam;   /* ARM64_PCI_ECAM_BUS_SIZE per bus, 1..256 buses */
 	struct arm64_fdt_region pci_io;	    /* where PCI I/O ports 0.. appear to the CPU */

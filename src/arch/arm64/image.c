@@ -235,6 +235,36 @@ int arm64_image_gunzip(const u8 *in, size_t in_len, u8 *out, size_t out_max, siz
 	return err;
 }
 
+int arm64_image_gunzip_head(const u8 *in, size_t in_len, u8 *out, size_t out_len, const char **why)
+{
+	z_stream zs;
+	int ret;
+
+	if (!arm64_image_is_gzip(in, in_len)) {
+		*why = "not a gzip file";
+		return -EINVAL;
+	}
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+		*why = "gzip: zlib cannot start (out of memory?)";
+		return -EINVAL;
+	}
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = (uInt)MIN(in_len, (size_t)UINT_MAX);
+	zs.next_out = out;
+	zs.avail_out = (uInt)MIN(out_len, (size_t)UINT_MAX);
+	/* Each round makes progress or ends: Z_OK never comes back with nothing done. */
+	do
+		ret = inflate(&zs, Z_NO_FLUSH);
+	while (ret == Z_OK && zs.avail_out);
+	inflateEnd(&zs);
+	if (zs.avail_out) {
+		*why = "gzip: corrupt, or shorter than an arm64 Image header";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The kernel at the lowest 2 MiB-aligned base in RAM: pre-4.6 kernels lose what is below. */
 static int place_kernel(const struct arm64_image *img, u64 ram_base, u64 ram_end,
 			struct arm64_placement *p, const char **why)

@@ -53,6 +53,13 @@ int arm64_image_gunzip(const u8 *in, size_t in_len, u8 *out, size_t out_max, siz
 		       const char **why);
 
 /*
+ * Inflates only the first out_len bytes of the gzip stream in (the Image header, to check
+ * a gzip'd kernel without inflating all of it). Returns 0, or -EINVAL with *why when the
+ * stream is not gzip, is corrupt or ends before out_len bytes.
+ */
+int arm64_image_gunzip_head(const u8 *in, size_t in_len, u8 *out, size_t out_len, const char **why);
+
+/*
  * Places the kernel as low in RAM as the protocol allows, then the DTB (dtb_size bytes,
  * required) and the initrd (initrd_size bytes, 0 for none) above it. Returns 0, or
  * -EINVAL with *why when they do not fit.

@@ -43,6 +43,16 @@ const struct device_ops *const arch_board_devices[] = {
 	NULL,
 };
 
+const struct kvm_required_cap arch_kvm_caps[] = {
+	{KVM_CAP_PIT2, "KVM_CAP_PIT2 (in-kernel timer)"},
+	{KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
+	{KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID (KVM_GET_SUPPORTED_CPUID)"},
+	{0, NULL},
+};
+
+const char arch_kvm_missing_hint[] = "load the kvm module (modprobe kvm_intel or kvm_amd) or "
+				     "enable virtualization in the firmware";
+
 int arch_memory_layout(struct guest_memory *mem, u64 ram_size)
 {
 	return guest_memory_layout(mem, ram_size, X86_MMIO_HOLE_START);
@@ -127,6 +137,10 @@ int arch_check_config(const struct vm_config *cfg)
 {
 	char err[160];
 
+	if (cfg->dump_dtb) {
+		pr_err("--dump-dtb: an x86 guest has no device tree (ACPI describes it)");
+		return -EXIT_BAD_INPUT;
+	}
 	if (cfg->cpu_features && cpuid_check_features(cfg->cpu_features, err, sizeof(err))) {
 		pr_err("--cpu-features: %s", err);
 		return -EXIT_BAD_INPUT;
