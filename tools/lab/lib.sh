@@ -111,7 +111,7 @@ LAB_ARM64_APT="$LAB_DIR/apt-arm64"
 # lab_kernel_dir [ARCH]: where fetch-kernel unpacks the lab kernel of ARCH (default x86).
 lab_kernel_dir() {
 	case "${1:-x86}" in
-	x86) echo "$LAB_KERNEL_DIR" ;;
+	x86) echo "$LAB_DIR/kernel" ;;
 	*) echo "$LAB_DIR/kernel-$1" ;;
 	esac
 }
