@@ -128,7 +128,7 @@ static const struct {
 
 struct pl011 {
 	pthread_mutex_t lock;
-	struct pl011_host host;
+	struct serial_host host;
 	int wake_fd;
 	u32 r[R_NR];
 	bool irq_level;
@@ -458,7 +458,7 @@ void pl011_reset(struct pl011 *u)
 	pthread_mutex_unlock(&u->lock);
 }
 
-struct pl011 *pl011_new(const struct pl011_host *host)
+struct pl011 *pl011_new(const struct serial_host *host)
 {
 	struct pl011 *u = calloc(1, sizeof(*u));
 
@@ -569,3 +569,51 @@ int pl011_load(struct pl011 *u, struct snap_buf *sb)
 	pthread_mutex_unlock(&u->lock);
 	return 0;
 }
+
+/* The serial_model adapters: the model's own functions, behind void pointers. */
+static void *model_create(const struct serial_host *host)
+{
+	return pl011_new(host);
+}
+
+static void model_destroy(void *uart)
+{
+	pl011_free(uart);
+}
+
+static size_t model_receive(void *uart, const u8 *buf, size_t len)
+{
+	return pl011_receive(uart, buf, len);
+}
+
+static int model_rx_wake_fd(void *uart)
+{
+	return pl011_rx_wake_fd(uart);
+}
+
+static void model_reset(void *uart)
+{
+	pl011_reset(uart);
+}
+
+static int model_save(void *uart, struct snap_buf *sb)
+{
+	return pl011_save(uart, sb);
+}
+
+static int model_load(void *uart, struct snap_buf *sb)
+{
+	return pl011_load(uart, sb);
+}
+
+const struct serial_model pl011_model = {
+	.name = "pl011",
+	.create = model_create,
+	.destroy = model_destroy,
+	.io = pl011_mmio,
+	.receive = model_receive,
+	.rx_wake_fd = model_rx_wake_fd,
+	.reset = model_reset,
+	.save = model_save,
+	.load = model_load,
+};

@@ -3,6 +3,7 @@
 #define KVMBOX_DEVICES_PL011_H
 
 #include "../snapshot.h"
+#include "serial.h"
 #include "../util/types.h"
 
 /*
@@ -13,16 +14,10 @@
  */
 struct pl011;
 
-struct pl011_host {
-	void (*tx)(void *opaque, const u8 *buf, size_t len);
-	void (*irq)(void *opaque, bool level);
-	void *opaque;
-};
-
 #define PL011_FIFO_SIZE 32     /* r1p5: 32 entries; 1 with the FIFOs off (LCR_H.FEN = 0) */
 #define PL011_MMIO_SIZE 0x1000 /* the register window; the ID registers end it */
 
-struct pl011 *pl011_new(const struct pl011_host *host);
+struct pl011 *pl011_new(const struct serial_host *host);
 void pl011_free(struct pl011 *u);
 /* The bus handler: offset within the 4 KiB window; 1, 2 or 4 bytes, naturally aligned. */
 void pl011_mmio(void *opaque, u64 offset, u8 *data, u32 len, bool is_write);
@@ -34,5 +29,8 @@ int pl011_rx_wake_fd(struct pl011 *u);
 void pl011_reset(struct pl011 *u);
 int pl011_save(struct pl011 *u, struct snap_buf *sb);
 int pl011_load(struct pl011 *u, struct snap_buf *sb);
+
+/* The model as the serial console drives it (serial.h). */
+extern const struct serial_model pl011_model;
 
 #endif

@@ -79,7 +79,7 @@ enum { REG_RBR_THR, REG_IER, REG_IIR_FCR, REG_LCR, REG_MCR, REG_LSR, REG_MSR, RE
 
 struct uart16550 {
 	pthread_mutex_t lock;
-	struct uart16550_host host;
+	struct serial_host host;
 	int wake_fd;
 	u8 ier, lcr, mcr, fcr, scr, dll, dlm;
 	u8 lsr_err; /* LSR_OE until the next LSR read */
@@ -405,7 +405,7 @@ void uart16550_reset(struct uart16550 *u)
 	pthread_mutex_unlock(&u->lock);
 }
 
-struct uart16550 *uart16550_new(const struct uart16550_host *host)
+struct uart16550 *uart16550_new(const struct serial_host *host)
 {
 	struct uart16550 *u = calloc(1, sizeof(*u));
 
@@ -497,3 +497,51 @@ int uart16550_load(struct uart16550 *u, struct snap_buf *sb)
 	pthread_mutex_unlock(&u->lock);
 	return 0;
 }
+
+/* The serial_model adapters: the model's own functions, behind void pointers. */
+static void *model_create(const struct serial_host *host)
+{
+	return uart16550_new(host);
+}
+
+static void model_destroy(void *uart)
+{
+	uart16550_free(uart);
+}
+
+static size_t model_receive(void *uart, const u8 *buf, size_t len)
+{
+	return uart16550_receive(uart, buf, len);
+}
+
+static int model_rx_wake_fd(void *uart)
+{
+	return uart16550_rx_wake_fd(uart);
+}
+
+static void model_reset(void *uart)
+{
+	uart16550_reset(uart);
+}
+
+static int model_save(void *uart, struct snap_buf *sb)
+{
+	return uart16550_save(uart, sb);
+}
+
+static int model_load(void *uart, struct snap_buf *sb)
+{
+	return uart16550_load(uart, sb);
+}
+
+const struct serial_model uart16550_model = {
+	.name = "uart16550",
+	.create = model_create,
+	.destroy = model_destroy,
+	.io = uart16550_io,
+	.receive = model_receive,
+	.rx_wake_fd = model_rx_wake_fd,
+	.reset = model_reset,
+	.save = model_save,
+	.load = model_load,
+};

@@ -3,6 +3,7 @@
 #define KVMBOX_DEVICES_UART16550_H
 
 #include "device.h"
+#include "serial.h"
 
 /*
  * A 16550A UART. The model (register file, FIFOs, interrupt identification) is pure and
@@ -11,15 +12,9 @@
  */
 struct uart16550;
 
-struct uart16550_host {
-	void (*tx)(void *opaque, const u8 *buf, size_t len);
-	void (*irq)(void *opaque, bool level);
-	void *opaque;
-};
-
 #define UART16550_FIFO_SIZE 16
 
-struct uart16550 *uart16550_new(const struct uart16550_host *host);
+struct uart16550 *uart16550_new(const struct serial_host *host);
 void uart16550_free(struct uart16550 *u);
 /* The bus handler: offset 0-7 within the port range. */
 void uart16550_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write);
@@ -31,5 +26,8 @@ int uart16550_rx_wake_fd(struct uart16550 *u);
 void uart16550_reset(struct uart16550 *u);
 int uart16550_save(struct uart16550 *u, struct snap_buf *sb);
 int uart16550_load(struct uart16550 *u, struct snap_buf *sb);
+
+/* The model as the serial console drives it (serial.h). */
+extern const struct serial_model uart16550_model;
 
 #endif

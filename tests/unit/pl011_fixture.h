@@ -83,7 +83,7 @@ static inline void fake_irq(void *opaque, bool level)
 
 static inline struct pl011 *fake_uart(struct fake *f)
 {
-	struct pl011_host host = {.tx = fake_tx, .irq = fake_irq, .opaque = f};
+	struct serial_host host = {.tx = fake_tx, .irq = fake_irq, .opaque = f};
 
 	f->u = pl011_new(&host);
 	assert_non_null(f->u);

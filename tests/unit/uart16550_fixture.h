@@ -53,7 +53,7 @@ static inline void fake_irq(void *opaque, bool level)
 
 static inline struct uart16550 *fake_uart(struct fake *f)
 {
-	struct uart16550_host host = {.tx = fake_tx, .irq = fake_irq, .opaque = f};
+	struct serial_host host = {.tx = fake_tx, .irq = fake_irq, .opaque = f};
 
 	f->u = uart16550_new(&host);
 	assert_non_null(f->u);
