@@ -93,10 +93,15 @@ int bus_unregister(struct bus *bus, u64 base)
 	return ret;
 }
 
+/*
+ * The handler runs after the lock is dropped: it may change the bus itself (an ECAM write
+ * that enables a BAR registers the BAR on the MMIO bus the ECAM window is on).
+ */
 bool bus_dispatch(struct bus *bus, u64 addr, u8 *data, u32 len, bool is_write)
 {
-	const struct bus_range *r;
-	bool found = false;
+	bus_io_fn fn = NULL;
+	void *opaque = NULL;
+	u64 off = 0;
 	unsigned int i;
 
 	if (len == 0 || len > 8)
@@ -104,17 +109,16 @@ bool bus_dispatch(struct bus *bus, u64 addr, u8 *data, u32 len, bool is_write)
 	pthread_rwlock_rdlock(&bus->lock);
 	i = bus_upper_bound(bus, addr);
 	if (i > 0) {
-		r = &bus->ranges[i - 1];
-		u64 off = addr - r->base;
+		const struct bus_range *r = &bus->ranges[i - 1];
 
+		off = addr - r->base;
 		if (off < r->len && len <= r->len - off) {
-			bus_io_fn fn = r->fn;
-			void *opaque = r->opaque;
-
-			found = true;
-			fn(opaque, off, data, len, is_write);
+			fn = r->fn;
+			opaque = r->opaque;
 		}
 	}
 	pthread_rwlock_unlock(&bus->lock);
-	return found;
+	if (fn)
+		fn(opaque, off, data, len, is_write);
+	return fn != NULL;
 }

@@ -36,6 +36,9 @@ int bus_unregister(struct bus *bus, u64 base);
 /*
  * Calls the handler covering [addr, addr + len). Returns false when nothing is mapped
  * there (or the access straddles two ranges); a read then leaves data untouched.
+ * The handler runs without the bus's lock, so it may register and unregister ranges;
+ * it may therefore run just after its own range went away, and its opaque must stay
+ * valid until the VM is destroyed (devices are freed only after the vCPUs stopped).
  */
 bool bus_dispatch(struct bus *bus, u64 addr, u8 *data, u32 len, bool is_write);
 

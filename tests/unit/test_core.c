@@ -150,6 +150,31 @@ static void logging_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_writ
 		io_data_put(data, len, 0x1122334455667788ULL);
 }
 
+/* A handler that maps another range on its own bus (an ECAM write enabling a BAR). */
+static void map_on_write(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
+{
+	struct bus *bus = opaque;
+
+	(void)offset;
+	(void)data;
+	(void)len;
+	if (is_write)
+		assert_int_equal(bus_register(bus, 0x2000, 0x100, map_on_write, bus, "bar"), 0);
+}
+
+static void test_bus_handler_changes_bus(void **state)
+{
+	struct bus bus;
+	u8 d[4] = {0};
+
+	(void)state;
+	bus_init(&bus, "mmio");
+	assert_int_equal(bus_register(&bus, 0x1000, 0x100, map_on_write, &bus, "ecam"), 0);
+	assert_true(bus_dispatch(&bus, 0x1004, d, 4, true)); /* deadlocked before */
+	assert_true(bus_dispatch(&bus, 0x2000, d, 4, false));
+	bus_destroy(&bus);
+}
+
 static void test_bus(void **state)
 {
 	struct io_log a = {0}, b = {0};
@@ -350,11 +375,17 @@ static void test_ratelimited_log(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_size),    cmocka_unit_test(test_parse_uint),
-		cmocka_unit_test(test_memory_layout), cmocka_unit_test(test_gpa_to_hva),
-		cmocka_unit_test(test_bus),	      cmocka_unit_test(test_console_escape),
-		cmocka_unit_test(test_snapshot),      cmocka_unit_test(test_input_file),
-		cmocka_unit_test(test_console_input), cmocka_unit_test(test_ratelimited_log),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_memory_layout),
+		cmocka_unit_test(test_gpa_to_hva),
+		cmocka_unit_test(test_bus),
+		cmocka_unit_test(test_bus_handler_changes_bus),
+		cmocka_unit_test(test_console_escape),
+		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_input_file),
+		cmocka_unit_test(test_console_input),
+		cmocka_unit_test(test_ratelimited_log),
 	};
 
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
