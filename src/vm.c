@@ -162,6 +162,19 @@ static int vm_check_kvm_limits(const struct vm_config *cfg, int kvm_fd)
 	return 0;
 }
 
+int vm_set_memslot(struct vm *vm, u32 slot, u64 gpa, u64 size, const void *hva, bool readonly)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.flags = readonly && size ? KVM_MEM_READONLY : 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (u64)(uintptr_t)hva,
+	};
+
+	return __kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
 static int vm_setup_memory(struct vm *vm)
 {
 	int ret = arch_memory_layout(&vm->mem, vm->cfg->memory);
@@ -208,7 +221,11 @@ static int vm_realize_devices(struct vm *vm)
 	return 0;
 }
 
-static int vm_create_vcpus(struct vm *vm, const struct boot_entry *entry)
+/*
+ * The vCPUs exist before the devices: the arm64 GIC can only be initialised once every
+ * vCPU is there, and KVM takes no irqfd (which devices set up) before that.
+ */
+static int vm_create_vcpus(struct vm *vm)
 {
 	vm->vcpus = calloc(vm->cfg->cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
@@ -217,7 +234,7 @@ static int vm_create_vcpus(struct vm *vm, const struct boot_entry *entry)
 		if (vcpu_create(vm, i, &vm->vcpus[i]) < 0)
 			return -EXIT_VMM_ERROR;
 		vm->nr_vcpus++;
-		if (arch_vcpu_init(vm->vcpus[i], entry) < 0)
+		if (arch_vcpu_init(vm->vcpus[i]) < 0)
 			return -EXIT_VMM_ERROR;
 	}
 	return 0;
@@ -270,13 +287,15 @@ int vm_create(struct vm **out, const struct vm_config *cfg)
 	if (!ret)
 		ret = arch_vm_init(vm);
 	if (!ret)
+		ret = vm_create_vcpus(vm);
+	if (!ret)
+		ret = arch_vm_finalize(vm);
+	if (!ret)
 		ret = vm_realize_devices(vm);
 	if (!ret)
 		ret = arch_load_guest(vm, &entry);
-	if (!ret)
-		ret = vm_create_vcpus(vm, &entry);
-	if (!ret)
-		ret = arch_vm_finalize(vm);
+	if (!ret && arch_vcpu_set_entry(vm->vcpus[0], &entry) < 0)
+		ret = -EXIT_VMM_ERROR;
 	if (!ret)
 		vm_map_coalesced_ring(vm);
 	return ret;

@@ -87,6 +87,13 @@ void vm_add_device(struct vm *vm, struct device *dev);
 int vm_coalesce_writes(struct vm *vm, u64 addr, u32 len, bool pio);
 /* Replays buffered writes; called by vCPUs before they handle an exit. */
 void vm_flush_coalesced(struct vm *vm);
+/*
+ * Maps [gpa, gpa + size) to hva as memory slot slot (above the RAM's: VM_FIRST_DEVICE_SLOT
+ * on), read-only if asked (guest writes then exit as MMIO); size 0 removes the slot.
+ * Returns 0 or -errno.
+ */
+#define VM_FIRST_DEVICE_SLOT 8
+int vm_set_memslot(struct vm *vm, u32 slot, u64 gpa, u64 size, const void *hva, bool readonly);
 /* Sets one source's level on a wired line of the in-kernel irqchip (see irq_line.h). */
 void vm_irq_line_set(struct vm *vm, struct irq_line *src, bool level);
 

@@ -45,15 +45,17 @@ u32 arch_irq_line_kvm(u32 line);
 int arch_check_config(const struct vm_config *cfg);
 /* In-kernel irqchip, timer and whatever else the VM needs before devices exist. */
 int arch_vm_init(struct vm *vm);
-/* After every vCPU exists, before any runs (the arm64 GIC is initialised here). */
+/* After every vCPU exists, before the devices (the arm64 GIC is initialised here). */
 int arch_vm_finalize(struct vm *vm);
 void arch_vm_destroy(struct vm *vm);
 /* The board's devices, in realize order, NULL-terminated. */
 extern const struct device_ops *const arch_board_devices[];
 /* Loads kernel/initrd/cmdline and firmware tables; returns 0 or -exit code. */
 int arch_load_guest(struct vm *vm, struct boot_entry *entry);
-/* Per-vCPU setup: CPUID, MSRs, FPU, LAPIC; the boot vCPU also gets the entry registers. */
-int arch_vcpu_init(struct vcpu *vcpu, const struct boot_entry *entry);
+/* Per-vCPU setup right after KVM_CREATE_VCPU: CPUID, MSRs, FPU, LAPIC; KVM_ARM_VCPU_INIT. */
+int arch_vcpu_init(struct vcpu *vcpu);
+/* The boot vCPU's registers at the entry the loader chose. */
+int arch_vcpu_set_entry(struct vcpu *vcpu, const struct boot_entry *entry);
 /* Prints the registers of a vCPU, for exits kvmbox cannot handle. */
 void arch_vcpu_dump(struct vcpu *vcpu);
 

@@ -58,12 +58,13 @@ static int vcpu_arm_init(struct vcpu *vcpu)
 	return 0;
 }
 
-int arch_vcpu_init(struct vcpu *vcpu, const struct boot_entry *entry)
+int arch_vcpu_init(struct vcpu *vcpu)
 {
-	if (vcpu_arm_init(vcpu) < 0)
-		return -1;
-	if (vcpu->id)
-		return 0;
+	return vcpu_arm_init(vcpu) < 0 ? -1 : 0;
+}
+
+int arch_vcpu_set_entry(struct vcpu *vcpu, const struct boot_entry *entry)
+{
 	/* x1-x3 are zero after init, as the boot protocol wants. */
 	if (vcpu_set_reg(vcpu, ARM64_CORE_REG(regs.pstate), PSR_MODE_EL1H | PSR_DAIF_MASK,
 			 "pstate") ||

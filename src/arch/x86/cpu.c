@@ -190,15 +190,18 @@ static int vcpu_set_entry_regs(struct vcpu *vcpu, const struct boot_entry *entry
 	return 0;
 }
 
-int arch_vcpu_init(struct vcpu *vcpu, const struct boot_entry *entry)
+int arch_vcpu_init(struct vcpu *vcpu)
 {
 	if (vcpu_set_cpuid(vcpu) < 0 || vcpu_set_boot_msrs(vcpu) < 0 || vcpu_set_fpu(vcpu) < 0 ||
 	    vcpu_set_lint(vcpu) < 0)
 		return -1;
-	/* The others wait for the guest's INIT/SIPI in the in-kernel LAPIC. */
-	if (vcpu->id == 0)
-		return vcpu_set_entry_regs(vcpu, entry);
 	return 0;
+}
+
+/* Only the boot vCPU: the others wait for the guest's INIT/SIPI in the in-kernel LAPIC. */
+int arch_vcpu_set_entry(struct vcpu *vcpu, const struct boot_entry *entry)
+{
+	return vcpu_set_entry_regs(vcpu, entry);
 }
 
 static void dump_segment(const char *name, const struct kvm_segment *s)
