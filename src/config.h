@@ -32,6 +32,8 @@ struct vm_config {
 	bool stats;		  /* print exit counts when the VM stops */
 	bool pc_testdev;	  /* QEMU's test device, for kvm-unit-tests */
 	const char *dump_dtb;	  /* arm64: where to write the guest's device tree */
+	const char *firmware;	  /* arm64: a UEFI image to boot instead of a kernel */
+	const char *flash;	  /* arm64: the firmware's variable store (a file) */
 
 	/*
 	 * Device options as the user wrote them; each device type parses its own

@@ -43,6 +43,11 @@ static const char usage_run[] =
 	"      --pc-testdev           QEMU's pc-testdev, as kvm-unit-tests want it (test\n"
 	"                             ports 0xe0, 0xe4, 0x2000-0x2017, MMIO 0xff000000)\n"
 	"      --dump-dtb FILE        arm64: write the guest's device tree to FILE\n"
+	"      --firmware PATH        arm64: boot a UEFI firmware (e.g. Debian's\n"
+	"                             /usr/share/AAVMF/AAVMF_CODE.fd) instead of --kernel\n"
+	"      --flash PATH           arm64: the firmware's variable store, a file the\n"
+	"                             guest's writes land in (a copy of AAVMF_VARS.fd);\n"
+	"                             without it variables last until kvmbox exits\n"
 	"  -v, --verbose              more messages on stderr (repeat for debug)\n"
 	"  -h, --help                 show this help\n"
 	"\n"
@@ -83,6 +88,8 @@ enum {
 	OPT_STATS,
 	OPT_PC_TESTDEV,
 	OPT_DUMP_DTB,
+	OPT_FIRMWARE,
+	OPT_FLASH,
 	OPT_DISK,
 	OPT_NET,
 	OPT_RNG,
@@ -102,6 +109,8 @@ static const struct option run_options[] = {
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"pc-testdev", no_argument, NULL, OPT_PC_TESTDEV},
 	{"dump-dtb", required_argument, NULL, OPT_DUMP_DTB},
+	{"firmware", required_argument, NULL, OPT_FIRMWARE},
+	{"flash", required_argument, NULL, OPT_FLASH},
 	{"disk", required_argument, NULL, OPT_DISK},
 	{"net", required_argument, NULL, OPT_NET},
 	{"rng", no_argument, NULL, OPT_RNG},
@@ -204,6 +213,12 @@ static int parse_run_option(int opt, const char *arg, struct vm_config *cfg)
 	case OPT_DUMP_DTB:
 		cfg->dump_dtb = arg;
 		return 0;
+	case OPT_FIRMWARE:
+		cfg->firmware = arg;
+		return 0;
+	case OPT_FLASH:
+		cfg->flash = arg;
+		return 0;
 	case OPT_STATS:
 		cfg->stats = true;
 		return 0;
@@ -241,8 +256,14 @@ static int parse_run_args(int argc, char **argv, struct vm_config *cfg)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (!cfg->kernel)
-		return usage_error("%s", "--kernel PATH is required");
+	if (cfg->firmware && (cfg->kernel || cfg->initrd || cfg->cmdline))
+		return usage_error("%s", "--firmware boots what the firmware finds: leave out "
+					 "--kernel, --initrd and --cmdline");
+	if (cfg->flash && !cfg->firmware)
+		return usage_error("%s", "--flash is the firmware's variable store: it needs "
+					 "--firmware");
+	if (!cfg->kernel && !cfg->firmware)
+		return usage_error("%s", "--kernel PATH (or --firmware PATH) is required");
 	return -1;
 }
 

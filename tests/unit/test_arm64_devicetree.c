@@ -144,6 +144,36 @@ static void test_fdt_nodes(void **state)
 	free(fdt);
 }
 
+/* With firmware: one cfi-flash node holding both banks, which EDK2 finds by compatible. */
+static void test_fdt_flash(void **state)
+{
+	struct arm64_fdt_desc d = virt_desc();
+	void *fdt = build(&d), *with_flash;
+	const fdt32_t *c;
+	int len;
+
+	(void)state;
+	assert_true(fdt_node_offset_by_compatible(fdt, -1, "cfi-flash") < 0);
+	d.flash[0] = (struct arm64_fdt_region){0, 64 * MiB};
+	d.flash[1] = (struct arm64_fdt_region){64 * MiB, 64 * MiB};
+	with_flash = build(&d);
+	c = prop(with_flash, "/flash@0", "reg", &len);
+	assert_int_equal(len, 32);
+	assert_int_equal(cell64(c, 0), 0);
+	assert_int_equal(cell64(c, 2), 64 * MiB);
+	assert_int_equal(cell64(c, 4), 64 * MiB);
+	assert_int_equal(cell64(c, 6), 64 * MiB);
+	assert_int_equal(cell(prop(with_flash, "/flash@0", "bank-width", NULL), 0), 4);
+	assert_string_equal(prop(with_flash, "/flash@0", "compatible", NULL), "cfi-flash");
+	free(with_flash);
+	d.flash[1].size = 0;
+	with_flash = build(&d);
+	prop(with_flash, "/flash@0", "reg", &len);
+	assert_int_equal(len, 16);
+	free(with_flash);
+	free(fdt);
+}
+
 static void test_fdt_chosen(void **state)
 {
 	struct arm64_fdt_desc d = virt_desc();
@@ -391,7 +421,7 @@ int main(void)
 		cmocka_unit_test(test_fdt_nodes),	 cmocka_unit_test(test_fdt_chosen),
 		cmocka_unit_test(test_fdt_its_and_intx), cmocka_unit_test(test_fdt_cpus),
 		cmocka_unit_test(test_fdt_bad_desc),	 cmocka_unit_test(test_fdt_no_space),
-		cmocka_unit_test(test_fdt_dtc),
+		cmocka_unit_test(test_fdt_dtc),		 cmocka_unit_test(test_fdt_flash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,12 +16,16 @@
 #include "../arch.h"
 #include "arch_vm.h"
 #include "devicetree.h"
+#include "firmware.h"
 #include "layout.h"
+#include "rtc.h"
 #include "serial.h"
 
 /* The virt board, in realize order. */
 const struct device_ops *const arch_board_devices[] = {
 	&pl011_console_ops,  /* the PL011 at 0x09000000, the console */
+	&pl031_rtc_ops,	     /* the PL031 real-time clock at 0x09010000 */
+	&arm64_firmware_ops, /* --firmware, --flash: the flash banks at 0 and 64 MiB */
 	&pci_host_ecam_ops,  /* host bridge, ECAM at 0x3f000000 */
 	&virtio_rng_ops,     /* virtio-rng over PCI, only with --rng */
 	&virtio_blk_ops,     /* --disk: virtio-blk disks on PCI */
@@ -95,7 +99,7 @@ int arch_check_config(const struct vm_config *cfg)
 		pr_err("--debug-exit and --pc-testdev are x86 I/O-port devices, not on arm64");
 		return -EXIT_BAD_INPUT;
 	}
-	return arm64_check_boot_files(cfg);
+	return cfg->kernel ? arm64_check_boot_files(cfg) : 0;
 }
 
 int arch_vm_init(struct vm *vm)

@@ -146,15 +146,23 @@ static void fdt_describe(const struct vm *vm, const struct arm64_placement *p, u
 		.gic_redist = {ARM64_GIC_REDIST_GPA, vm->cfg->cpus * ARM64_GIC_REDIST_STRIDE},
 		.uart = {ARM64_UART_GPA, ARM64_UART_SIZE},
 		.uart_spi = ARM64_UART_SPI,
+		.rtc = {ARM64_RTC_GPA, ARM64_RTC_SIZE},
+		.rtc_spi = ARM64_RTC_SPI,
 		.pci_ecam = {ARM64_PCI_ECAM_GPA, ARM64_PCI_ECAM_SIZE},
 		.pci_io = {ARM64_PCI_IO_GPA, ARM64_PCI_IO_SIZE},
 		.pci_mmio32 = {ARM64_PCI_MMIO_GPA, ARM64_PCI_MMIO_SIZE},
 		.pci_intx_spi = ARM64_PCI_INTX_SPI,
-		.bootargs = vm->cfg->cmdline ? vm->cfg->cmdline : VM_DEFAULT_CMDLINE,
+		.bootargs = vm->cfg->firmware  ? NULL
+			    : vm->cfg->cmdline ? vm->cfg->cmdline
+					       : VM_DEFAULT_CMDLINE,
 		.initrd = {p->initrd_gpa, initrd_size},
 	};
 	if (vm->arch->its_fd >= 0)
 		d->gic_its = (struct arm64_fdt_region){ARM64_GIC_ITS_GPA, ARM64_GIC_ITS_SIZE};
+	if (vm->cfg->firmware) {
+		d->flash[0] = (struct arm64_fdt_region){ARM64_FLASH0_GPA, ARM64_FLASH_SIZE};
+		d->flash[1] = (struct arm64_fdt_region){ARM64_FLASH1_GPA, ARM64_FLASH_SIZE};
+	}
 }
 
 /* --dump-dtb: the device tree as the guest gets it, for dtc or a test to read. */
@@ -191,12 +199,31 @@ static int load_dtb(struct vm *vm, const struct arm64_placement *p, u64 initrd_s
 	return vm->cfg->dump_dtb ? dump_dtb(vm->cfg->dump_dtb, fdt) : 0;
 }
 
+/*
+ * Firmware starts at the base of flash bank 0 and finds the device tree at the start of
+ * RAM (EDK2's PcdDeviceTreeInitialBaseAddress on QEMU's virt), which it then moves.
+ */
+static int load_firmware_dtb(struct vm *vm, struct boot_entry *entry)
+{
+	struct arm64_placement p = {.dtb_gpa = vm->mem.regions[0].gpa};
+
+	if (vm->mem.regions[0].size < ARM64_FDT_MAX_SIZE)
+		return -EXIT_BAD_INPUT;
+	entry->pc = ARM64_FLASH0_GPA;
+	entry->x0 = p.dtb_gpa;
+	return load_dtb(vm, &p, 0);
+}
+
 int arch_load_guest(struct vm *vm, struct boot_entry *entry)
 {
 	struct arm64_placement p;
 	struct boot_files f;
 	const char *why = NULL;
-	int ret = boot_files_open(&f, vm->cfg);
+	int ret;
+
+	if (vm->cfg->firmware)
+		return load_firmware_dtb(vm, entry);
+	ret = boot_files_open(&f, vm->cfg);
 
 	if (ret)
 		return ret;

@@ -350,6 +350,25 @@ static void add_chosen(struct fdtw *w, const struct arm64_fdt_desc *d, const cha
 	w_end(w);
 }
 
+/* Firmware's flash banks: code, then variables, as QEMU's virt describes them. */
+static void add_flash(struct fdtw *w, const struct arm64_fdt_desc *d)
+{
+	unsigned int n = d->flash[1].size ? 2 : 1;
+	fdt32_t *c;
+
+	if (!d->flash[0].size)
+		return;
+	w_begin_at(w, "flash", d->flash[0].base);
+	w_str(w, "compatible", "cfi-flash");
+	c = w_cells(w, "reg", 4 * n);
+	for (unsigned int i = 0; c && i < n; i++) {
+		put_u64(c + 4 * i, d->flash[i].base);
+		put_u64(c + 4 * i + 2, d->flash[i].size);
+	}
+	w_u32(w, "bank-width", ARM64_FLASH_BANK_WIDTH);
+	w_end(w);
+}
+
 static void add_tree(struct fdtw *w, const struct arm64_fdt_desc *d)
 {
 	char uart_path[64];
@@ -370,6 +389,7 @@ static void add_tree(struct fdtw *w, const struct arm64_fdt_desc *d)
 	add_gic(w, d);
 	add_uart_rtc(w, d);
 	add_pci(w, d);
+	add_flash(w, d);
 	w_end(w);
 }
 
@@ -399,6 +419,8 @@ static int check_regions(const struct arm64_fdt_desc *d, const char **why)
 		{&d->pci_mmio32, true, "device tree: the PCI 32-bit window is empty or wraps"},
 		{&d->pci_mmio64, d->pci_mmio64.size, "device tree: the PCI 64-bit window wraps"},
 		{&d->initrd, d->initrd.size, "device tree: the initrd wraps"},
+		{&d->flash[0], d->flash[0].size, "device tree: the firmware flash wraps"},
+		{&d->flash[1], d->flash[1].size, "device tree: the variable flash wraps"},
 	};
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(regions); i++) {

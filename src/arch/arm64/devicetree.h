@@ -12,6 +12,7 @@
 #define ARM64_PCI_ECAM_BUS_SIZE (1 * MiB)   /* 32 devices * 8 functions * 4 KiB */
 #define ARM64_PCI_SLOTS		32
 #define ARM64_PCI_INTX_PINS	4
+#define ARM64_FLASH_BANK_WIDTH	4  /* bytes: two x16 CFI chips side by side */
 #define ARM64_PCI_INTMAP_CELLS	10 /* child address 3, pin 1, GIC phandle 1, address 2, irq 3 */
 
 struct arm64_fdt_region {
@@ -40,6 +41,7 @@ struct arm64_fdt_desc {
 	u32 pci_intx_spi;		    /* INTx are swizzled onto this SPI and the next 3 */
 	const char *bootargs;		    /* NULL: no command line */
 	struct arm64_fdt_region initrd;	    /* size 0: no initrd */
+	struct arm64_fdt_region flash[2];   /* firmware code and variables; size 0: none */
 };
 
 /*

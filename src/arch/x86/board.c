@@ -137,8 +137,9 @@ int arch_check_config(const struct vm_config *cfg)
 {
 	char err[160];
 
-	if (cfg->dump_dtb) {
-		pr_err("--dump-dtb: an x86 guest has no device tree (ACPI describes it)");
+	if (cfg->dump_dtb || cfg->firmware) {
+		pr_err("%s is for arm64 guests; on x86 kvmbox boots the kernel itself",
+		       cfg->dump_dtb ? "--dump-dtb" : "--firmware");
 		return -EXIT_BAD_INPUT;
 	}
 	if (cfg->cpu_features && cpuid_check_features(cfg->cpu_features, err, sizeof(err))) {
