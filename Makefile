@@ -124,7 +124,7 @@ deps:
 # The whole suite: unit and direct guest tests against the sanitizer build, then the lab.
 # Dependencies are installed first so that a fresh machine needs only this command.
 check: deps
-	$(MAKE) all asan guest-images
+	$(MAKE) all asan guest-images arm64
 	tests/run-all
 
 guest-tests: asan guest-images

@@ -10,6 +10,8 @@
 #   KVMBOX               the VMM under test (default build/kvmbox)
 #   LAB_BOOT_TIMEOUT     seconds one guest boot may take (default 300)
 #   LAB_KERNEL, LAB_INITRD   the guest kernel and initramfs (from tools/lab)
+#   LAB_ARCH             x86 or arm64: the guest's architecture (tests/lab/run --arch)
+#   LAB_GUEST_CONSOLE    the guest's serial console device (ttyS0, ttyAMA0 on arm64)
 
 KVMBOX="${KVMBOX:-build/kvmbox}"
 LAB_BOOT_TIMEOUT="${LAB_BOOT_TIMEOUT:-300}"
@@ -29,11 +31,12 @@ skip() {
 # panic=-1 turns a guest panic into a quick reboot instead of a hang until
 # the timeout; tests tell it from a real reboot by the KVMBOX-END line.
 guest_cmdline() {
-	echo "console=ttyS0 quiet panic=-1 kvmbox.test=$1 kvmbox.action=${2:-poweroff}"
+	echo "console=${LAB_GUEST_CONSOLE:-ttyS0} quiet panic=-1 kvmbox.test=$1 kvmbox.action=${2:-poweroff}"
 }
 
 # guest_boot NAME KVMBOX-RUN-OPTIONS...: boot the test guest with
-# `$KVMBOX run --kernel K --initrd I OPTIONS...`, with a timeout, output in
+# `$KVMBOX run --kernel K --initrd I OPTIONS...` (without --kernel and --initrd when
+# OPTIONS have --firmware), with a timeout, output in
 # $LAB_LOGS/NAME.log. Sets BOOT_LOG and BOOT_RC (124: timed out).
 # Boots with the same options are made once per test run and shared, so
 # that several checks of one boot cost one boot.
@@ -47,13 +50,17 @@ guest_boot() {
 		read -r BOOT_RC BOOT_LOG <"$cache"
 	else
 		BOOT_LOG="$LAB_LOGS/$name.log"
+		# The lab's kernel and initramfs, unless a firmware finds its own.
+		local image=(--kernel "$LAB_KERNEL" --initrd "$LAB_INITRD") arg
+		for arg in "$@"; do
+			[ "$arg" = --firmware ] && image=()
+		done
 		{
-			printf '# %s run --kernel %s --initrd %s' "$KVMBOX" "$LAB_KERNEL" "$LAB_INITRD"
-			printf ' %q' "$@"
+			printf '# %s run' "$KVMBOX"
+			printf ' %q' "${image[@]}" "$@"
 			printf '\n'
 		} >"$BOOT_LOG"
-		timeout -k 10 "$LAB_BOOT_TIMEOUT" \
-			"$KVMBOX" run --kernel "$LAB_KERNEL" --initrd "$LAB_INITRD" "$@" \
+		timeout -k 10 "$LAB_BOOT_TIMEOUT" "$KVMBOX" run "${image[@]}" "$@" \
 			</dev/null >>"$BOOT_LOG" 2>&1
 		BOOT_RC=$?
 		echo "# exit status $BOOT_RC" >>"$BOOT_LOG"

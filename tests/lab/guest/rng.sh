@@ -49,8 +49,8 @@ rng_msix() {
 	lines="$(rng_irqs)"
 	[ -n "$lines" ] || { echo "no $(rng_vdev) lines in /proc/interrupts"; return; }
 	echo "$lines" | sed 's/^/KVMBOX-RNG-IRQ: /' >&2
-	echo "$lines" | grep -q "PCI-MSI.*-input" || { echo "the request queue is not on MSI-X"; return; }
-	echo "$lines" | grep -q "PCI-MSI.*-config" || { echo "the config vector is not on MSI-X"; return; }
+	echo "$lines" | grep -Eq "(PCI|ITS)-MSI.*-input" || { echo "the request queue is not on MSI-X"; return; }
+	echo "$lines" | grep -Eq "(PCI|ITS)-MSI.*-config" || { echo "the config vector is not on MSI-X"; return; }
 	echo ok
 }
 

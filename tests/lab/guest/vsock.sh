@@ -47,8 +47,8 @@ vsock_msix() {
 	lines="$(grep "$(vsock_vdev)-" /proc/interrupts)"
 	[ -n "$lines" ] || { echo "no $(vsock_vdev) lines in /proc/interrupts"; return; }
 	echo "$lines" | sed 's/^/KVMBOX-VSOCK-IRQ: /' >&2
-	echo "$lines" | grep -q "PCI-MSI.*-config" || { echo "the config vector is not on MSI-X"; return; }
-	[ "$(echo "$lines" | grep -c "PCI-MSI")" -ge 2 ] || { echo "the queues are not on MSI-X"; return; }
+	echo "$lines" | grep -Eq "(PCI|ITS)-MSI.*-config" || { echo "the config vector is not on MSI-X"; return; }
+	[ "$(echo "$lines" | grep -Ec "(PCI|ITS)-MSI")" -ge 2 ] || { echo "the queues are not on MSI-X"; return; }
 	echo ok
 }
 
