@@ -120,6 +120,7 @@ struct net_backend {
 	unsigned int caps; /* NET_OFF_* the backend handles */
 	int fd;		   /* the tap fd, for vhost-net; -1 otherwise */
 	u64 rx_dropped;	   /* packets the backend had to drop */
+	u64 tx_refused;	   /* guest frames refused (user net: too many host sockets) */
 };
 
 /*
@@ -131,6 +132,11 @@ int net_tap_open(struct net_backend **out, const char *ifname);
 int net_tap_from_fd(struct net_backend **out, int fd, unsigned int caps);
 /* libslirp user networking for opt (10.0.2.0/24, hostfwd). Same returns as net_tap_open. */
 int net_slirp_open(struct net_backend **out, const struct net_options *opt);
+/*
+ * Whether a guest Ethernet frame may make the user-mode stack open a host socket: a TCP
+ * connection request, a UDP datagram, an ICMP echo request (IPv4 or IPv6). Exposed for tests.
+ */
+bool slirp_frame_opens_socket(const u8 *frame, size_t len);
 
 /* vhost-net: the kernel moves the tap's packets to and from the rings. */
 struct vhost_net;

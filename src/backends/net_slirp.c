@@ -68,6 +68,14 @@ static bool libslirp_load(void)
 #define SLIRP_QUEUE_MAX 256
 
 /*
+ * Host sockets one NIC's stack may hold (each guest TCP connection, UDP flow and ping
+ * has one). libslirp has no limit of its own, so a guest could open connections until
+ * kvmbox runs out of file descriptors; at this many, frames that would open another are
+ * dropped (the guest sees a connection time out). Four NICs stay below the usual 1024.
+ */
+#define SLIRP_MAX_SOCKETS 200
+
+/*
  * libslirp keeps some state process-wide (its clock for TCP timers, a cache of the host's
  * DNS address), so the stacks of several NICs, each on its own worker thread, must not
  * run at the same time. Held around every call into the library; its callbacks touch
@@ -94,6 +102,7 @@ struct user_net {
 	LIST_HEAD(, slirp_timer) timers;
 	STAILQ_HEAD(, slirp_pkt) queue;
 	unsigned int queued;
+	unsigned int sockets; /* host sockets slirp has open (its register_poll_fd calls) */
 	/* Valid between poll_fill() and poll_done(), for slirp's index callbacks. */
 	struct net_pollset *ps;
 	unsigned int ps_base;
@@ -176,11 +185,27 @@ static void cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
 		t->expire_ms = expire_ms < 0 ? 0 : expire_ms;
 }
 
-/* The loop asks slirp for its fds before every poll(); there is nothing to keep here. */
+/*
+ * slirp names every host socket it opens and closes here (the loop asks for the fds to
+ * poll before every poll(), so nothing else is kept): the count is what the cap checks.
+ * A socket still waiting for the guest's half of the handshake is not polled, so the
+ * poll set alone would not count it.
+ */
 static void cb_register_poll_fd(int fd, void *opaque)
 {
+	struct user_net *u = opaque;
+
 	(void)fd;
-	(void)opaque;
+	u->sockets++;
+}
+
+static void cb_unregister_poll_fd(int fd, void *opaque)
+{
+	struct user_net *u = opaque;
+
+	(void)fd;
+	if (u->sockets)
+		u->sockets--;
 }
 
 static void cb_notify(void *opaque)
@@ -196,9 +221,58 @@ static const SlirpCb user_net_callbacks = {
 	.timer_free = cb_timer_free,
 	.timer_mod = cb_timer_mod,
 	.register_poll_fd = cb_register_poll_fd,
-	.unregister_poll_fd = cb_register_poll_fd,
+	.unregister_poll_fd = cb_unregister_poll_fd,
 	.notify = cb_notify,
 };
+
+#define ETH_TYPE_IPV4	  0x0800
+#define ETH_TYPE_IPV6	  0x86dd
+#define IPPROTO_NUM_ICMP  1
+#define IPPROTO_NUM_TCP	  6
+#define IPPROTO_NUM_UDP	  17
+#define IPPROTO_NUM_ICMP6 58
+#define TCP_FLAG_SYN	  0x02
+#define TCP_FLAG_ACK	  0x10
+
+/* Whether an IP payload of protocol proto may make slirp open a host socket. */
+static bool payload_opens_socket(u8 proto, const u8 *l4, size_t len)
+{
+	switch (proto) {
+	case IPPROTO_NUM_TCP: /* a connection request */
+		return len >= 14 && (l4[13] & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+	case IPPROTO_NUM_UDP: /* any datagram: a new flow gets a socket */
+		return true;
+	case IPPROTO_NUM_ICMP: /* echo request: a ping socket */
+		return len >= 1 && l4[0] == 8;
+	case IPPROTO_NUM_ICMP6:
+		return len >= 1 && l4[0] == 128;
+	default:
+		return false;
+	}
+}
+
+bool slirp_frame_opens_socket(const u8 *frame, size_t len)
+{
+	const u8 *ip = frame + NET_ETH_HLEN;
+	size_t iplen;
+	u16 type;
+
+	if (len < NET_ETH_HLEN)
+		return false;
+	type = (u16)(frame[12] << 8 | frame[13]);
+	iplen = len - NET_ETH_HLEN;
+	if (type == ETH_TYPE_IPV4) {
+		size_t ihl = iplen ? (size_t)(ip[0] & 0xf) * 4 : 0;
+
+		/* Later fragments belong to a datagram whose first one was counted. */
+		if (ihl < 20 || iplen < ihl || ((ip[6] & 0x1f) | ip[7]))
+			return false;
+		return payload_opens_socket(ip[9], ip + ihl, iplen - ihl);
+	}
+	if (type == ETH_TYPE_IPV6 && iplen >= 40)
+		return payload_opens_socket(ip[6], ip + 40, iplen - 40);
+	return false;
+}
 
 /* Guest to slirp: the header carries nothing we offered, so only the frame goes in. */
 static int user_send(struct net_backend *be, const struct iovec *iov, unsigned int n)
@@ -215,6 +289,13 @@ static int user_send(struct net_backend *be, const struct iovec *iov, unsigned i
 			return 0; /* longer than any frame: the device checks, so never here */
 		memcpy(u->txbuf + len, (const u8 *)iov[i].iov_base + off, part);
 		len += part;
+	}
+	if (u->sockets >= SLIRP_MAX_SOCKETS && slirp_frame_opens_socket(u->txbuf, len)) {
+		u->be.tx_refused++;
+		pr_guest("user net: the guest holds %u host sockets, the most one NIC may; a new "
+			 "connection is refused",
+			 u->sockets);
+		return 0;
 	}
 	if (len >= NET_ETH_HLEN) {
 		pthread_mutex_lock(&slirp_lock);
