@@ -93,3 +93,23 @@ test_uefi_variable_survives_power_off() {
 	[ "$(guest_value EFIVAR)" = "found kvmbox-persists" ] ||
 		fail "second boot: '$(guest_value EFIVAR)' (expected the variable set by the first)"
 }
+
+# --on-reboot=restart: PSCI SYSTEM_RESET builds the VM again and the kernel boots anew.
+test_on_reboot_restart_boots_again() {
+	local log="$LAB_LOGS/arm64-restart.log" pid i n=0
+	mkdir -p "$LAB_LOGS"
+	echo "$log" >"$LAB_TEST_LOGREF"
+	"$KVMBOX" run --kernel "$LAB_KERNEL" --initrd "$LAB_INITRD" --cpus 2 --memory 256M \
+		--on-reboot=restart --cmdline "$(guest_cmdline none reboot)" </dev/null >"$log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < LAB_BOOT_TIMEOUT; i++)); do
+		n="$(grep -c "KVMBOX-INIT: start" "$log")"
+		[ "$n" -ge 2 ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 1
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid"
+	[ "$n" -ge 2 ] || fail "the guest reached /init $n time(s); expected a second boot after its reboot"
+	grep -q "KVMBOX-END: reboot" "$log" || fail "the first boot did not end in a reboot"
+}
