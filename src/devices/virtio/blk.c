@@ -527,13 +527,15 @@ static int blk_start(struct virtio_dev *vdev)
 		return 0;
 	ret = virtio_blk_queue_start(b);
 	if (ret) {
-		pr_err("virtio-blk %s: cannot set up I/O: %s", b->opts.path, strerror(-ret));
+		pr_ratelimited(LOG_ERR, "virtio-blk %s: cannot set up I/O: %s", b->opts.path,
+			       strerror(-ret));
 		return ret;
 	}
 	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ret = b->stop_fd < 0 ? -errno : -thread_start_unsignalled(&b->worker, blk_worker, b);
 	if (ret) {
-		pr_err("virtio-blk %s: cannot start its worker: %s", b->opts.path, strerror(-ret));
+		pr_ratelimited(LOG_ERR, "virtio-blk %s: cannot start its worker: %s", b->opts.path,
+			       strerror(-ret));
 		if (b->stop_fd >= 0)
 			close(b->stop_fd);
 		b->stop_fd = -1;
@@ -552,7 +554,8 @@ static void blk_stop(struct virtio_dev *vdev)
 	if (!b->running)
 		return;
 	if (write(b->stop_fd, &one, sizeof(one)) < 0)
-		pr_err("virtio-blk %s: stop eventfd: %s", b->opts.path, strerror(errno));
+		pr_ratelimited(LOG_ERR, "virtio-blk %s: stop eventfd: %s", b->opts.path,
+			       strerror(errno));
 	pthread_join(b->worker, NULL);
 	close(b->stop_fd);
 	b->stop_fd = -1;

@@ -240,7 +240,8 @@ static int con_start(struct virtio_dev *vdev)
 		return 0;
 	ret = thread_start_unsignalled(&c->worker, con_worker, c);
 	if (ret) {
-		pr_err("virtio-console: cannot start its worker: %s", strerror(ret));
+		pr_ratelimited(LOG_ERR, "virtio-console: cannot start its worker: %s",
+			       strerror(ret));
 		virtio_console_deactivate(c);
 		return -ret;
 	}
@@ -255,7 +256,8 @@ static void con_stop(struct virtio_dev *vdev)
 
 	if (c->worker_running) {
 		if (write(c->stop_fd, &one, sizeof(one)) != sizeof(one))
-			pr_err("virtio-console: cannot wake the worker: %s", strerror(errno));
+			pr_ratelimited(LOG_ERR, "virtio-console: cannot wake the worker: %s",
+				       strerror(errno));
 		pthread_join(c->worker, NULL);
 		c->worker_running = false;
 		/* Consumed, so that the next start() begins with no stop pending. */

@@ -543,8 +543,8 @@ static void net_stop(struct virtio_dev *vdev)
 
 	if (n->worker_running) {
 		if (write(n->stop_fd, &one, sizeof(one)) != sizeof(one))
-			pr_err("virtio-net %u: cannot wake the worker: %s", n->index,
-			       strerror(errno));
+			pr_ratelimited(LOG_ERR, "virtio-net %u: cannot wake the worker: %s",
+				       n->index, strerror(errno));
 		pthread_join(n->worker, NULL);
 		close(n->stop_fd);
 		n->stop_fd = -1;

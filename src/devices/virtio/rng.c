@@ -142,7 +142,7 @@ static int rng_start(struct virtio_dev *vdev)
 		return 0;
 	ret = thread_start_unsignalled(&rng->worker, rng_worker, rng);
 	if (ret) {
-		pr_err("virtio-rng: cannot start its worker: %s", strerror(ret));
+		pr_ratelimited(LOG_ERR, "virtio-rng: cannot start its worker: %s", strerror(ret));
 		return -ret;
 	}
 	rng->worker_running = true;
@@ -157,7 +157,7 @@ static void rng_stop(struct virtio_dev *vdev)
 	if (!rng->worker_running)
 		return;
 	if (write(rng->stop_fd, &v, sizeof(v)) != sizeof(v))
-		pr_err("virtio-rng: stop eventfd: %s", strerror(errno));
+		pr_ratelimited(LOG_ERR, "virtio-rng: stop eventfd: %s", strerror(errno));
 	pthread_join(rng->worker, NULL);
 	rng->worker_running = false;
 	/* Consumed, so that the next start() begins with no stop pending. */
