@@ -160,12 +160,16 @@ clean:
 # "// fuzz-sources:" line (tests/fuzz/fake_transport.c stands in for virtio-pci);
 # optional "// fuzz-libs:" and "// fuzz-options:" lines add libraries beyond LDLIBS
 # and libFuzzer flags. fuzz-build builds them all; fuzz-smoke
-# runs each for FUZZ_SMOKE_SECONDS (the make check suite), fuzz for FUZZ_SECONDS; see
-# tests/fuzz/run.
+# runs each for FUZZ_SMOKE_SECONDS (the make check suite), fuzz for FUZZ_SECONDS (a
+# harness may take a share of that: see tests/fuzz/run). fuzz-long runs each until
+# FUZZ_LONG_RUNS executions or FUZZ_LONG_SECONDS, whichever comes first (FUZZ_ONLY=
+# "fuzz_pci fuzz_rtc" picks some), and prints the executions and coverage of each.
 FUZZ_CC ?= clang
 FUZZ_O ?= build/fuzz
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_LONG_SECONDS ?= 3600
+FUZZ_LONG_RUNS ?= 10000000
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Wall -Wextra \
 	       -Wno-missing-field-initializers -fno-strict-aliasing -D_GNU_SOURCE \
@@ -188,7 +192,7 @@ $(FUZZ_O)/obj/%.o: %.c
 	@echo "  FUZZCC  $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-.PHONY: fuzz-build fuzz-smoke fuzz fuzz-clean
+.PHONY: fuzz-build fuzz-smoke fuzz fuzz-long fuzz-clean
 fuzz-build: $(FUZZ_NAMES:%=$(FUZZ_O)/%)
 
 fuzz-smoke:
@@ -196,6 +200,10 @@ fuzz-smoke:
 
 fuzz:
 	FUZZ_O=$(FUZZ_O) FUZZ_CC=$(FUZZ_CC) tests/fuzz/run $(FUZZ_SECONDS)
+
+fuzz-long:
+	FUZZ_O=$(FUZZ_O) FUZZ_CC=$(FUZZ_CC) tests/fuzz/run --runs $(FUZZ_LONG_RUNS) \
+		$(FUZZ_LONG_SECONDS) $(FUZZ_ONLY)
 
 fuzz-clean:
 	rm -rf $(FUZZ_O)
