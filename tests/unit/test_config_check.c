@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// unit-arch: x86
 /*
  * Unit tests of the checks that run before /dev/kvm is opened (vm_check_config and what
  * it calls): a typo in any option or file is exit status 2 on every host, KVM or not.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// unit-arch: x86
 /*
  * MSI-X capability, table and PBA semantics against a fake backend that records routes
  * and deliveries, and the GSI routing table against a fake KVM_SET_GSI_ROUTING.

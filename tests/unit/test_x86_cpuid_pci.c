@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// unit-arch: x86
 /* Unit tests of CPUID shaping (--cpu-features, topology) and PCI configuration mechanism #1. */
 #include <stdarg.h>
 #include <stddef.h>

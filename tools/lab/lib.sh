@@ -73,7 +73,8 @@ lab_host_kind() {
 	dev="$(lab_kvm_dev)"
 	if [ ! -c "$dev" ] || ! (exec 3<>"$dev") 2>/dev/null; then
 		echo none
-	elif grep -qE '\b(vmx|svm)\b' /proc/cpuinfo; then
+	elif [ "$(uname -m)" = aarch64 ] || grep -qE '\b(vmx|svm)\b' /proc/cpuinfo; then
+		# arm64 has no ring-0-emulating KVM: a /dev/kvm there runs guests in EL1.
 		echo hardware
 	else
 		echo emulated
@@ -83,7 +84,13 @@ lab_host_kind() {
 # lab_host_kind_line: one line for logs saying what the probe found and what follows.
 lab_host_kind_line() {
 	case "$(lab_host_kind)" in
-	hardware) echo "host: hardware KVM ($(lab_kvm_dev), vmx/svm): guests and Linux run directly" ;;
+	hardware)
+		if [ "$(uname -m)" = aarch64 ]; then
+			echo "host: arm64 KVM ($(lab_kvm_dev)): arm64 guests and Linux run directly; x86 guests and labs skip"
+		else
+			echo "host: hardware KVM ($(lab_kvm_dev), vmx/svm): guests and Linux run directly"
+		fi
+		;;
 	emulated) echo "host: ring-0-emulating KVM ($(lab_kvm_dev), no vmx/svm): tiny guests run directly, Linux in the nested lab" ;;
 	*) echo "host: no usable KVM ($(lab_kvm_dev)): every guest runs in the nested lab" ;;
 	esac
@@ -125,9 +132,14 @@ lab_kernel_version_of() {
 }
 
 # What the arm64 lab needs on the host: its L0 QEMU, the image tools, and the cross
-# compiler (static guest programs, the cross build of kvmbox).
+# compiler (static guest programs, the cross build of kvmbox). An arm64 host builds
+# them with its own compiler and runs the guests without the lab.
 lab_need_arm64_packages() {
-	lab_need_packages qemu-system-arm cpio kmod gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	if [ "$(uname -m)" = aarch64 ]; then
+		lab_need_packages cpio kmod gcc libc6-dev
+	else
+		lab_need_packages qemu-system-arm cpio kmod gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	fi
 }
 
 # lab_arm64_apt_init: write the private apt setup (cheap; no network) and set
