@@ -253,6 +253,22 @@ bench-exits: all bench-tools
 bench-mem: all bench-tools
 	KVMBOX=$(O)/kvmbox KVMBOX_BENCH_DIR=$(BENCH_O) tools/bench/mem --no-build
 
+# The idle guest of tools/bench/mem --arch arm64 (an arm64 Image, tools/bench/idle-arm64.S),
+# assembled by the cross toolchain on x86-64, the native one on arm64.
+ifeq ($(HOST_ARCH),arm64)
+ARM64_GUEST_PREFIX ?=
+else
+ARM64_GUEST_PREFIX ?= aarch64-linux-gnu-
+endif
+.PHONY: bench-tools-arm64
+bench-tools-arm64: $(BENCH_O)/idle-arm64.Image
+
+$(BENCH_O)/idle-arm64.Image: tools/bench/idle-arm64.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $@"
+	@$(ARM64_GUEST_PREFIX)gcc -c -o $(@:.Image=.o) $<
+	@$(ARM64_GUEST_PREFIX)objcopy -O binary $(@:.Image=.o) $@
+
 # Static: it runs in the busybox guest as well as in L1.
 $(BENCH_O)/iobench: tools/bench/iobench.c
 	@mkdir -p $(dir $@)
