@@ -99,8 +99,11 @@ test_on_reboot_restart_boots_again() {
 	local log="$LAB_LOGS/arm64-restart.log" pid i n=0
 	mkdir -p "$LAB_LOGS"
 	echo "$log" >"$LAB_TEST_LOGREF"
+	# Emptied here, not only by the background job's redirection, which may come after
+	# the first look below: that look would count the last run's two /init lines.
+	: >"$log"
 	"$KVMBOX" run --kernel "$LAB_KERNEL" --initrd "$LAB_INITRD" --cpus 2 --memory 256M \
-		--on-reboot=restart --cmdline "$(guest_cmdline none reboot)" </dev/null >"$log" 2>&1 &
+		--on-reboot=restart --cmdline "$(guest_cmdline none reboot)" </dev/null >>"$log" 2>&1 &
 	pid=$!
 	for ((i = 0; i < LAB_BOOT_TIMEOUT; i++)); do
 		n="$(grep -c "KVMBOX-INIT: start" "$log")"

@@ -111,9 +111,12 @@ test_fsync_survives_kill9() {
 	blk_images
 	mkdir -p "$LAB_LOGS"
 	echo "$log" >"$LAB_TEST_LOGREF"
+	# Emptied before the job starts: its own redirection may come after the first look,
+	# which would then find the last run's marker (t-arm64.sh's restart test did so).
+	: >"$log"
 	"$KVMBOX" run --kernel "$LAB_KERNEL" --initrd "$LAB_INITRD" --cpus 1 --memory 256M \
 		--disk "$BLK_DIR/k.img,serial=kvmbox-k" --cmdline "$(blk_cmdline blk-kill)" \
-		</dev/null >"$log" 2>&1 &
+		</dev/null >>"$log" 2>&1 &
 	pid=$!
 	# Once a second: each look costs processes, which are slow under emulation.
 	for ((i = 0; i < LAB_BOOT_TIMEOUT; i++)); do
