@@ -7,6 +7,7 @@
 #define VM_MAX_CPUS	  64
 #define VM_MAX_DISKS	  8
 #define VM_MAX_NICS	  4
+#define VM_MAX_VFIO	  4
 #define VM_MIN_MEMORY	  (16 * MiB)
 #define VM_DEFAULT_MEMORY (256 * MiB)
 #if defined(__aarch64__)
@@ -47,7 +48,9 @@ struct vm_config {
 	bool rng; /* --rng */
 	/* --virtio-console[=socket:PATH]; "" is the option without a value: stdio */
 	const char *virtio_console;
-	const char *vsock; /* --vsock cid=N */
+	const char *vsock;	       /* --vsock cid=N */
+	const char *vfio[VM_MAX_VFIO]; /* --vfio SYSFS_PATH of a host PCI device */
+	unsigned int nr_vfio;
 };
 
 /*

@@ -205,3 +205,15 @@ int irq_irqfd_deassign(int vm_fd, int fd, u32 gsi)
 
 	return __kvm_ioctl(vm_fd, KVM_IRQFD, &irqfd);
 }
+
+int irq_irqfd_assign_resample(int vm_fd, int fd, int resample_fd, u32 gsi)
+{
+	struct kvm_irqfd irqfd = {
+		.fd = (u32)fd,
+		.gsi = gsi,
+		.flags = KVM_IRQFD_FLAG_RESAMPLE,
+		.resamplefd = (u32)resample_fd,
+	};
+
+	return __kvm_ioctl(vm_fd, KVM_IRQFD, &irqfd);
+}

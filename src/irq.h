@@ -68,5 +68,11 @@ unsigned int irq_routing_fill(struct irq_routing *r, void *entries, unsigned int
 /* KVM_IRQFD: a write to the eventfd fd raises gsi in the kernel. Return 0 or -errno. */
 int irq_irqfd_assign(int vm_fd, int fd, u32 gsi);
 int irq_irqfd_deassign(int vm_fd, int fd, u32 gsi);
+/*
+ * A level-triggered irqfd: a write to fd asserts the irqchip pin gsi; when the guest's EOI
+ * lowers it again, KVM writes resample_fd (so the source can re-check and re-assert, as a
+ * passed-through device's INTx does through VFIO's unmask). Deassign with irq_irqfd_deassign.
+ */
+int irq_irqfd_assign_resample(int vm_fd, int fd, int resample_fd, u32 gsi);
 
 #endif

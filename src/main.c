@@ -69,6 +69,8 @@ static const char usage_run[] =
 	"      --vsock cid=N          a virtio-vsock socket device with guest CID N (3 to\n"
 	"                             4294967294) through the host's vhost-vsock; the\n"
 	"                             guest reaches the host at CID 2\n"
+	"      --vfio PATH            pass the host PCI device at sysfs PATH (bound to\n"
+	"                             vfio-pci) through to the guest (repeat, up to 4)\n"
 	"\n"
 	"Console: the guest's COM1 is kvmbox's stdin and stdout (--virtio-console without a\n"
 	"value sends stdin to hvc0 instead). On a terminal, Ctrl-A x quits and Ctrl-A\n"
@@ -95,6 +97,7 @@ enum {
 	OPT_RNG,
 	OPT_VIRTIO_CONSOLE,
 	OPT_VSOCK,
+	OPT_VFIO,
 };
 
 static const struct option run_options[] = {
@@ -116,6 +119,7 @@ static const struct option run_options[] = {
 	{"rng", no_argument, NULL, OPT_RNG},
 	{"virtio-console", optional_argument, NULL, OPT_VIRTIO_CONSOLE},
 	{"vsock", required_argument, NULL, OPT_VSOCK},
+	{"vfio", required_argument, NULL, OPT_VFIO},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -171,6 +175,11 @@ static int parse_device_option(int opt, const char *arg, struct vm_config *cfg)
 			return usage_error("--vsock %s: only one --vsock is possible", arg);
 		cfg->vsock = arg;
 		return 0;
+	case OPT_VFIO:
+		if (cfg->nr_vfio == VM_MAX_VFIO)
+			return usage_error("--vfio %s: too many --vfio options (at most 4)", arg);
+		cfg->vfio[cfg->nr_vfio++] = arg;
+		return 0;
 	default:
 		return EXIT_BAD_INPUT;
 	}
@@ -178,7 +187,7 @@ static int parse_device_option(int opt, const char *arg, struct vm_config *cfg)
 
 static int parse_run_option(int opt, const char *arg, struct vm_config *cfg)
 {
-	if (opt >= OPT_DISK && opt <= OPT_VSOCK)
+	if (opt >= OPT_DISK && opt <= OPT_VFIO)
 		return parse_device_option(opt, arg, cfg);
 	switch (opt) {
 	case 'k':

@@ -110,18 +110,13 @@ void pci_function_init(struct pci_function *fn, u16 vendor, u16 device, u16 clas
 	fn->wmask[PCI_INTERRUPT_LINE] = 0xff;
 }
 
-int pci_function_add_bar64(struct pci_function *fn, unsigned int bar, u64 size)
+/* Declares a memory BAR; the caller has checked bar and size. */
+static void add_bar(struct pci_function *fn, unsigned int bar, u64 size, bool is64)
 {
 	u32 reg = PCI_BAR0 + 4 * bar;
 
-	if (bar + 1 >= PCI_NUM_BARS || size < PCI_BAR_MIN_SIZE || size > PCI_BAR_MAX_SIZE ||
-	    (size & (size - 1)) || fn->bars[bar].size || fn->bars[bar + 1].size)
-		return -EINVAL;
-	fn->bars[bar] = (struct pci_bar){.size = size, .is64 = true};
-	/* The upper half is taken: it reads as part of this BAR's address. */
-	fn->bars[bar + 1].size = 0;
-	pci_config_set32(fn, reg, PCI_BAR_MEM_TYPE_64);
-	pci_config_set32(fn, reg + 4, 0);
+	fn->bars[bar] = (struct pci_bar){.size = size, .is64 = is64};
+	pci_config_set32(fn, reg, is64 ? PCI_BAR_MEM_TYPE_64 : 0);
 	/*
 	 * Address bits below the size are hardwired to zero: that is what makes the sizing
 	 * dance work, since all-ones written read back as ~(size - 1) plus the flag bits.
@@ -130,8 +125,35 @@ int pci_function_add_bar64(struct pci_function *fn, unsigned int bar, u64 size)
 		u32 m = (u32)(~(size - 1) & ~(u64)PCI_BAR_MEM_FLAGS);
 
 		fn->wmask[reg + i] = (u8)(m >> (8 * i));
-		fn->wmask[reg + 4 + i] = 0xff;
 	}
+	if (!is64)
+		return;
+	/* The upper half is taken: it reads as part of this BAR's address. */
+	fn->bars[bar + 1].size = 0;
+	pci_config_set32(fn, reg + 4, 0);
+	for (u32 i = 0; i < 4; i++)
+		fn->wmask[reg + 4 + i] = 0xff;
+}
+
+static bool bar_size_ok(u64 size)
+{
+	return size >= PCI_BAR_MIN_SIZE && size <= PCI_BAR_MAX_SIZE && !(size & (size - 1));
+}
+
+int pci_function_add_bar64(struct pci_function *fn, unsigned int bar, u64 size)
+{
+	if (bar + 1 >= PCI_NUM_BARS || !bar_size_ok(size) || fn->bars[bar].size ||
+	    fn->bars[bar + 1].size)
+		return -EINVAL;
+	add_bar(fn, bar, size, true);
+	return 0;
+}
+
+int pci_function_add_bar32(struct pci_function *fn, unsigned int bar, u64 size)
+{
+	if (bar >= PCI_NUM_BARS || !bar_size_ok(size) || fn->bars[bar].size)
+		return -EINVAL;
+	add_bar(fn, bar, size, false);
 	return 0;
 }
 

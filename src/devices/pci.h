@@ -25,6 +25,7 @@ struct guest_memory;
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2c
 #define PCI_SUBSYSTEM_ID	0x2e
 #define PCI_CAPABILITY_LIST	0x34
+#define PCI_ROM_ADDRESS		0x30
 #define PCI_INTERRUPT_LINE	0x3c
 #define PCI_INTERRUPT_PIN	0x3d
 #define PCI_CAP_START		0x40 /* capabilities live after the type 0 header */
@@ -41,6 +42,7 @@ struct guest_memory;
 #define PCI_BAR_MEM_PREFETCH 0x08
 #define PCI_BAR_MEM_FLAGS    0x0f
 
+#define PCI_CAP_ID_MSI	0x05
 #define PCI_CAP_ID_VNDR 0x09
 #define PCI_CAP_ID_MSIX 0x11
 
@@ -125,6 +127,8 @@ u32 pci_config_get32(const struct pci_function *fn, u32 offset);
  * read back. Returns 0 or -EINVAL.
  */
 int pci_function_add_bar64(struct pci_function *fn, unsigned int bar, u64 size);
+/* The same for a 32-bit memory BAR (one register), as passed-through devices have. */
+int pci_function_add_bar32(struct pci_function *fn, unsigned int bar, u64 size);
 /* The address the BAR registers hold now (whether or not it is mapped). */
 u64 pci_function_bar_addr(const struct pci_function *fn, unsigned int bar);
 /* Sets the BAR registers, as firmware would; mapping follows with the next update. */

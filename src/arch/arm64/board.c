@@ -99,6 +99,11 @@ int arch_check_config(const struct vm_config *cfg)
 		pr_err("--debug-exit and --pc-testdev are x86 I/O-port devices, not on arm64");
 		return -EXIT_BAD_INPUT;
 	}
+	/* Untested there: no arm64 lab with an IOMMU and a device to pass yet. */
+	if (cfg->nr_vfio) {
+		pr_err("--vfio is not supported on arm64 yet");
+		return -EXIT_BAD_INPUT;
+	}
 	return cfg->kernel ? arm64_check_boot_files(cfg) : 0;
 }
 

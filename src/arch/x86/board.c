@@ -16,6 +16,7 @@
 #include "../../devices/virtio/console.h"
 #include "../../devices/virtio/net.h"
 #include "../../devices/virtio/rng.h"
+#include "../../devices/vfio/vfio.h"
 #include "../../devices/virtio/vsock.h"
 #include "../../kvm.h"
 #include "../../util/log.h"
@@ -40,6 +41,7 @@ const struct device_ops *const arch_board_devices[] = {
 	&virtio_net_ops,     /* --net: virtio-net NICs on PCI (tap, vhost-net, user) */
 	&virtio_vsock_ops,   /* --vsock: virtio-vsock through vhost-vsock */
 	&virtio_console_ops, /* --virtio-console: hvc0 on stdio or a Unix socket */
+	&vfio_pci_ops,	     /* --vfio: host PCI devices passed through */
 	NULL,
 };
 

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The guest's view of a passed-through device, built from a fake device's configuration
+ * space and region sizes (what VFIO_DEVICE_GET_REGION_INFO and a read of the config
+ * region would answer): identity, BAR sizing and relocation through conf1, what is hidden
+ * (I/O BARs, ROM, MSI-X), the emulated MSI capability, and hostile capability lists
+ * (loops, out-of-range and misaligned pointers, a capability running past the end).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "devices/pci.h"
+#include "devices/vfio/vfio.h"
+#include "pci_conf1.h"
+
+struct fake_dev {
+	u8 raw[PCI_CONFIG_SIZE];
+	u64 bar_size[PCI_NUM_BARS];
+};
+
+static void put16(u8 *raw, u32 off, u16 v)
+{
+	raw[off] = (u8)v;
+	raw[off + 1] = (u8)(v >> 8);
+}
+
+static void put32(u8 *raw, u32 off, u32 v)
+{
+	put16(raw, off, (u16)v);
+	put16(raw, off + 2, (u16)(v >> 16));
+}
+
+/* QEMU's edu as the host sees it: one 1 MiB 32-bit BAR, MSI (64-bit) at 0x40, INTA. */
+static void fake_edu(struct fake_dev *d)
+{
+	memset(d, 0, sizeof(*d));
+	put16(d->raw, PCI_VENDOR_ID, 0x1234);
+	put16(d->raw, PCI_DEVICE_ID, 0x11e8);
+	d->raw[PCI_REVISION_ID] = 0x10;
+	put16(d->raw, PCI_CLASS_DEVICE, 0x00ff);
+	d->raw[PCI_STATUS] = PCI_STATUS_CAP_LIST;
+	put32(d->raw, PCI_BAR0, 0xfea00000); /* where the host put it: never shown */
+	d->bar_size[0] = 1 * MiB;
+	d->raw[PCI_CAPABILITY_LIST] = 0x40;
+	d->raw[0x40] = PCI_CAP_ID_MSI;
+	put16(d->raw, 0x42, 0x0080);
+	d->raw[PCI_INTERRUPT_PIN] = 1;
+	put32(d->raw, PCI_ROM_ADDRESS, 0xfeb00001);
+}
+
+static struct pci_bus bus;
+
+static int build_on_bus(struct fake_dev *d, struct pci_function *fn, struct vfio_cfg_info *info)
+{
+	int ret = vfio_config_build(fn, info, d->raw, d->bar_size);
+
+	pci_bus_init(&bus);
+	if (!ret)
+		assert_int_equal(pci_bus_add(&bus, fn, 3), 3);
+	return ret;
+}
+
+static void test_identity_and_hidden(void **state)
+{
+	struct fake_dev d;
+	struct pci_function fn;
+	struct vfio_cfg_info info;
+
+	(void)state;
+	fake_edu(&d);
+	assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+	assert_int_equal(cfg_read(&bus, 3, 0, 4), 0x11e81234);
+	assert_int_equal(cfg_read(&bus, 3, PCI_REVISION_ID, 1), 0x10);
+	assert_int_equal(cfg_read(&bus, 3, PCI_INTERRUPT_PIN, 1), 1);
+	/* The host's BAR address is not leaked; the ROM BAR reads 0 and ignores writes. */
+	assert_int_equal(cfg_read(&bus, 3, PCI_BAR0, 4), 0);
+	cfg_write(&bus, 3, PCI_ROM_ADDRESS, 0xfffff801, 4);
+	assert_int_equal(cfg_read(&bus, 3, PCI_ROM_ADDRESS, 4), 0);
+	assert_int_equal(info.intx_pin, 1);
+	pci_bus_destroy(&bus);
+}
+
+static void test_bar_sizing_and_move(void **state)
+{
+	struct fake_dev d;
+	struct pci_function fn;
+	struct vfio_cfg_info info;
+
+	(void)state;
+	fake_edu(&d);
+	/* BAR2: a 64-bit prefetchable 64 KiB BAR; BAR4: an I/O BAR, hidden. */
+	put32(d.raw, PCI_BAR0 + 8, PCI_BAR_MEM_TYPE_64 | PCI_BAR_MEM_PREFETCH);
+	d.bar_size[2] = 64 * KiB;
+	put32(d.raw, PCI_BAR0 + 16, 0xc001);
+	d.bar_size[4] = 256;
+	assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+	cfg_write(&bus, 3, PCI_BAR0, 0xffffffff, 4);
+	assert_int_equal(cfg_read(&bus, 3, PCI_BAR0, 4), 0xfff00000);
+	cfg_write(&bus, 3, PCI_BAR0, 0xd0000000, 4);
+	assert_int_equal(pci_function_bar_addr(&fn, 0), 0xd0000000);
+	cfg_write(&bus, 3, PCI_BAR0 + 8, 0xffffffff, 4);
+	assert_int_equal(cfg_read(&bus, 3, PCI_BAR0 + 8, 4),
+			 0xffff0000 | PCI_BAR_MEM_TYPE_64 | PCI_BAR_MEM_PREFETCH);
+	cfg_write(&bus, 3, PCI_BAR0 + 12, 0x1, 4);
+	cfg_write(&bus, 3, PCI_BAR0 + 8, 0x20000000, 4);
+	assert_int_equal(pci_function_bar_addr(&fn, 2), 0x120000000ULL);
+	assert_true(fn.bars[2].is64);
+	assert_false(fn.bars[0].is64);
+	assert_int_equal(fn.bars[4].size, 0);
+	cfg_write(&bus, 3, PCI_BAR0 + 16, 0xffffffff, 4);
+	assert_int_equal(cfg_read(&bus, 3, PCI_BAR0 + 16, 4), 0);
+	pci_bus_destroy(&bus);
+}
+
+static void test_hostile_bar_values(void **state)
+{
+	struct fake_dev d;
+	struct pci_function fn;
+	struct vfio_cfg_info info;
+
+	(void)state;
+	fake_edu(&d);
+	d.bar_size[0] = 3 * MiB;			  /* not a power of 2 */
+	put32(d.raw, PCI_BAR0 + 20, PCI_BAR_MEM_TYPE_64); /* 64-bit in the last slot */
+	d.bar_size[5] = 4096;
+	put32(d.raw, PCI_BAR0 + 4, 0);
+	d.bar_size[1] = 8; /* below the 16-byte minimum: decodes 16 */
+	assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+	assert_int_equal(fn.bars[0].size, 0);
+	assert_int_equal(fn.bars[5].size, 0);
+	assert_int_equal(fn.bars[1].size, 16);
+	pci_bus_destroy(&bus);
+	/* A bridge is refused. */
+	d.raw[PCI_HEADER_TYPE] = 0x81;
+	assert_int_equal(vfio_config_build(&fn, &info, d.raw, d.bar_size), -EINVAL);
+}
+
+static void test_msi_emulated(void **state)
+{
+	struct fake_dev d;
+	struct pci_function fn;
+	struct vfio_cfg_info info;
+	u32 cap;
+
+	(void)state;
+	fake_edu(&d);
+	assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+	cap = info.msi_cap;
+	assert_true(cap >= PCI_CAP_START);
+	assert_true(info.msi64);
+	assert_int_equal(cfg_read(&bus, 3, PCI_CAPABILITY_LIST, 1), cap);
+	assert_int_equal(cfg_read(&bus, 3, cap, 1), PCI_CAP_ID_MSI);
+	/* One vector only: MMC 0, and MME cannot be raised. */
+	cfg_write(&bus, 3, cap + 2, 0xffff, 2);
+	assert_int_equal(cfg_read(&bus, 3, cap + 2, 2), 0x0081);
+	cfg_write(&bus, 3, cap + 4, 0xfee01003, 4);
+	assert_int_equal(cfg_read(&bus, 3, cap + 4, 4), 0xfee01000);
+	cfg_write(&bus, 3, cap + 12, 0x4061, 2);
+	assert_int_equal(cfg_read(&bus, 3, cap + 12, 2), 0x4061);
+	pci_bus_destroy(&bus);
+}
+
+static void count_cap(void *opaque, const u8 *raw, u8 off, u8 id)
+{
+	(void)raw;
+	(void)id;
+	assert_true(off >= PCI_CAP_START && off <= PCI_CONFIG_SIZE - 4 && !(off & 3));
+	(*(unsigned int *)opaque)++;
+}
+
+static void test_hostile_cap_lists(void **state)
+{
+	struct fake_dev d;
+	struct pci_function fn;
+	struct vfio_cfg_info info;
+	unsigned int n = 0;
+
+	(void)state;
+	/* A loop: 0x40 -> 0x50 -> 0x40. */
+	fake_edu(&d);
+	d.raw[0x41] = 0x50;
+	d.raw[0x50] = PCI_CAP_ID_VNDR;
+	d.raw[0x51] = 0x40;
+	assert_int_equal(vfio_cap_walk(d.raw, count_cap, &n), 2);
+	/* Out of range, misaligned, pointing into the header. */
+	d.raw[0x51] = 0xfe;
+	assert_int_equal(vfio_cap_walk(d.raw, count_cap, &n), 2);
+	d.raw[0x51] = 0x53;
+	assert_int_equal(vfio_cap_walk(d.raw, count_cap, &n), 2);
+	d.raw[PCI_CAPABILITY_LIST] = 0x10;
+	assert_int_equal(vfio_cap_walk(d.raw, count_cap, &n), 0);
+	/* No capability list bit: nothing walked. */
+	d.raw[PCI_CAPABILITY_LIST] = 0x40;
+	d.raw[PCI_STATUS] = 0;
+	assert_int_equal(vfio_cap_walk(d.raw, count_cap, &n), 0);
+	/* An MSI capability at 0xfc (64-bit with masking: 24 bytes) overruns: not offered. */
+	fake_edu(&d);
+	d.raw[PCI_CAPABILITY_LIST] = 0xf0;
+	d.raw[0xf0] = PCI_CAP_ID_MSI;
+	put16(d.raw, 0xf2, 0x0180);
+	assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+	assert_int_equal(info.msi_cap, 0);
+	assert_int_equal(info.nr_caps, 1);
+	pci_bus_destroy(&bus);
+	/* The longest chain a config space can hold ends within the walk's bound. */
+	fake_edu(&d);
+	for (u32 off = 0x40; off < 0x100; off += 4) {
+		d.raw[off] = PCI_CAP_ID_VNDR;
+		d.raw[off + 1] = (u8)(off + 4);
+	}
+	n = vfio_cap_walk(d.raw, count_cap, &n);
+	assert_int_equal(n, VFIO_CAP_WALK_MAX);
+}
+
+static void test_msix_noted_and_hidden(void **state)
+{
+	struct fake_dev d;
+	struct pci_function fn;
+	struct vfio_cfg_info info;
+
+	(void)state;
+	fake_edu(&d);
+	d.raw[0x41] = 0x50;
+	d.raw[0x50] = PCI_CAP_ID_MSIX;
+	put16(d.raw, 0x52, 0x0007);
+	put32(d.raw, 0x54, 0x2000 | 2); /* table in BAR2 */
+	put32(d.raw, 0x58, 0x3000 | 4); /* PBA in BAR4 */
+	assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+	assert_true(info.has_msix);
+	assert_int_equal(info.msix_bir, 2);
+	assert_int_equal(info.pba_bir, 4);
+	/* The guest's list has the MSI capability only. */
+	assert_int_equal(cfg_read(&bus, 3, info.msi_cap + 1, 1), 0);
+	pci_bus_destroy(&bus);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_identity_and_hidden),
+		cmocka_unit_test(test_bar_sizing_and_move),
+		cmocka_unit_test(test_hostile_bar_values),
+		cmocka_unit_test(test_msi_emulated),
+		cmocka_unit_test(test_hostile_cap_lists),
+		cmocka_unit_test(test_msix_noted_and_hidden),
+	};
+
+	return cmocka_run_group_tests_name("vfio_config", tests, NULL, NULL);
+}
