@@ -39,6 +39,8 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	  -fno-strict-aliasing -D_GNU_SOURCE -DKVMBOX_VERSION=\"$(VERSION)\" -MMD -MP
 LDLIBS += -lpthread -ldl
+# Per-thread system call filters (src/sandbox): libseccomp-dev.
+LDLIBS += -lseccomp
 # io_uring for the disks' I/O (src/backends/block.c): liburing-dev.
 ifeq ($(CROSS_COMPILE),)
 LDLIBS += $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
