@@ -114,6 +114,7 @@ static const struct sandbox_rule net_rules[] = {
 	ALLOW(connect),
 	ALLOW(bind),
 	ALLOW(listen),
+	ALLOW(accept), /* hostfwd */
 	ALLOW(accept4),
 	ALLOW(sendto),
 	ALLOW(recvfrom),

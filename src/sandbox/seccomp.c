@@ -71,8 +71,7 @@ int sandbox_default_mode(enum sandbox_mode *out)
 	/* The sanitizers' runtime reads /proc, makes its own mappings, and so on. */
 	*out = SANDBOX_OFF;
 #else
-	/* Off until the lab suites have run with the filters on (then: SANDBOX_ON). */
-	*out = SANDBOX_OFF;
+	*out = SANDBOX_ON;
 #endif
 	return 0;
 }
