@@ -19,7 +19,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # Debian's arm64 library packages that tools/lab/fetch-sysroot unpacks into SYSROOT without
 # touching the system's apt configuration. kvmbox comes out dynamically linked, with the
 # standard interpreter /lib/ld-linux-aarch64.so.1: it runs on an arm64 Debian with liburing2,
-# libfdt1 and zlib1g installed (libslirp0 for --net user), and in the arm64 lab's L1
+# libfdt1, zlib1g and libseccomp2 installed (libslirp0 for --net user), and in the arm64 lab's L1
 # (tools/lab/README.md). CROSS_COMPILE= (empty) builds with the native compiler instead.
 ifeq ($(ARCH)-$(HOST_ARCH),arm64-x86)
 CROSS_COMPILE ?= aarch64-linux-gnu-
@@ -39,6 +39,8 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	  -fno-strict-aliasing -D_GNU_SOURCE -DKVMBOX_VERSION=\"$(VERSION)\" -MMD -MP
 LDLIBS += -lpthread -ldl
+# Per-thread system call filters (src/sandbox): libseccomp-dev.
+LDLIBS += -lseccomp
 # io_uring for the disks' I/O (src/backends/block.c): liburing-dev.
 ifeq ($(CROSS_COMPILE),)
 LDLIBS += $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)

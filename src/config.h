@@ -2,6 +2,7 @@
 #ifndef KVMBOX_CONFIG_H
 #define KVMBOX_CONFIG_H
 
+#include "sandbox/sandbox.h"
 #include "util/types.h"
 
 #define VM_MAX_CPUS	  64
@@ -29,12 +30,13 @@ struct vm_config {
 	u64 memory;
 	bool debug_exit;
 	enum on_reboot on_reboot;
-	const char *cpu_features; /* e.g. "-pcid,+invpcid", applied to CPUID */
-	bool stats;		  /* print exit counts when the VM stops */
-	bool pc_testdev;	  /* QEMU's test device, for kvm-unit-tests */
-	const char *dump_dtb;	  /* arm64: where to write the guest's device tree */
-	const char *firmware;	  /* arm64: a UEFI image to boot instead of a kernel */
-	const char *flash;	  /* arm64: the firmware's variable store (a file) */
+	const char *cpu_features;  /* e.g. "-pcid,+invpcid", applied to CPUID */
+	bool stats;		   /* print exit counts when the VM stops */
+	bool pc_testdev;	   /* QEMU's test device, for kvm-unit-tests */
+	const char *dump_dtb;	   /* arm64: where to write the guest's device tree */
+	const char *firmware;	   /* arm64: a UEFI image to boot instead of a kernel */
+	const char *flash;	   /* arm64: the firmware's variable store (a file) */
+	enum sandbox_mode seccomp; /* --seccomp: the per-thread system call filters */
 
 	/*
 	 * Device options as the user wrote them; each device type parses its own

@@ -48,6 +48,9 @@ static const char usage_run[] =
 	"      --flash PATH           arm64: the firmware's variable store, a file the\n"
 	"                             guest's writes land in (a copy of AAVMF_VARS.fd);\n"
 	"                             without it variables last until kvmbox exits\n"
+	"      --seccomp=MODE         per-thread system call filters: on (default; a\n"
+	"                             forbidden call ends kvmbox with status 148), log\n"
+	"                             (the kernel logs it, kvmbox goes on) or off\n"
 	"  -v, --verbose              more messages on stderr (repeat for debug)\n"
 	"  -h, --help                 show this help\n"
 	"\n"
@@ -81,7 +84,8 @@ static const char usage_run[] =
 	"  1    kvmbox or KVM failed\n"
 	"  2    bad usage or bad input (unknown option, unreadable file, bad value)\n"
 	"  (V << 1) | 1  the guest wrote V to the debug-exit port (with --debug-exit)\n"
-	"  128+N  stopped by signal N (SIGINT, SIGTERM, SIGHUP)\n";
+	"  128+N  stopped by signal N (SIGINT, SIGTERM, SIGHUP)\n"
+	"  148  a thread made a system call its seccomp filter forbids\n";
 
 enum {
 	OPT_DEBUG_EXIT = 256,
@@ -98,6 +102,7 @@ enum {
 	OPT_VIRTIO_CONSOLE,
 	OPT_VSOCK,
 	OPT_VFIO,
+	OPT_SECCOMP,
 };
 
 static const struct option run_options[] = {
@@ -120,6 +125,7 @@ static const struct option run_options[] = {
 	{"virtio-console", optional_argument, NULL, OPT_VIRTIO_CONSOLE},
 	{"vsock", required_argument, NULL, OPT_VSOCK},
 	{"vfio", required_argument, NULL, OPT_VFIO},
+	{"seccomp", required_argument, NULL, OPT_SECCOMP},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -234,6 +240,10 @@ static int parse_run_option(int opt, const char *arg, struct vm_config *cfg)
 	case OPT_PC_TESTDEV:
 		cfg->pc_testdev = true;
 		return 0;
+	case OPT_SECCOMP:
+		if (sandbox_parse_mode(arg, &cfg->seccomp))
+			return usage_error("--seccomp=%s: use on, log or off", arg);
+		return 0;
 	case 'v':
 		if (log_level < LOG_DEBUG)
 			log_level++;
@@ -249,6 +259,9 @@ static int parse_run_args(int argc, char **argv, struct vm_config *cfg)
 	int opt, ret;
 
 	*cfg = (struct vm_config){.cpus = 1, .memory = VM_DEFAULT_MEMORY};
+	if (sandbox_default_mode(&cfg->seccomp))
+		return usage_error("KVMBOX_SECCOMP=%s: use on, log or off",
+				   getenv("KVMBOX_SECCOMP"));
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":k:i:a:c:m:vh", run_options, NULL)) != -1) {
 		if (opt == 'h') {
@@ -326,6 +339,7 @@ static int cmd_run(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	vcpu_install_kick_handler();
+	sandbox_init(cfg.seccomp);
 	console_setup();
 	ret = run_vm(&cfg);
 	console_restore();

@@ -9,6 +9,7 @@
 
 #include "arch/arch.h"
 #include "kvm.h"
+#include "sandbox/sandbox.h"
 #include "util/log.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -243,7 +244,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 
 int vcpu_start(struct vcpu *vcpu)
 {
-	int ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	int ret = sandbox_thread_start(&vcpu->thread, THREAD_VCPU, vcpu_thread, vcpu);
 
 	if (ret) {
 		pr_err("cannot start the thread of vCPU %u: %s", vcpu->id, strerror(ret));

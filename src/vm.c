@@ -12,6 +12,7 @@
 #include "arch/arch.h"
 #include "console.h"
 #include "kvm.h"
+#include "sandbox/sandbox.h"
 #include "util/log.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -399,6 +400,12 @@ enum vm_stop_reason vm_run(struct vm *vm)
 			break;
 		}
 	}
+	/*
+	 * Set-up is over. A restart builds a new VM on this thread (files, KVM_CREATE_VM,
+	 * guest RAM), so the main thread stays unfiltered with --on-reboot=restart.
+	 */
+	if (vm->cfg->on_reboot == ON_REBOOT_EXIT && sandbox_enter(THREAD_MAIN))
+		vm_request_stop(vm, VM_STOP_ERROR, EXIT_VMM_ERROR);
 	vm_main_loop(vm, &in, sig_fd);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(vm->vcpus[i]);

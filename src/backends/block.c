@@ -26,6 +26,7 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 
+#include "../sandbox/sandbox.h"
 #include "../util/thread.h"
 #include "block.h"
 
@@ -327,7 +328,8 @@ static int pool_start(struct block_queue *q, unsigned int nr)
 	pthread_cond_init(&p->cond, NULL);
 	p->todo_tail = &p->todo;
 	for (p->nr_threads = 0; p->nr_threads < nr; p->nr_threads++) {
-		int ret = thread_start_unsignalled(&p->threads[p->nr_threads], pool_thread, q);
+		int ret = sandbox_thread_start(&p->threads[p->nr_threads], THREAD_BLK_IO,
+					       pool_thread, q);
 
 		if (ret) {
 			pool_stop(p);

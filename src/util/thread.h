@@ -7,7 +7,7 @@
 
 /*
  * Starts a device worker that takes no signals: they belong to the main loop and the
- * vCPUs (a vCPU kick is a signal). Returns 0 or a positive errno, as pthread_create.
+ * vCPUs (a vCPU kick is a signal); SIGSYS excepted (seccomp's trap). Returns 0 or a positive errno, as pthread_create.
  */
 int thread_start_unsignalled(pthread_t *thread, void *(*fn)(void *), void *arg);
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../util/log.h"
+#include "../../sandbox/sandbox.h"
 #include "../../util/thread.h"
 #include "../../vm.h"
 #include "blk.h"
@@ -532,7 +533,8 @@ static int blk_start(struct virtio_dev *vdev)
 		return ret;
 	}
 	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	ret = b->stop_fd < 0 ? -errno : -thread_start_unsignalled(&b->worker, blk_worker, b);
+	ret = b->stop_fd < 0 ? -errno
+			     : -sandbox_thread_start(&b->worker, THREAD_VIRTIO_BLK, blk_worker, b);
 	if (ret) {
 		pr_ratelimited(LOG_ERR, "virtio-blk %s: cannot start its worker: %s", b->opts.path,
 			       strerror(-ret));

@@ -18,6 +18,7 @@
 
 #include "../../console.h"
 #include "../../util/log.h"
+#include "../../sandbox/sandbox.h"
 #include "../../util/thread.h"
 #include "../../vm.h"
 #include "console.h"
@@ -238,7 +239,7 @@ static int con_start(struct virtio_dev *vdev)
 	/* A driver that enabled no queue gets no service, and nothing breaks. */
 	if (!con_vq(c, VIRTIO_CONSOLE_RXQ)->ready && !con_vq(c, VIRTIO_CONSOLE_TXQ)->ready)
 		return 0;
-	ret = thread_start_unsignalled(&c->worker, con_worker, c);
+	ret = sandbox_thread_start(&c->worker, THREAD_VIRTIO_CONSOLE, con_worker, c);
 	if (ret) {
 		pr_ratelimited(LOG_ERR, "virtio-console: cannot start its worker: %s",
 			       strerror(ret));

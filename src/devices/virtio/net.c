@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../util/log.h"
+#include "../../sandbox/sandbox.h"
 #include "../../util/thread.h"
 #include "../../vm.h"
 #include "net.h"
@@ -466,7 +467,7 @@ static int net_start_worker(struct virtio_net *n)
 	n->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (n->stop_fd < 0)
 		return -errno;
-	ret = thread_start_unsignalled(&n->worker, net_worker, n);
+	ret = sandbox_thread_start(&n->worker, THREAD_VIRTIO_NET, net_worker, n);
 	if (ret) {
 		close(n->stop_fd);
 		n->stop_fd = -1;

@@ -17,6 +17,7 @@
 
 #include "../../kvm.h"
 #include "../../util/log.h"
+#include "../../sandbox/sandbox.h"
 #include "../../util/thread.h"
 #include "../../vm.h"
 #include "virtio_pci.h"
@@ -232,7 +233,7 @@ static int vp_call_start(struct virtio_pci *vp)
 		if (vp->call_wake_fd < 0)
 			return -errno;
 	}
-	ret = thread_start_unsignalled(&vp->call_thread, vp_call_thread, vp);
+	ret = sandbox_thread_start(&vp->call_thread, THREAD_VIRTIO_IRQ, vp_call_thread, vp);
 	if (ret)
 		return -ret;
 	vp->call_thread_running = true;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../util/log.h"
+#include "../../sandbox/sandbox.h"
 #include "../../util/thread.h"
 #include "../../vm.h"
 #include "rng.h"
@@ -140,7 +141,7 @@ static int rng_start(struct virtio_dev *vdev)
 	/* A driver that did not enable the queue gets no service, and nothing breaks. */
 	if (!vdev->queues[0].vq.ready)
 		return 0;
-	ret = thread_start_unsignalled(&rng->worker, rng_worker, rng);
+	ret = sandbox_thread_start(&rng->worker, THREAD_VIRTIO_RNG, rng_worker, rng);
 	if (ret) {
 		pr_ratelimited(LOG_ERR, "virtio-rng: cannot start its worker: %s", strerror(ret));
 		return -ret;

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * One allow-list per kind of thread. Each names the system calls that thread makes after
+ * set-up and, where a call can do much more than the thread needs, its arguments: the
+ * ioctl numbers, fcntl commands, socket families and prctl options it uses, and mmap /
+ * mprotect never with PROT_EXEC (kvmbox maps no code after start-up; a thread that could
+ * would let an attacker who controls it run new code). What a thread does at set-up
+ * (opening files, creating the VM) happens before its filter is installed.
+ */
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/if_tun.h>
+#include <linux/kvm.h>
+#include <linux/vhost.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include "sandbox/filters.h"
+
+#define LIST(a)                  \
+	{                        \
+		a, ARRAY_SIZE(a) \
+	}
+
+struct rule_list {
+	const struct sandbox_rule *rules;
+	unsigned int nr;
+};
+
+/* Every thread: memory, locks, signals on the way out, log lines, the time. */
+static const struct sandbox_rule base_rules[] = {
+	ALLOW(exit),	       ALLOW(exit_group),   ALLOW(futex),	    ALLOW(madvise),
+	ALLOW(munmap),	       ALLOW_NOEXEC(mmap),  ALLOW_NOEXEC(mprotect), ALLOW(brk),
+	ALLOW(rt_sigprocmask), ALLOW(rt_sigreturn), ALLOW(write),	    ALLOW(clock_gettime),
+};
+
+/* A device worker raising an interrupt: an irqfd (made on first use), a route, INTx. */
+static const struct sandbox_rule irq_rules[] = {
+	ALLOW(eventfd2),
+	IOCTL(KVM_SET_GSI_ROUTING),
+	IOCTL(KVM_IRQFD),
+	IOCTL(KVM_IRQ_LINE),
+};
+
+/* A device worker's loop: poll() on its eventfds and backend, read what woke it. */
+static const struct sandbox_rule worker_rules[] = {
+	ALLOW(ppoll),
+	ALLOW(read),
+};
+
+/*
+ * Starting and stopping devices, which the vCPUs (the guest's status writes) and the main
+ * thread (tear-down) both do: interrupt lines and routes, irqfds and ioeventfds, memory
+ * slots, and the vhost rings' start and stop.
+ */
+static const struct sandbox_rule device_rules[] = {
+	IOCTL(KVM_IRQ_LINE),
+	IOCTL(KVM_IRQFD),
+	IOCTL(KVM_IOEVENTFD),
+	IOCTL(KVM_SET_GSI_ROUTING),
+	IOCTL(KVM_SET_USER_MEMORY_REGION),
+	IOCTL(VHOST_SET_VRING_KICK),
+	IOCTL(VHOST_SET_VRING_CALL),
+	IOCTL(VHOST_GET_VRING_BASE),
+	IOCTL(VHOST_NET_SET_BACKEND),
+	IOCTL(VHOST_VSOCK_SET_RUNNING),
+};
+
+/*
+ * vCPU: KVM_RUN, and what the guest's register writes start: a device's queues (eventfds,
+ * io_uring rings, vhost rings), interrupt routes, memory slots (flash read-array mode),
+ * flash writes on arm64. Threads are started through the spawner, so no clone here.
+ */
+static const struct sandbox_rule vcpu_rules[] = {
+	ALLOW(read),
+	ALLOW(close),
+	ALLOW(eventfd2),
+	ALLOW(io_uring_setup),
+	ALLOW(io_uring_register),
+	ALLOW(pwrite64),
+	ALLOW(fdatasync),
+	IOCTL(KVM_RUN),
+	IOCTL(KVM_CHECK_EXTENSION),
+	IOCTL(VHOST_SET_FEATURES),
+	IOCTL(VHOST_SET_MEM_TABLE),
+	IOCTL(VHOST_SET_VRING_NUM),
+	IOCTL(VHOST_SET_VRING_BASE),
+	IOCTL(VHOST_SET_VRING_ADDR),
+	IOCTL(TUNSETOFFLOAD),
+};
+
+/* virtio-blk's worker: io_uring submissions and completions, or the pool's queue. */
+static const struct sandbox_rule blk_rules[] = {
+	ALLOW(io_uring_enter),
+};
+
+/* The thread pool's I/O (and io_uring's helpers: discard on a block device). */
+static const struct sandbox_rule blk_io_rules[] = {
+	ALLOW(preadv),	  ALLOW(pwritev),    ALLOW(fdatasync),
+	ALLOW(fallocate), IOCTL(BLKDISCARD), IOCTL(BLKZEROOUT),
+};
+
+/* virtio-net: a tap (readv/writev), or libslirp's host sockets for --net user. */
+static const struct sandbox_rule net_rules[] = {
+	ALLOW(readv),
+	ALLOW(writev),
+	ALLOW(close),
+	ALLOW_EQ(socket, 0, AF_INET),
+	ALLOW_EQ(socket, 0, AF_INET6),
+	ALLOW(connect),
+	ALLOW(bind),
+	ALLOW(listen),
+	ALLOW(accept), /* hostfwd */
+	ALLOW(accept4),
+	ALLOW(sendto),
+	ALLOW(recvfrom),
+	ALLOW(sendmsg),
+	ALLOW(recvmsg),
+	ALLOW(setsockopt),
+	ALLOW(getsockopt),
+	ALLOW(getsockname),
+	ALLOW(getpeername),
+	ALLOW(shutdown),
+	ALLOW_EQ(fcntl, 1, F_GETFL),
+	ALLOW_EQ(fcntl, 1, F_SETFL),
+	ALLOW_EQ(fcntl, 1, F_GETFD),
+	ALLOW_EQ(fcntl, 1, F_SETFD),
+	/* libslirp reads /etc/resolv.conf when the guest first asks its DNS. */
+	{SCMP_SYS(openat), MATCH_NOBITS, 2, O_ACCMODE | O_CREAT | O_TRUNC},
+	ALLOW(newfstatat),
+	ALLOW(lseek),
+};
+
+/* virtio-console: stdio, or a Unix socket and its one client. */
+static const struct sandbox_rule console_rules[] = {
+	ALLOW(readv),
+	ALLOW(sendto),
+	ALLOW(accept4),
+	ALLOW(close),
+};
+
+static const struct sandbox_rule rng_rules[] = {
+	ALLOW(getrandom),
+};
+
+/*
+ * The main thread after set-up (only with --on-reboot=exit: a restart builds a new VM):
+ * stdin and signals into the guest, stopping the vCPUs, and tearing everything down.
+ */
+static const struct sandbox_rule main_rules[] = {
+	ALLOW(ppoll),
+	ALLOW(read),
+	ALLOW(close),
+	ALLOW(getpid),
+	ALLOW(tgkill),
+	ALLOW(shutdown),
+	ALLOW(unlinkat),
+	ALLOW(fdatasync),
+	ALLOW(newfstatat),
+	ALLOW(lseek),
+	{SCMP_SYS(openat), MATCH_NOBITS, 2, O_ACCMODE | O_CREAT | O_TRUNC},
+	IOCTL(TCGETS),
+	IOCTL(TCSETS),
+	IOCTL(TCSETSW),
+	IOCTL(TCSETSF),
+};
+
+/* The spawner starts threads; each then narrows its list (filters stack: intersection). */
+static const struct sandbox_rule spawner_rules[] = {
+	ALLOW(clone),
+	ALLOW(clone3),
+	ALLOW(set_robust_list),
+	ALLOW(rseq),
+	ALLOW(seccomp),
+	ALLOW_EQ(prctl, 0, PR_SET_NO_NEW_PRIVS),
+	ALLOW_EQ(prctl, 0, PR_SET_SECCOMP),
+	ALLOW_EQ(prctl, 0, PR_SET_NAME),
+};
+
+/* The common lists that make up each kind (the base is in every one). */
+static const struct rule_list kind_lists[THREAD_KINDS][3] = {
+	[THREAD_MAIN] = {LIST(main_rules), LIST(device_rules)},
+	[THREAD_VCPU] = {LIST(vcpu_rules), LIST(device_rules)},
+	[THREAD_VIRTIO_BLK] = {LIST(worker_rules), LIST(irq_rules), LIST(blk_rules)},
+	[THREAD_BLK_IO] = {LIST(blk_io_rules)},
+	[THREAD_VIRTIO_NET] = {LIST(worker_rules), LIST(irq_rules), LIST(net_rules)},
+	[THREAD_VIRTIO_CONSOLE] = {LIST(worker_rules), LIST(irq_rules), LIST(console_rules)},
+	[THREAD_VIRTIO_RNG] = {LIST(worker_rules), LIST(irq_rules), LIST(rng_rules)},
+	[THREAD_VIRTIO_IRQ] = {LIST(worker_rules), LIST(irq_rules)},
+	[THREAD_SPAWNER] = {LIST(spawner_rules)},
+};
+
+static bool rule_equal(const struct sandbox_rule *a, const struct sandbox_rule *b)
+{
+	return a->nr == b->nr && a->match == b->match && a->arg == b->arg && a->value == b->value;
+}
+
+/* Appends LIST to OUT[*n]; with UNIQUE, leaves out the rules already there. */
+static void add_rules(struct sandbox_rule *out, unsigned int max, unsigned int *n,
+		      const struct sandbox_rule *list, unsigned int nr, bool unique)
+{
+	for (unsigned int i = 0; i < nr; i++) {
+		bool dup = false;
+
+		for (unsigned int j = 0; unique && j < *n && !dup; j++)
+			dup = rule_equal(&out[j], &list[i]);
+		if (!dup && *n < max)
+			out[(*n)++] = list[i];
+	}
+}
+
+static void add_kind(enum sandbox_kind kind, struct sandbox_rule *out, unsigned int max,
+		     unsigned int *n, bool unique)
+{
+	const struct sandbox_rule *arch;
+	unsigned int nr_arch = arch_sandbox_rules(kind, &arch);
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(kind_lists[kind]); i++)
+		add_rules(out, max, n, kind_lists[kind][i].rules, kind_lists[kind][i].nr, unique);
+	add_rules(out, max, n, arch, nr_arch, unique);
+}
+
+/*
+ * A kind's list as written (a rule in two of its parts shows up twice: the unit test
+ * checks there is none); the spawner's is the union of every spawned kind's.
+ */
+unsigned int sandbox_rules(enum sandbox_kind kind, struct sandbox_rule *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	add_rules(out, max, &n, base_rules, ARRAY_SIZE(base_rules), false);
+	add_kind(kind, out, max, &n, false);
+	if (kind == THREAD_SPAWNER) {
+		for (int k = 0; k < THREAD_KINDS; k++) {
+			if (k != THREAD_MAIN && k != THREAD_SPAWNER)
+				add_kind(k, out, max, &n, true);
+		}
+	}
+	return n;
+}
+
+void sandbox_list_size(enum sandbox_kind kind, unsigned int *calls, unsigned int *ioctls)
+{
+	struct sandbox_rule r[SANDBOX_MAX_RULES];
+	unsigned int n = sandbox_rules(kind, r, ARRAY_SIZE(r));
+
+	*calls = *ioctls = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (unsigned int j = 0; j < i && !seen; j++)
+			seen = r[j].nr == r[i].nr;
+		*calls += !seen;
+		*ioctls += r[i].nr == SCMP_SYS(ioctl) && r[i].match == MATCH_EQ;
+	}
+}
