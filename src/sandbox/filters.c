@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/vfio.h>
 #include <linux/vhost.h>
 #include <seccomp.h>
 #include <string.h>
@@ -93,6 +94,20 @@ static const struct sandbox_rule vcpu_rules[] = {
 	IOCTL(TUNSETOFFLOAD),
 };
 
+/*
+ * A passed-through device (--vfio): the guest's config and trapped BAR accesses are
+ * pread/pwrite on the device fd; enabling MSI or INTx, moving a BAR (its IOMMU mapping
+ * follows) and the reset at exit are ioctls on the device and container fds.
+ */
+static const struct sandbox_rule vfio_rules[] = {
+	ALLOW(pread64),
+	IOCTL(VFIO_DEVICE_SET_IRQS),
+	IOCTL(VFIO_IOMMU_MAP_DMA),
+	IOCTL(VFIO_IOMMU_UNMAP_DMA),
+	IOCTL(VFIO_DEVICE_RESET),
+	IOCTL(VFIO_GROUP_UNSET_CONTAINER),
+};
+
 /* virtio-blk's worker: io_uring submissions and completions, or the pool's queue. */
 static const struct sandbox_rule blk_rules[] = {
 	ALLOW(io_uring_enter),
@@ -160,6 +175,7 @@ static const struct sandbox_rule main_rules[] = {
 	ALLOW(shutdown),
 	ALLOW(unlinkat),
 	ALLOW(fdatasync),
+	ALLOW(pwrite64),
 	ALLOW(newfstatat),
 	ALLOW(lseek),
 	{SCMP_SYS(openat), MATCH_NOBITS, 2, O_ACCMODE | O_CREAT | O_TRUNC},
@@ -183,8 +199,8 @@ static const struct sandbox_rule spawner_rules[] = {
 
 /* The common lists that make up each kind (the base is in every one). */
 static const struct rule_list kind_lists[THREAD_KINDS][3] = {
-	[THREAD_MAIN] = {LIST(main_rules), LIST(device_rules)},
-	[THREAD_VCPU] = {LIST(vcpu_rules), LIST(device_rules)},
+	[THREAD_MAIN] = {LIST(main_rules), LIST(device_rules), LIST(vfio_rules)},
+	[THREAD_VCPU] = {LIST(vcpu_rules), LIST(device_rules), LIST(vfio_rules)},
 	[THREAD_VIRTIO_BLK] = {LIST(worker_rules), LIST(irq_rules), LIST(blk_rules)},
 	[THREAD_BLK_IO] = {LIST(blk_io_rules)},
 	[THREAD_VIRTIO_NET] = {LIST(worker_rules), LIST(irq_rules), LIST(net_rules)},
