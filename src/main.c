@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "console.h"
+#include "jail/jail.h"
 #include "util/log.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -95,6 +96,13 @@ enum {
 	OPT_RNG,
 	OPT_VIRTIO_CONSOLE,
 	OPT_VSOCK,
+	OPT_JAIL,
+	OPT_JAIL_UID,
+	OPT_JAIL_GID,
+	OPT_JAIL_NETNS,
+	OPT_JAIL_CGROUP,
+	OPT_JAIL_CPUS,
+	OPT_JAIL_MEMORY,
 };
 
 static const struct option run_options[] = {
@@ -116,6 +124,13 @@ static const struct option run_options[] = {
 	{"rng", no_argument, NULL, OPT_RNG},
 	{"virtio-console", optional_argument, NULL, OPT_VIRTIO_CONSOLE},
 	{"vsock", required_argument, NULL, OPT_VSOCK},
+	{"jail", required_argument, NULL, OPT_JAIL},
+	{"jail-uid", required_argument, NULL, OPT_JAIL_UID},
+	{"jail-gid", required_argument, NULL, OPT_JAIL_GID},
+	{"jail-netns", no_argument, NULL, OPT_JAIL_NETNS},
+	{"jail-cgroup", required_argument, NULL, OPT_JAIL_CGROUP},
+	{"jail-cpus", required_argument, NULL, OPT_JAIL_CPUS},
+	{"jail-memory", required_argument, NULL, OPT_JAIL_MEMORY},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -170,6 +185,41 @@ static int parse_device_option(int opt, const char *arg, struct vm_config *cfg)
 		if (cfg->vsock)
 			return usage_error("--vsock %s: only one --vsock is possible", arg);
 		cfg->vsock = arg;
+		return 0;
+	default:
+		return EXIT_BAD_INPUT;
+	}
+}
+
+static int parse_jail_option(int opt, const char *arg, struct jail_config *jc)
+{
+	switch (opt) {
+	case OPT_JAIL:
+		jc->dir = arg;
+		return 0;
+	case OPT_JAIL_UID:
+		if (jail_parse_id(arg, &jc->uid))
+			return usage_error(
+				"--jail-uid %s: give an unprivileged uid, 1 to 4294967294", arg);
+		return 0;
+	case OPT_JAIL_GID:
+		if (jail_parse_id(arg, &jc->gid))
+			return usage_error(
+				"--jail-gid %s: give an unprivileged gid, 1 to 4294967294", arg);
+		return 0;
+	case OPT_JAIL_NETNS:
+		jc->netns = true;
+		return 0;
+	case OPT_JAIL_CGROUP:
+		jc->cgroup = arg;
+		return 0;
+	case OPT_JAIL_CPUS:
+		if (parse_uint(arg, 1, VM_MAX_CPUS, &jc->cpus))
+			return usage_error("--jail-cpus %s: give a number from 1 to 64", arg);
+		return 0;
+	case OPT_JAIL_MEMORY:
+		if (parse_size(arg, &jc->memory) || jc->memory < VM_MIN_MEMORY)
+			return usage_error("--jail-memory %s: give a size of at least 16M", arg);
 		return 0;
 	default:
 		return EXIT_BAD_INPUT;
@@ -235,7 +285,7 @@ static int parse_run_option(int opt, const char *arg, struct vm_config *cfg)
 }
 
 /* Returns -1 when the VM should run, or an exit status (0 after --help). */
-static int parse_run_args(int argc, char **argv, struct vm_config *cfg)
+static int parse_run_args(int argc, char **argv, struct vm_config *cfg, struct jail_config *jc)
 {
 	int opt, ret;
 
@@ -250,7 +300,10 @@ static int parse_run_args(int argc, char **argv, struct vm_config *cfg)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		if (opt == ':')
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		ret = parse_run_option(opt, optarg, cfg);
+		if (opt >= OPT_JAIL && opt <= OPT_JAIL_MEMORY)
+			ret = parse_jail_option(opt, optarg, jc);
+		else
+			ret = parse_run_option(opt, optarg, cfg);
 		if (ret)
 			return ret;
 	}
@@ -303,9 +356,11 @@ static int run_vm(const struct vm_config *cfg)
 
 static int cmd_run(int argc, char **argv)
 {
+	struct jail_config jail = JAIL_CONFIG_INIT;
+	const struct vm_config *run;
 	struct vm_config cfg;
 	sigset_t set;
-	int ret = parse_run_args(argc, argv, &cfg);
+	int ret = parse_run_args(argc, argv, &cfg, &jail);
 
 	if (ret >= 0)
 		return ret;
@@ -316,9 +371,13 @@ static int cmd_run(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* With --jail, only the jailed process goes on (-1): this one waits for it. */
+	ret = jail_start(&jail, &cfg, &run);
+	if (ret >= 0)
+		return ret;
 	vcpu_install_kick_handler();
 	console_setup();
-	ret = run_vm(&cfg);
+	ret = run_vm(run);
 	console_restore();
 	return ret;
 }
