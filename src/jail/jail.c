@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +18,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,6 +104,33 @@ static int jail_pivot(const char *dir)
 	return 0;
 }
 
+/*
+ * A new network namespace starts with its loopback down: bring it up, so that
+ * --net user's hostfwd can listen on 127.0.0.1 there.
+ */
+static void jail_loopback_up(void)
+{
+	struct ifreq ifr = {.ifr_name = "lo"};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (!ioctl(fd, SIOCSIFFLAGS, &ifr))
+			goto out;
+	}
+	pr_warn("--jail-netns: cannot bring up lo: %s", strerror(errno));
+out:
+	close(fd);
+}
+
+/*
+ * Sanitizer builds: LeakSanitizer's check at exit reads /proc, which the jail has not.
+ * It runs now instead (at most once per process, so not again at exit).
+ */
+extern void __lsan_do_leak_check(void) __attribute__((weak));
+
 /* The new namespaces, then the root; all while still root. */
 static int jail_build(const struct jail_config *jc, const struct jail_plan *plan)
 {
@@ -110,6 +140,8 @@ static int jail_build(const struct jail_config *jc, const struct jail_plan *plan
 		pr_err("--jail: cannot make the namespaces: %s", strerror(errno));
 		return -errno;
 	}
+	if (jc->netns)
+		jail_loopback_up();
 	if (sethostname("kvmbox-jail", 11))
 		pr_debug("jail: sethostname: %s", strerror(errno));
 	/* Nothing mounted in here may show outside (or the other way round). */
@@ -120,6 +152,8 @@ static int jail_build(const struct jail_config *jc, const struct jail_plan *plan
 	/* "0" is the writer itself, whatever its PID in which namespace. */
 	if (jc->cgroup && jail_write_file(jc->cgroup, "cgroup.procs", "0"))
 		return -EPERM;
+	if (__lsan_do_leak_check)
+		__lsan_do_leak_check();
 	if (jail_populate(jc->dir, plan, (uid_t)jc->uid, (gid_t)jc->gid))
 		return -EIO;
 	return jail_pivot(jc->dir);
@@ -225,6 +259,32 @@ static int jail_wait(pid_t pid)
 	}
 }
 
+/*
+ * A child that is PID 1 of a new PID namespace. Ours is set back for our own later
+ * children (a sanitizer's helper, say): once that PID 1 is gone, no process could be
+ * made in its namespace.
+ */
+static pid_t jail_fork(void)
+{
+	int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	pid_t pid = -1;
+
+	if (own < 0 || unshare(CLONE_NEWPID)) {
+		pr_err("--jail: cannot make a PID namespace: %s", strerror(errno));
+		goto out;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		pr_err("--jail: fork: %s", strerror(errno));
+	if (pid > 0 && setns(own, CLONE_NEWPID))
+		pr_debug("jail: setns back to our PID namespace: %s", strerror(errno));
+out:
+	if (own >= 0)
+		close(own);
+	return pid;
+}
+
 int jail_enter(const struct jail_config *jc, struct jail_plan *plan)
 {
 	sigset_t chld;
@@ -237,17 +297,9 @@ int jail_enter(const struct jail_config *jc, struct jail_plan *plan)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &chld, NULL);
-	/* Our next child is PID 1 of a new PID namespace; we stay in ours. */
-	if (unshare(CLONE_NEWPID)) {
-		pr_err("--jail: cannot make a PID namespace: %s", strerror(errno));
+	pid = jail_fork();
+	if (pid < 0)
 		return EXIT_VMM_ERROR;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		pr_err("--jail: fork: %s", strerror(errno));
-		return EXIT_VMM_ERROR;
-	}
 	if (pid == 0) {
 		if (jail_child(jc, plan))
 			_exit(EXIT_VMM_ERROR);

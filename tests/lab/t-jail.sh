@@ -187,3 +187,63 @@ test_jail_leaves_dir_empty() {
 	[ -z "$(ls -A "$JAIL_TMP/root")" ] || fail "DIR is not empty after kvmbox: $(ls -A "$JAIL_TMP/root")"
 	! grep -q " $JAIL_TMP/root " /proc/self/mountinfo || fail "a mount is left on DIR"
 }
+
+# A second boot: a guest that stays up (no disk, no network: the guest half fails those
+# checks fast, then serves and waits) in a cgroup v2 with limits; SIGTERM to kvmbox's
+# own process must reach the jailed one, whose status comes back as 128 + 15.
+JAIL_CG="$LAB_RUN_TMP/jail-cg"
+
+jail_cgroup_setup() {
+	mkdir -p "$JAIL_CG"
+	mountpoint -q "$JAIL_CG" || mount -t cgroup2 none "$JAIL_CG" || return 1
+	echo "+cpu +memory" >"$JAIL_CG/cgroup.subtree_control" || return 1
+	mkdir -p "$JAIL_CG/kvmbox"
+}
+
+jail_term_boot() {
+	local outer pid i
+	BOOT_LOG="$LAB_LOGS/jail-term.log"
+	echo "$BOOT_LOG" >"$LAB_TEST_LOGREF"
+	if [ -f "$JAIL_TMP/term-rc" ]; then
+		read -r BOOT_RC <"$JAIL_TMP/term-rc"
+		return 0
+	fi
+	mkdir -p "$JAIL_TMP/term-root"
+	jail_cgroup_setup || skip "no cgroup v2 with cpu and memory in this lab"
+	"$KVMBOX" run --kernel "$LAB_KERNEL" --initrd "$LAB_INITRD" --memory 256M \
+		--jail "$JAIL_TMP/term-root" --jail-uid "$JAIL_UID" --jail-gid "$JAIL_UID" \
+		--jail-cgroup "$JAIL_CG/kvmbox" --jail-cpus 1 --jail-memory 512M \
+		--cmdline "$(guest_cmdline jail)" </dev/null >"$BOOT_LOG" 2>&1 &
+	outer=$!
+	for ((i = 0; i < LAB_BOOT_TIMEOUT; i++)); do
+		grep -q "KVMBOX-JAIL-SERVING" "$BOOT_LOG" && break
+		kill -0 "$outer" 2>/dev/null || break
+		sleep 1
+	done
+	if pid="$(jail_child_of "$outer")"; then
+		cat "/proc/$pid/cgroup" >"$JAIL_TMP/term-cgroup"
+		cat "$JAIL_CG/kvmbox/cpu.max" "$JAIL_CG/kvmbox/memory.max" >"$JAIL_TMP/term-limits"
+	fi
+	kill -TERM "$outer"
+	timeout 60 tail --pid="$outer" -f /dev/null || kill -9 "$outer"
+	wait "$outer"
+	BOOT_RC=$?
+	echo "# exit status $BOOT_RC" >>"$BOOT_LOG"
+	echo "$BOOT_RC" >"$JAIL_TMP/term-rc"
+}
+
+test_jail_sigterm_is_forwarded() {
+	jail_term_boot
+	guest_has_line "KVMBOX-JAIL-SERVING: 8080" || fail "the guest did not get to its wait"
+	[ "$BOOT_RC" = 143 ] || fail "SIGTERM to kvmbox: exit $BOOT_RC, expected 143"
+	[ -z "$(ls -A "$JAIL_TMP/term-root")" ] || fail "DIR is not empty after SIGTERM"
+}
+
+test_jail_cgroup_and_limits() {
+	jail_term_boot
+	[ -f "$JAIL_TMP/term-cgroup" ] || fail "the jailed process was not found"
+	grep -qx "0::/kvmbox" "$JAIL_TMP/term-cgroup" ||
+		fail "the jailed process is in $(cat "$JAIL_TMP/term-cgroup")"
+	[ "$(tr '\n' ' ' <"$JAIL_TMP/term-limits")" = "100000 100000 536870912 " ] ||
+		fail "cpu.max, memory.max: $(tr '\n' ' ' <"$JAIL_TMP/term-limits")"
+}
