@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "../backends/net.h"
@@ -287,7 +288,10 @@ out:
 
 int jail_enter(const struct jail_config *jc, struct jail_plan *plan)
 {
+	struct termios term;
 	sigset_t chld;
+	int status;
+	bool tty;
 	pid_t pid;
 
 	if (jc->cgroup && jail_cgroup_limits(jc))
@@ -297,6 +301,7 @@ int jail_enter(const struct jail_config *jc, struct jail_plan *plan)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &chld, NULL);
+	tty = !tcgetattr(STDIN_FILENO, &term);
 	pid = jail_fork();
 	if (pid < 0)
 		return EXIT_VMM_ERROR;
@@ -305,7 +310,11 @@ int jail_enter(const struct jail_config *jc, struct jail_plan *plan)
 			_exit(EXIT_VMM_ERROR);
 		return -1;
 	}
-	return jail_wait(pid);
+	status = jail_wait(pid);
+	/* The jailed kvmbox restores the terminal, unless it was killed (SIGKILL). */
+	if (tty && status > 128)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &term);
+	return status;
 }
 
 int jail_start(const struct jail_config *jc, const struct vm_config *cfg,

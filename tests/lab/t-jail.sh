@@ -25,6 +25,18 @@ jail_child_of() {
 	return 1
 }
 
+# jail_ns PID: for each namespace kind, "KIND same" or "KIND new" against this shell's.
+jail_ns() {
+	local ns
+	for ns in mnt pid net ipc uts; do
+		if [ "$(readlink "/proc/$1/ns/$ns")" = "$(readlink "/proc/self/ns/$ns")" ]; then
+			echo "$ns same"
+		else
+			echo "$ns new"
+		fi
+	done
+}
+
 # What the jailed process looks like from outside, into $JAIL_TMP/*.
 jail_inspect() {
 	local outer="$1" pid
@@ -33,6 +45,7 @@ jail_inspect() {
 		echo "pid $pid"
 		cat "/proc/$pid/status"
 	} >"$JAIL_TMP/status"
+	jail_ns "$pid" >"$JAIL_TMP/ns"
 	ls -A "/proc/$pid/root/" >"$JAIL_TMP/root-list" 2>&1
 	ls -A "/proc/$pid/root/dev/" >"$JAIL_TMP/dev-list" 2>&1
 	awk '{ print $5 }' "/proc/$pid/mountinfo" | sort >"$JAIL_TMP/mounts" 2>&1
@@ -189,8 +202,9 @@ test_jail_leaves_dir_empty() {
 }
 
 # A second boot: a guest that stays up (no disk, no network: the guest half fails those
-# checks fast, then serves and waits) in a cgroup v2 with limits; SIGTERM to kvmbox's
-# own process must reach the jailed one, whose status comes back as 128 + 15.
+# checks fast, then serves and waits) in a cgroup v2 with limits and with --jail-netns;
+# SIGTERM to kvmbox's own process must reach the jailed one, whose status comes back as
+# 128 + 15.
 JAIL_CG="$LAB_RUN_TMP/jail-cg"
 
 jail_cgroup_setup() {
@@ -209,10 +223,13 @@ jail_term_boot() {
 		return 0
 	fi
 	mkdir -p "$JAIL_TMP/term-root"
-	jail_cgroup_setup || skip "no cgroup v2 with cpu and memory in this lab"
+	if ! jail_cgroup_setup; then
+		umount "$JAIL_CG" 2>/dev/null
+		skip "no cgroup v2 with cpu and memory in this lab"
+	fi
 	"$KVMBOX" run --kernel "$LAB_KERNEL" --initrd "$LAB_INITRD" --memory 256M \
 		--jail "$JAIL_TMP/term-root" --jail-uid "$JAIL_UID" --jail-gid "$JAIL_UID" \
-		--jail-cgroup "$JAIL_CG/kvmbox" --jail-cpus 1 --jail-memory 512M \
+		--jail-cgroup "$JAIL_CG/kvmbox" --jail-cpus 1 --jail-memory 512M --jail-netns \
 		--cmdline "$(guest_cmdline jail)" </dev/null >"$BOOT_LOG" 2>&1 &
 	outer=$!
 	for ((i = 0; i < LAB_BOOT_TIMEOUT; i++)); do
@@ -221,6 +238,7 @@ jail_term_boot() {
 		sleep 1
 	done
 	if pid="$(jail_child_of "$outer")"; then
+		jail_ns "$pid" >"$JAIL_TMP/term-ns"
 		cat "/proc/$pid/cgroup" >"$JAIL_TMP/term-cgroup"
 		cat "$JAIL_CG/kvmbox/cpu.max" "$JAIL_CG/kvmbox/memory.max" >"$JAIL_TMP/term-limits"
 	fi
@@ -230,6 +248,9 @@ jail_term_boot() {
 	BOOT_RC=$?
 	echo "# exit status $BOOT_RC" >>"$BOOT_LOG"
 	echo "$BOOT_RC" >"$JAIL_TMP/term-rc"
+	# The run's temporary folder is removed after the tests: no mount may stay in it.
+	rmdir "$JAIL_CG/kvmbox"
+	umount "$JAIL_CG"
 }
 
 test_jail_sigterm_is_forwarded() {
@@ -246,4 +267,14 @@ test_jail_cgroup_and_limits() {
 		fail "the jailed process is in $(cat "$JAIL_TMP/term-cgroup")"
 	[ "$(tr '\n' ' ' <"$JAIL_TMP/term-limits")" = "100000 100000 536870912 " ] ||
 		fail "cpu.max, memory.max: $(tr '\n' ' ' <"$JAIL_TMP/term-limits")"
+}
+
+test_jail_namespaces() {
+	jail_boot
+	[ -f "$JAIL_TMP/ns" ] || fail "the jailed process was not inspected"
+	[ "$(tr '\n' ' ' <"$JAIL_TMP/ns")" = "mnt new pid new net same ipc new uts new " ] ||
+		fail "without --jail-netns: $(tr '\n' ' ' <"$JAIL_TMP/ns")"
+	jail_term_boot
+	[ "$(tr '\n' ' ' <"$JAIL_TMP/term-ns" 2>/dev/null)" = "mnt new pid new net new ipc new uts new " ] ||
+		fail "with --jail-netns: $(tr '\n' ' ' <"$JAIL_TMP/term-ns" 2>/dev/null)"
 }
