@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "console.h"
+#include "jail/jail.h"
 #include "util/log.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -75,6 +76,18 @@ static const char usage_run[] =
 	"      --vfio PATH            pass the host PCI device at sysfs PATH (bound to\n"
 	"                             vfio-pci) through to the guest (repeat, up to 4)\n"
 	"\n"
+	"Jail (run as root; see the README's Jail section):\n"
+	"      --jail DIR             run in new mount, PID, IPC and UTS namespaces with\n"
+	"                             DIR (an empty folder) as the root, holding only the\n"
+	"                             VM's files and device nodes\n"
+	"      --jail-uid N, --jail-gid N\n"
+	"                             the unprivileged user and group to run as (required)\n"
+	"      --jail-netns           a network namespace too (taps live in the host's:\n"
+	"                             none then; --net user reaches nothing outside)\n"
+	"      --jail-cgroup PATH     join this cgroup v2 folder first, with limits:\n"
+	"      --jail-cpus N          cpu.max of N CPUs\n"
+	"      --jail-memory SIZE     memory.max\n"
+	"\n"
 	"Console: the guest's COM1 is kvmbox's stdin and stdout (--virtio-console without a\n"
 	"value sends stdin to hvc0 instead). On a terminal, Ctrl-A x quits and Ctrl-A\n"
 	"Ctrl-A sends a Ctrl-A.\n"
@@ -103,6 +116,13 @@ enum {
 	OPT_VSOCK,
 	OPT_VFIO,
 	OPT_SECCOMP,
+	OPT_JAIL,
+	OPT_JAIL_UID,
+	OPT_JAIL_GID,
+	OPT_JAIL_NETNS,
+	OPT_JAIL_CGROUP,
+	OPT_JAIL_CPUS,
+	OPT_JAIL_MEMORY,
 };
 
 static const struct option run_options[] = {
@@ -126,6 +146,13 @@ static const struct option run_options[] = {
 	{"vsock", required_argument, NULL, OPT_VSOCK},
 	{"vfio", required_argument, NULL, OPT_VFIO},
 	{"seccomp", required_argument, NULL, OPT_SECCOMP},
+	{"jail", required_argument, NULL, OPT_JAIL},
+	{"jail-uid", required_argument, NULL, OPT_JAIL_UID},
+	{"jail-gid", required_argument, NULL, OPT_JAIL_GID},
+	{"jail-netns", no_argument, NULL, OPT_JAIL_NETNS},
+	{"jail-cgroup", required_argument, NULL, OPT_JAIL_CGROUP},
+	{"jail-cpus", required_argument, NULL, OPT_JAIL_CPUS},
+	{"jail-memory", required_argument, NULL, OPT_JAIL_MEMORY},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -185,6 +212,41 @@ static int parse_device_option(int opt, const char *arg, struct vm_config *cfg)
 		if (cfg->nr_vfio == VM_MAX_VFIO)
 			return usage_error("--vfio %s: too many --vfio options (at most 4)", arg);
 		cfg->vfio[cfg->nr_vfio++] = arg;
+		return 0;
+	default:
+		return EXIT_BAD_INPUT;
+	}
+}
+
+static int parse_jail_option(int opt, const char *arg, struct jail_config *jc)
+{
+	switch (opt) {
+	case OPT_JAIL:
+		jc->dir = arg;
+		return 0;
+	case OPT_JAIL_UID:
+		if (jail_parse_id(arg, &jc->uid))
+			return usage_error(
+				"--jail-uid %s: give an unprivileged uid, 1 to 4294967294", arg);
+		return 0;
+	case OPT_JAIL_GID:
+		if (jail_parse_id(arg, &jc->gid))
+			return usage_error(
+				"--jail-gid %s: give an unprivileged gid, 1 to 4294967294", arg);
+		return 0;
+	case OPT_JAIL_NETNS:
+		jc->netns = true;
+		return 0;
+	case OPT_JAIL_CGROUP:
+		jc->cgroup = arg;
+		return 0;
+	case OPT_JAIL_CPUS:
+		if (parse_uint(arg, 1, VM_MAX_CPUS, &jc->cpus))
+			return usage_error("--jail-cpus %s: give a number from 1 to 64", arg);
+		return 0;
+	case OPT_JAIL_MEMORY:
+		if (parse_size(arg, &jc->memory) || jc->memory < VM_MIN_MEMORY)
+			return usage_error("--jail-memory %s: give a size of at least 16M", arg);
 		return 0;
 	default:
 		return EXIT_BAD_INPUT;
@@ -254,7 +316,7 @@ static int parse_run_option(int opt, const char *arg, struct vm_config *cfg)
 }
 
 /* Returns -1 when the VM should run, or an exit status (0 after --help). */
-static int parse_run_args(int argc, char **argv, struct vm_config *cfg)
+static int parse_run_args(int argc, char **argv, struct vm_config *cfg, struct jail_config *jc)
 {
 	int opt, ret;
 
@@ -272,7 +334,10 @@ static int parse_run_args(int argc, char **argv, struct vm_config *cfg)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		if (opt == ':')
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		ret = parse_run_option(opt, optarg, cfg);
+		if (opt >= OPT_JAIL && opt <= OPT_JAIL_MEMORY)
+			ret = parse_jail_option(opt, optarg, jc);
+		else
+			ret = parse_run_option(opt, optarg, cfg);
 		if (ret)
 			return ret;
 	}
@@ -325,9 +390,11 @@ static int run_vm(const struct vm_config *cfg)
 
 static int cmd_run(int argc, char **argv)
 {
+	struct jail_config jail = JAIL_CONFIG_INIT;
+	const struct vm_config *run;
 	struct vm_config cfg;
 	sigset_t set;
-	int ret = parse_run_args(argc, argv, &cfg);
+	int ret = parse_run_args(argc, argv, &cfg, &jail);
 
 	if (ret >= 0)
 		return ret;
@@ -338,10 +405,14 @@ static int cmd_run(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* With --jail, only the jailed process goes on (-1): this one waits for it. */
+	ret = jail_start(&jail, &cfg, &run);
+	if (ret >= 0)
+		return ret;
 	vcpu_install_kick_handler();
 	sandbox_init(cfg.seccomp);
 	console_setup();
-	ret = run_vm(&cfg);
+	ret = run_vm(run);
 	console_restore();
 	return ret;
 }

@@ -132,6 +132,8 @@ int net_tap_open(struct net_backend **out, const char *ifname);
 int net_tap_from_fd(struct net_backend **out, int fd, unsigned int caps);
 /* libslirp user networking for opt (10.0.2.0/24, hostfwd). Same returns as net_tap_open. */
 int net_slirp_open(struct net_backend **out, const struct net_options *opt);
+/* Loads libslirp now (a failure is reported by net_slirp_open()): --jail has no /usr/lib. */
+void net_slirp_preload(void);
 /*
  * Whether a guest Ethernet frame may make the user-mode stack open a host socket: a TCP
  * connection request, a UDP datagram, an ICMP echo request (IPv4 or IPv6). Exposed for tests.

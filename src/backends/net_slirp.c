@@ -60,6 +60,11 @@ static bool libslirp_load(void)
 	return libslirp.error == NULL;
 }
 
+void net_slirp_preload(void)
+{
+	libslirp_load();
+}
+
 /*
  * Packets the stack produced that the guest has not taken yet. Beyond this many, new ones
  * are dropped: slirp's TCP retransmits, and a guest that never takes packets cannot make

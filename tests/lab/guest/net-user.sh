@@ -8,31 +8,6 @@
 
 . /tests/net-lib.sh
 
-# What udhcpc runs on its events: configure the interface from the lease.
-net_dhcp_script() {
-	cat >/tmp/net-dhcp.sh <<'EOF'
-#!/bin/sh
-case "$1" in
-deconfig)
-	ip addr flush dev "$interface"
-	ip link set "$interface" up
-	;;
-bound | renew)
-	ip addr flush dev "$interface"
-	ip addr add "$ip/${mask:-24}" dev "$interface"
-	for r in $router; do
-		ip route add default via "$r" dev "$interface"
-		break
-	done
-	: >/etc/resolv.conf
-	for d in $dns; do echo "nameserver $d" >>/etc/resolv.conf; done
-	echo "$ip ${router%% *} ${dns%% *}" >/tmp/net-lease
-	;;
-esac
-EOF
-	chmod 755 /tmp/net-dhcp.sh
-}
-
 net_user_main() {
 	mac="$(net_arg mac)" http="$(net_arg http)" serve="$(net_arg serve)"
 	for i in $(net_ifaces); do
