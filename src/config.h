@@ -48,6 +48,13 @@ struct vm_config {
 	/* --virtio-console[=socket:PATH]; "" is the option without a value: stdio */
 	const char *virtio_console;
 	const char *vsock; /* --vsock cid=N */
+
+	/*
+	 * Firecracker's --no-seccomp and --seccomp-filter FILE (the control API's command
+	 * line): kept here for the sandbox (src/sandbox/), which installs the filter.
+	 */
+	bool seccomp_off;
+	const char *seccomp_filter;
 };
 
 /*
