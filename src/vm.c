@@ -411,6 +411,20 @@ enum vm_stop_reason vm_run(struct vm *vm)
 	return vm->stop_reason;
 }
 
+int vm_exit_status(struct vm *vm, enum vm_stop_reason reason)
+{
+	switch (reason) {
+	case VM_STOP_POWEROFF:
+	case VM_STOP_REBOOT:
+		return EXIT_GUEST_OK;
+	case VM_STOP_DEBUG_EXIT:
+	case VM_STOP_USER:
+		return vm->exit_code;
+	default:
+		return EXIT_VMM_ERROR;
+	}
+}
+
 void vm_destroy(struct vm *vm)
 {
 	struct device *dev, *next;

@@ -73,6 +73,8 @@ int vm_create(struct vm **out, const struct vm_config *cfg);
 /* Runs until the guest stops; returns the reason. */
 enum vm_stop_reason vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
+/* kvmbox's exit status for a VM that stopped for reason (see the README's table). */
+int vm_exit_status(struct vm *vm, enum vm_stop_reason reason);
 
 /* Asks every vCPU to stop; safe from any thread, only the first call counts. */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int exit_code);
