@@ -10,6 +10,7 @@
 
 #include "../arch/arch.h"
 #include "../util/log.h"
+#include "../vm.h"
 #include "fields.h"
 
 /*
@@ -160,4 +161,40 @@ void api_put_action(struct api *api, json_t *body, struct api_resp *resp)
 			  "`SendCtrlAltDel`",
 			  type);
 	}
+}
+
+static const struct api_field vm_state_fields[] = {
+	{"state", F_STR, true},
+	API_FIELDS_END,
+};
+
+/* How long the vCPUs may take to leave KVM_RUN: an exit being handled finishes first. */
+#define PAUSE_TIMEOUT_MS 5000
+
+/*
+ * PATCH /vm: every vCPU parked outside KVM_RUN, or running again. Device workers keep
+ * running: I/O the guest queued before the pause completes, its interrupts wait for
+ * the resume.
+ */
+void api_patch_vm(struct api *api, json_t *body, struct api_resp *resp)
+{
+	const char *state;
+
+	if (api_check_body(body, vm_state_fields, resp))
+		return;
+	state = api_str(body, "state");
+	if (!strcmp(state, "Paused")) {
+		if (api->state != API_PAUSED && vm_pause(api->vm, PAUSE_TIMEOUT_MS)) {
+			api_fault(resp, "Failed to pause the microVM: the vCPUs did not stop.");
+			return;
+		}
+		api->state = API_PAUSED;
+	} else if (!strcmp(state, "Resumed")) {
+		vm_resume(api->vm);
+		api->state = API_RUNNING;
+	} else {
+		api_fault(resp, "unknown variant `%s`, expected `Paused` or `Resumed`", state);
+		return;
+	}
+	resp->status = 204;
 }

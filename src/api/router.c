@@ -129,6 +129,7 @@ BODY_ONLY(put_entropy, api_put_entropy)
 BODY_ONLY(put_logger, api_put_logger)
 BODY_ONLY(put_metrics, api_put_metrics)
 BODY_ONLY(put_action, api_put_action)
+BODY_ONLY(patch_vm, api_patch_vm)
 
 /* Post-boot updates kvmbox does not do yet: a clear 400 rather than a silent 204. */
 static void not_yet(struct api *api, const char *id, json_t *body, struct api_resp *resp)
@@ -164,7 +165,7 @@ static const struct route routes[] = {
 	{HTTP_PUT, "/logger", false, PRE_BOOT, put_logger},
 	{HTTP_PUT, "/metrics", false, PRE_BOOT, put_metrics},
 	{HTTP_PUT, "/actions", false, ANY, put_action},
-	{HTTP_PATCH, "/vm", false, POST_BOOT, not_yet},
+	{HTTP_PATCH, "/vm", false, POST_BOOT, patch_vm},
 };
 
 /* Firecracker features kvmbox lacks: every method on these paths gets a 400 saying so. */

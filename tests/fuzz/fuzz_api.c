@@ -6,7 +6,7 @@
  * (api_conn_process) before or after InstanceStart. Every answer is a whole HTTP/1.1
  * response with a status of 200, 204 or 400 (never 500), a 400 carries a JSON
  * fault_message, and the connection's buffer never holds more than it was given.
- * VM creation is stubbed (it fails as a bad kernel would), and PUT /logger and /metrics,
+ * VM creation is stubbed (it fails as a bad kernel would), pausing too, and PUT /logger and /metrics,
  * which open host files, are left out.
  */
 #include <stdio.h>
@@ -28,6 +28,17 @@ int vm_create(struct vm **out, const struct vm_config *cfg)
 }
 
 void vm_destroy(struct vm *vm)
+{
+	(void)vm;
+}
+
+int vm_pause(struct vm *vm, unsigned int timeout_ms)
+{
+	(void)vm, (void)timeout_ms;
+	return 0;
+}
+
+void vm_resume(struct vm *vm)
 {
 	(void)vm;
 }

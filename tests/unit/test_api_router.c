@@ -308,7 +308,9 @@ static void test_post_boot_phase(void **state)
 		     "not supported after starting");
 	expect_fault(&api, HTTP_PUT, "/actions", "{\"action_type\":\"FlushMetrics\"}",
 		     "metrics system is not initialized");
-	expect_fault(&api, HTTP_PATCH, "/vm", "{\"state\":\"Paused\"}", "not supported by kvmbox");
+	expect_fault(&api, HTTP_PATCH, "/vm", "{\"state\":\"Sleeping\"}",
+		     "unknown variant `Sleeping`");
+	expect_fault(&api, HTTP_PATCH, "/vm", "{}", "missing field `state`");
 	expect_fault(&api, HTTP_PATCH, "/drives/a", "{}", "not supported by kvmbox");
 	assert_int_equal(call(&api, HTTP_GET, "/", NULL, &out), 200);
 	assert_non_null(strstr(out, "\"state\":\"Running\""));
