@@ -99,6 +99,7 @@ void api_ok_json(struct api_resp *resp, json_t *json);
 void api_put_machine_config(struct api *api, json_t *body, bool patch, struct api_resp *resp);
 void api_put_boot_source(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_drive(struct api *api, const char *id, json_t *body, struct api_resp *resp);
+void api_patch_drive(struct api *api, const char *id, json_t *body, struct api_resp *resp);
 void api_put_nic(struct api *api, const char *id, json_t *body, struct api_resp *resp);
 void api_put_vsock(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_entropy(struct api *api, json_t *body, struct api_resp *resp);

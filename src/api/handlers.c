@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../devices/virtio/blk.h"
+#include "../vm.h"
 #include "fields.h"
 
 static void no_content(struct api_resp *resp)
@@ -205,9 +207,18 @@ void api_put_drive(struct api *api, const char *id, json_t *body, struct api_res
 	root = api_bool(body, "is_root_device", false);
 	if (check_file("The drive's backing file", path, true, resp))
 		return;
-	for (unsigned int i = 0; root && i < api->nr_drives; i++) {
-		if (api->drives[i].root && strcmp(api->drives[i].id, id)) {
+	for (unsigned int i = 0; i < api->nr_drives; i++) {
+		const struct api_drive *o = &api->drives[i];
+
+		if (!strcmp(o->id, id))
+			continue;
+		if (root && o->root) {
 			api_fault(resp, "A root block device already exists!");
+			return;
+		}
+		/* Each disk locks its file: a second one on the same file could not start. */
+		if (!strcmp(o->path, path)) {
+			api_fault(resp, "%s is already the backing file of drive %s", path, o->id);
 			return;
 		}
 	}
@@ -329,4 +340,52 @@ void api_put_entropy(struct api *api, json_t *body, struct api_resp *resp)
 		return;
 	api->entropy = true;
 	no_content(resp);
+}
+
+static const struct api_field drive_patch_fields[] = {
+	{"drive_id", F_STR, true},
+	{"path_on_host", F_STR, false},
+	{"rate_limiter", F_LIMITER, false},
+	API_FIELDS_END,
+};
+
+/*
+ * PATCH /drives/{id} after the start: a new backing file (Kata fills its placeholders
+ * this way). The vCPUs are paused around the swap so that no request arrives meanwhile.
+ */
+void api_patch_drive(struct api *api, const char *id, json_t *body, struct api_resp *resp)
+{
+	const char *path;
+	struct api_drive *d;
+	char err[256];
+	bool was_paused = api->state == API_PAUSED;
+	int ret;
+
+	if (api_check_body(body, drive_patch_fields, resp) || check_ids(id, body, "drive_id", resp))
+		return;
+	d = find_drive(api, id);
+	if (!d) {
+		api_fault(resp, "Invalid block device ID: %s", id);
+		return;
+	}
+	path = api_str(body, "path_on_host");
+	if (!path) {
+		resp->status = 204; /* a rate limiter of {} or null: nothing to change */
+		return;
+	}
+	if (check_file("The drive's backing file", path, true, resp))
+		return;
+	if (!was_paused && vm_pause(api->vm, 5000)) {
+		api_fault(resp, "Cannot update the drive: the vCPUs did not pause.");
+		return;
+	}
+	ret = virtio_blk_swap(api->vm, d->path, path, err, sizeof(err));
+	if (!was_paused)
+		vm_resume(api->vm);
+	if (ret) {
+		api_fault(resp, "Cannot update the drive %s to %s: %s", id, path, err);
+		return;
+	}
+	api_set_str(&d->path, path);
+	resp->status = 204;
 }

@@ -157,7 +157,7 @@ static const struct route routes[] = {
 	{HTTP_PATCH, "/machine-config", false, PRE_BOOT, patch_machine},
 	{HTTP_PUT, "/boot-source", false, PRE_BOOT, put_boot},
 	{HTTP_PUT, "/drives", true, PRE_BOOT, api_put_drive},
-	{HTTP_PATCH, "/drives", true, POST_BOOT, not_yet},
+	{HTTP_PATCH, "/drives", true, POST_BOOT, api_patch_drive},
 	{HTTP_PUT, "/network-interfaces", true, PRE_BOOT, api_put_nic},
 	{HTTP_PATCH, "/network-interfaces", true, POST_BOOT, not_yet},
 	{HTTP_PUT, "/vsock", false, PRE_BOOT, put_vsock},

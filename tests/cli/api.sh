@@ -52,12 +52,13 @@ expect_usage_error api/config_file_with_socket --api-sock "$tmp/cf.sock" \
 	--config-file "$tmp/bad_value.json"
 expect_gone api/config_file_socket_removed "$tmp/cf.sock"
 
-# Kata's shape: eight placeholder drives, nulls for what is not there; then the start fails
+# Kata's shape: eight placeholder drives (a file each), nulls for what is not there; then the start fails
 # only on the hidden /dev/kvm (exit 1, one line), and the socket is gone.
 if [ -n "$kernel" ]; then
 	drives=""
 	for i in 0 1 2 3 4 5 6 7; do
-		drives="$drives${drives:+,}{\"drive_id\": \"drive_$i\", \"path_on_host\": \"$tmp/placeholder.img\",
+		: >"$tmp/drive_$i.img"
+		drives="$drives${drives:+,}{\"drive_id\": \"drive_$i\", \"path_on_host\": \"$tmp/drive_$i.img\",
 			\"is_root_device\": false, \"is_read_only\": false, \"rate_limiter\": {}}"
 	done
 	cfg kata '{"boot-source": {"kernel_image_path": "'"$kernel"'", "boot_args": "console=ttyS0",

@@ -6,9 +6,10 @@
  * (api_conn_process) before or after InstanceStart. Every answer is a whole HTTP/1.1
  * response with a status of 200, 204 or 400 (never 500), a 400 carries a JSON
  * fault_message, and the connection's buffer never holds more than it was given.
- * VM creation is stubbed (it fails as a bad kernel would), pausing too, and PUT /logger and /metrics,
+ * VM creation is stubbed (it fails as a bad kernel would), pausing and disk swaps too, and PUT /logger and /metrics,
  * which open host files, are left out.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,14 @@ int vm_pause(struct vm *vm, unsigned int timeout_ms)
 void vm_resume(struct vm *vm)
 {
 	(void)vm;
+}
+
+int virtio_blk_swap(struct vm *vm, const char *old_path, const char *new_path, char *err,
+		    size_t errlen)
+{
+	(void)vm, (void)old_path, (void)new_path;
+	snprintf(err, errlen, "no disk");
+	return -ENODEV;
 }
 
 int arch_ctrl_alt_del(struct vm *vm)

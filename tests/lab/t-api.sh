@@ -2,8 +2,9 @@
 # The Firecracker-compatible control API (kvmbox --api-sock): a stock kernel configured
 # and booted over the socket the way the Go SDK does it (machine-config, boot-source,
 # the root drive, a tap interface, InstanceStart), and the ways the process ends: guest
-# power-off and reboot (0), SIGTERM (143), SendCtrlAltDel (0); PATCH /vm pause and resume.
-# Five boots; the client is tests/api/fc_client.py.
+# power-off and reboot (0), SIGTERM (143), SendCtrlAltDel (0); PATCH /vm pause and resume;
+# PATCH /drives swapping a placeholder for an image. Six boots; the client is
+# tests/api/fc_client.py.
 
 API_DIR="$LAB_RUN_TMP/api"
 API_CLIENT=tests/api/fc_client.py
@@ -38,11 +39,11 @@ api_launch() {
 	python3 "$API_CLIENT" "$API_SOCK" --wait 30 || fail "no API on $API_SOCK within 30 s"
 }
 
-# api_configure ACTION [NIC]: the Go SDK's order of calls, the root drive last;
-# with NIC, a network interface on that tap.
+# api_configure ACTION [NIC [EXTRA-ARGS]]: the Go SDK's order of calls, the root drive
+# last; with NIC, a network interface on that tap; EXTRA-ARGS for the kernel.
 api_configure() {
 	local cmdline
-	cmdline="$(guest_cmdline info "$1")"
+	cmdline="$(guest_cmdline info "$1") ${3:-}"
 	[ -f "$API_DIR/root.img" ] || truncate -s 16M "$API_DIR/root.img"
 	api_expect 200 GET /machine-config
 	api_expect 204 PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 512, "smt": false}'
@@ -162,4 +163,37 @@ test_pause_resume() {
 	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
 	api_wait_exit
 	[ "$API_RC" = 0 ] || fail "SendCtrlAltDel after a resume: kvmbox exited $API_RC"
+}
+
+# Kata's shape: a zero-length placeholder drive at boot, then PATCH /drives points it at
+# a real image, and the guest sees the new size and reads the image's bytes.
+test_patch_drive_swaps_file() {
+	local got i
+	mkdir -p "$API_DIR"
+	: >"$API_DIR/placeholder.img"
+	truncate -s 1M "$API_DIR/real.img"
+	printf 'KVMBOXSWAPOK' | dd of="$API_DIR/real.img" conv=notrunc status=none
+	api_launch api-patch-drive
+	api_expect 204 PUT /drives/drive_1 '{"drive_id": "drive_1", "path_on_host": "'"$API_DIR/placeholder.img"'",
+		"is_root_device": false, "rate_limiter": {}}'
+	api_configure shell "" "kvmbox.modules=virtio_pci,virtio_blk"
+	api_wait_line "KVMBOX-INIT: start"
+	sleep 2
+	api_expect 400 PATCH /drives/drive_1 '{"drive_id": "drive_1", "path_on_host": "/nonexistent"}'
+	api_expect 400 PATCH /drives/nothere '{"drive_id": "nothere", "path_on_host": "'"$API_DIR/real.img"'"}'
+	api_expect 204 PATCH /drives/drive_1 '{"drive_id": "drive_1", "path_on_host": "'"$API_DIR/real.img"'"}'
+	got="$(api_call GET /vm/config)"
+	[[ "$got" == *"$API_DIR/real.img"* ]] || fail "GET /vm/config after the PATCH: $got"
+	# The root drive is vda, the placeholder vdb. Give the driver a moment for the
+	# configuration change interrupt.
+	sleep 2
+	echo 'echo KVMBOX-SWAP: $(cat /sys/block/vdb/size) $(head -c 12 /dev/vdb)' >&3
+	for ((i = 0; i < 60; i++)); do
+		got="$(guest_value SWAP)"
+		[ -n "$got" ] && break
+		sleep 1
+	done
+	[ "$got" = "2048 KVMBOXSWAPOK" ] || fail "the guest's vdb after the swap: '$got'"
+	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
+	api_wait_exit
 }

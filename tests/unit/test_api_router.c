@@ -43,9 +43,15 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	char path[160];
+
 	(void)state;
 	unlink(kernel);
 	unlink(disk);
+	for (int i = 1; i < VM_MAX_DISKS; i++) {
+		snprintf(path, sizeof(path), "%s/drive_%d.img", dir, i);
+		unlink(path);
+	}
 	rmdir(dir);
 	return 0;
 }
@@ -183,7 +189,7 @@ static void test_machine_config(void **state)
 static void test_drives(void **state)
 {
 	struct api api;
-	char body[512], id[16];
+	char body[512], id[16], path[160];
 
 	(void)state;
 	api_init(&api, NULL);
@@ -216,12 +222,18 @@ static void test_drives(void **state)
 		 disk);
 	expect_fault(&api, HTTP_PUT, "/drives/second", body, "rate limiters are not supported");
 	assert_int_equal(api.nr_drives, 1);
-	/* Kata's shape: eight placeholder drives in all. */
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\":\"second\",\"path_on_host\":\"%s\",\"is_root_device\":false}",
+		 disk);
+	expect_fault(&api, HTTP_PUT, "/drives/second", body, "already the backing file");
+	/* Kata's shape: eight placeholder drives in all, each on its own file. */
 	for (int i = 1; i < VM_MAX_DISKS; i++) {
 		snprintf(id, sizeof(id), "drive_%d", i);
+		snprintf(path, sizeof(path), "%s/%s.img", dir, id);
+		fclose(fopen(path, "w"));
 		snprintf(body, sizeof(body),
 			 "{\"drive_id\":\"%s\",\"path_on_host\":\"%s\",\"is_root_device\":false}",
-			 id, disk);
+			 id, path);
 		snprintf(id, sizeof(id), "/drives/drive_%d", i);
 		assert_int_equal(PUT(id, body), 204);
 	}
@@ -229,7 +241,8 @@ static void test_drives(void **state)
 	assert_int_equal(PUT(id, body), 204);
 	assert_int_equal(api.nr_drives, VM_MAX_DISKS);
 	snprintf(body, sizeof(body),
-		 "{\"drive_id\":\"ninth\",\"path_on_host\":\"%s\",\"is_root_device\":false}", disk);
+		 "{\"drive_id\":\"ninth\",\"path_on_host\":\"%s\",\"is_root_device\":false}",
+		 kernel);
 	expect_fault(&api, HTTP_PUT, "/drives/ninth", body, "at most 8 drives");
 	api_free(&api);
 }
@@ -311,7 +324,8 @@ static void test_post_boot_phase(void **state)
 	expect_fault(&api, HTTP_PATCH, "/vm", "{\"state\":\"Sleeping\"}",
 		     "unknown variant `Sleeping`");
 	expect_fault(&api, HTTP_PATCH, "/vm", "{}", "missing field `state`");
-	expect_fault(&api, HTTP_PATCH, "/drives/a", "{}", "not supported by kvmbox");
+	expect_fault(&api, HTTP_PATCH, "/drives/a", "{\"drive_id\":\"a\"}",
+		     "Invalid block device ID");
 	assert_int_equal(call(&api, HTTP_GET, "/", NULL, &out), 200);
 	assert_non_null(strstr(out, "\"state\":\"Running\""));
 	free(out);
@@ -333,7 +347,7 @@ static void test_build_config(void **state)
 	snprintf(body, sizeof(body),
 		 "{\"drive_id\":\"data\",\"path_on_host\":\"%s\",\"is_root_device\":false,"
 		 "\"is_read_only\":true}",
-		 disk);
+		 kernel);
 	assert_int_equal(PUT("/drives/data", body), 204);
 	snprintf(body, sizeof(body),
 		 "{\"drive_id\":\"root\",\"path_on_host\":\"%s\",\"is_root_device\":true}", disk);
