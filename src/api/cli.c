@@ -90,6 +90,10 @@ bool api_cli_wanted(int argc, char **argv)
 	const char *base = strrchr(argv[0], '/');
 
 	base = base ? base + 1 : argv[0];
+	/* --version and --help are kvmbox's, whatever its name: they say both. */
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") ||
+			  !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return false;
 	if (!strcmp(base, "firecracker"))
 		return true;
 	if (argc < 2 || strncmp(argv[1], "--", 2))

@@ -24,6 +24,18 @@ else
 	fail api/version_line "got '$first'"
 fi
 
+# A symlink named firecracker: the same version line, and Firecracker's command line
+# without a subcommand.
+ln -s "$(readlink -f "$KVMBOX")" "$tmp/firecracker"
+if [ "$("$tmp/firecracker" --version | head -n1)" = "$first" ]; then
+	pass api/firecracker_symlink_version
+else
+	fail api/firecracker_symlink_version "got '$("$tmp/firecracker" --version 2>&1 | head -n1)'"
+fi
+KVMBOX_SAVED="$KVMBOX" KVMBOX="$tmp/firecracker"
+expect_usage_error api/firecracker_symlink_no_api --no-api
+KVMBOX="$KVMBOX_SAVED"
+
 expect_usage_error api/unknown_option --api-sock "$tmp/api.sock" --bogus
 expect_usage_error api/no_api_without_config --no-api
 expect_usage_error api/no_seccomp_and_filter --api-sock "$tmp/api.sock" --no-seccomp \
