@@ -35,12 +35,20 @@ static struct virtio_blk *find_disk(struct vm *vm, const char *path)
 	return NULL;
 }
 
-/* Waits, at most about a second, for the requests the worker has taken to complete. */
+/*
+ * Waits, at most about a second, until no request has been taken for 50 ms: with the
+ * vCPUs parked, a request the driver queued just before the pause is then almost surely
+ * taken and done, not caught by the stop (which would cancel it).
+ */
 static bool wait_idle(struct virtio_blk *b)
 {
-	for (int i = 0; i < 100 && atomic_load(&b->busy); i++)
+	int quiet = 0;
+
+	for (int i = 0; i < 100 && quiet < 5; i++) {
+		quiet = atomic_load(&b->busy) ? 0 : quiet + 1;
 		usleep(10000);
-	return !atomic_load(&b->busy);
+	}
+	return quiet >= 5;
 }
 
 int virtio_blk_swap(struct vm *vm, const char *old_path, const char *new_path, char *err,
