@@ -49,6 +49,8 @@ LDLIBS += -luring
 CFLAGS += -I$(SYSROOT)/usr/include
 LDFLAGS += $(foreach d,$(SYSROOT_LIBDIRS),-L$(d) -Wl,-rpath-link,$(d))
 endif
+# The control API's JSON (src/api/): jansson (libjansson-dev).
+LDLIBS += -ljansson
 # arm64: the guest's device tree (libfdt-dev) and gzip'd kernel Images (zlib1g-dev).
 ifeq ($(ARCH),arm64)
 LDLIBS += -lfdt -lz

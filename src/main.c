@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
+#include "api/cli.h"
 #include "config.h"
 #include "console.h"
 #include "jail/jail.h"
@@ -14,16 +16,20 @@
 #include "vcpu.h"
 #include "vm.h"
 
-static const char usage_main[] = "Usage: kvmbox COMMAND [OPTIONS]\n"
-				 "\n"
-				 "A small virtual machine monitor on Linux KVM.\n"
-				 "\n"
-				 "Commands:\n"
-				 "  run        boot a guest kernel (see 'kvmbox run --help')\n"
-				 "\n"
-				 "Options:\n"
-				 "  -h, --help     show this help\n"
-				 "  -V, --version  show the version\n";
+static const char usage_main[] =
+	"Usage: kvmbox COMMAND [OPTIONS]\n"
+	"\n"
+	"A small virtual machine monitor on Linux KVM.\n"
+	"\n"
+	"Commands:\n"
+	"  run        boot a guest kernel (see 'kvmbox run --help')\n"
+	"\n"
+	"kvmbox --api-sock PATH [...] takes Firecracker's command line and\n"
+	"serves its control API (see 'kvmbox --api-sock x --help').\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help     show this help\n"
+	"  -V, --version  show the version\n";
 
 static const char usage_run[] =
 	"Usage: kvmbox run --kernel PATH [OPTIONS]\n"
@@ -354,20 +360,6 @@ static int parse_run_args(int argc, char **argv, struct vm_config *cfg, struct j
 	return -1;
 }
 
-static int exit_status(struct vm *vm, enum vm_stop_reason reason)
-{
-	switch (reason) {
-	case VM_STOP_POWEROFF:
-	case VM_STOP_REBOOT:
-		return EXIT_GUEST_OK;
-	case VM_STOP_DEBUG_EXIT:
-	case VM_STOP_USER:
-		return vm->exit_code;
-	default:
-		return EXIT_VMM_ERROR;
-	}
-}
-
 static int run_vm(const struct vm_config *cfg)
 {
 	for (;;) {
@@ -380,7 +372,7 @@ static int run_vm(const struct vm_config *cfg)
 			return -ret;
 		}
 		reason = vm_run(vm);
-		status = exit_status(vm, reason);
+		status = vm_exit_status(vm, reason);
 		vm_destroy(vm);
 		if (reason != VM_STOP_REBOOT || cfg->on_reboot != ON_REBOOT_RESTART)
 			return status;
@@ -419,6 +411,8 @@ static int cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (api_cli_wanted(argc, argv))
+		return api_main(argc, argv);
 	if (argc < 2) {
 		fputs(usage_main, stderr);
 		return EXIT_BAD_INPUT;
@@ -428,7 +422,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
-		printf("kvmbox %s\n", KVMBOX_VERSION);
+		/*
+		 * Firecracker's first line first: tools that exec firecracker (Kata) read the
+		 * version from its second word.
+		 */
+		printf("Firecracker v%s (kvmbox %s)\n", API_VERSION, KVMBOX_VERSION);
 		return 0;
 	}
 	if (!strcmp(argv[1], "run"))

@@ -160,7 +160,10 @@ static void *vcpu_thread(void *arg)
 	while (!vm_stopping(vcpu->vm)) {
 		u32 reason;
 		exit_handler_fn fn;
-		int ret = __kvm_ioctl(vcpu->fd, KVM_RUN, NULL);
+		int ret;
+
+		vm_park_vcpu(vcpu->vm);
+		ret = __kvm_ioctl(vcpu->fd, KVM_RUN, NULL);
 
 		if (ret == -EINTR || ret == -EAGAIN) {
 			vcpu->run->immediate_exit = 0;

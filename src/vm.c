@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch/arch.h"
@@ -109,6 +110,69 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int exit_code)
 			pr_debug("stop eventfd: %s", strerror(errno));
 	}
 	pthread_mutex_unlock(&vm->stop_lock);
+	/* Parked vCPUs wake to see the stop. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_park_vcpu(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->pause_requested && !vm_stopping(vm)) {
+		vm->nr_parked++;
+		pthread_cond_broadcast(&vm->pause_cond);
+		while (vm->pause_requested && !vm_stopping(vm))
+			pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+		vm->nr_parked--;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+static unsigned int vm_running_vcpus(struct vm *vm)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		n += vm->vcpus[i]->started;
+	return n;
+}
+
+int vm_pause(struct vm *vm, unsigned int timeout_ms)
+{
+	struct timespec deadline;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = true;
+	pthread_mutex_unlock(&vm->pause_lock);
+	/* A vCPU in KVM_RUN (halted, too) leaves it on the kick and parks before re-entering. */
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+	pthread_mutex_lock(&vm->pause_lock);
+	while (!ret && vm->nr_parked < vm_running_vcpus(vm) && !vm_stopping(vm))
+		ret = pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &deadline);
+	pthread_mutex_unlock(&vm->pause_lock);
+	if (ret) {
+		vm_resume(vm);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 /* What this host's RAM and CPU allow, known without KVM. */
@@ -275,6 +339,8 @@ int vm_create(struct vm **out, const struct vm_config *cfg)
 	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	irq_lines_init(&vm->irq_lines, vm_kvm_irq_pin, vm);
 	bus_init(&vm->pio_bus, "pio");
 	bus_init(&vm->mmio_bus, "mmio");
@@ -418,6 +484,20 @@ enum vm_stop_reason vm_run(struct vm *vm)
 	return vm->stop_reason;
 }
 
+int vm_exit_status(struct vm *vm, enum vm_stop_reason reason)
+{
+	switch (reason) {
+	case VM_STOP_POWEROFF:
+	case VM_STOP_REBOOT:
+		return EXIT_GUEST_OK;
+	case VM_STOP_DEBUG_EXIT:
+	case VM_STOP_USER:
+		return vm->exit_code;
+	default:
+		return EXIT_VMM_ERROR;
+	}
+}
+
 void vm_destroy(struct vm *vm)
 {
 	struct device *dev, *next;
@@ -447,6 +527,8 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	pthread_mutex_destroy(&vm->stop_lock);
 	pthread_mutex_destroy(&vm->coalesced_lock);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 	irq_lines_destroy(&vm->irq_lines);
 	free(vm);
 }

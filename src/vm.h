@@ -57,6 +57,15 @@ struct vm {
 	struct kvm_coalesced_mmio_ring *coalesced_ring;
 	pthread_mutex_t coalesced_lock;
 
+	/*
+	 * Pausing (the control API's PATCH /vm): while pause_requested, vCPU threads park
+	 * outside KVM_RUN; nr_parked counts them. Under pause_lock; pause_cond wakes both sides.
+	 */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested;
+	unsigned int nr_parked;
+
 	/* The serial console's input, which the main loop feeds from stdin (set by its UART). */
 	const struct console_sink *serial_sink;
 	/* Where stdin goes instead, when a device takes it (--virtio-console on stdio). */
@@ -73,6 +82,18 @@ int vm_create(struct vm **out, const struct vm_config *cfg);
 /* Runs until the guest stops; returns the reason. */
 enum vm_stop_reason vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
+/* kvmbox's exit status for a VM that stopped for reason (see the README's table). */
+int vm_exit_status(struct vm *vm, enum vm_stop_reason reason);
+
+/*
+ * Parks every running vCPU outside KVM_RUN (an exit in progress is finished first) and
+ * returns once all are parked, or -ETIMEDOUT after timeout_ms; vm_resume() lets them go.
+ * From any thread but a vCPU's. A stop ends a pause.
+ */
+int vm_pause(struct vm *vm, unsigned int timeout_ms);
+void vm_resume(struct vm *vm);
+/* Called by a vCPU thread before each KVM_RUN: parks it while the VM is paused. */
+void vm_park_vcpu(struct vm *vm);
 
 /* Asks every vCPU to stop; safe from any thread, only the first call counts. */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int exit_code);

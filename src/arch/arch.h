@@ -58,5 +58,10 @@ int arch_vcpu_init(struct vcpu *vcpu);
 int arch_vcpu_set_entry(struct vcpu *vcpu, const struct boot_entry *entry);
 /* Prints the registers of a vCPU, for exits kvmbox cannot handle. */
 void arch_vcpu_dump(struct vcpu *vcpu);
+/*
+ * The control API's SendCtrlAltDel: the board's way to make the machine reset as the
+ * keyboard controller's reset line does. 0, or -EOPNOTSUPP where the board has none.
+ */
+int arch_ctrl_alt_del(struct vm *vm);
 
 #endif

@@ -6,6 +6,7 @@
 #include "log.h"
 
 enum log_level log_level = LOG_WARN;
+static __thread char last_error[256];
 
 static const char *const level_prefix[] = {
 	[LOG_ERR] = "error",
@@ -18,6 +19,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (level == LOG_ERR) {
+		va_start(ap, fmt);
+		vsnprintf(last_error, sizeof(last_error), fmt, ap);
+		va_end(ap);
+	}
 	if (level > log_level)
 		return;
 	/*
@@ -41,4 +47,14 @@ bool log_ratelimit(long *last_sec, int *count)
 		*count = 0;
 	}
 	return ++*count <= 5;
+}
+
+const char *log_last_error(void)
+{
+	return last_error;
+}
+
+void log_clear_error(void)
+{
+	last_error[0] = '\0';
 }

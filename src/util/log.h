@@ -11,6 +11,12 @@ extern enum log_level log_level;
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* True at most a few times a second per call site: guest-caused messages must not flood. */
 bool log_ratelimit(long *last_sec, int *count);
+/*
+ * The last error this thread logged ("" for none), so that the control API can tell its
+ * client why InstanceStart failed; log_clear_error() forgets it.
+ */
+const char *log_last_error(void);
+void log_clear_error(void);
 
 #define pr_err(...)  log_msg(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The arm64 board: QEMU's virt machine as far as a kernel or firmware can tell. */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "../../devices/pci.h"
@@ -119,6 +120,13 @@ int arch_vm_init(struct vm *vm)
 int arch_vm_finalize(struct vm *vm)
 {
 	return arm64_gic_init(vm);
+}
+
+/* Firecracker has SendCtrlAltDel on x86 only: the virt board has no keyboard controller. */
+int arch_ctrl_alt_del(struct vm *vm)
+{
+	(void)vm;
+	return -EOPNOTSUPP;
 }
 
 void arch_vm_destroy(struct vm *vm)

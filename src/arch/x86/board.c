@@ -230,6 +230,17 @@ int arch_vm_finalize(struct vm *vm)
 	return 0;
 }
 
+/*
+ * The i8042's reset line, as its pulse command (0xfe) drives it: no keyboard is plugged
+ * into kvmbox's controller to carry the keys themselves, and a Firecracker guest (reboot=k)
+ * answers Ctrl-Alt-Del by resetting through this line anyway, which ends kvmbox.
+ */
+int arch_ctrl_alt_del(struct vm *vm)
+{
+	vm_request_stop(vm, VM_STOP_REBOOT, 0);
+	return 0;
+}
+
 void arch_vm_destroy(struct vm *vm)
 {
 	free(vm->arch);

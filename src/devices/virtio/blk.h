@@ -110,6 +110,15 @@ struct virtio_blk {
 int virtio_blk_init(struct virtio_blk *b, const struct blk_options *o, enum block_backend be,
 		    char *err, size_t errlen);
 void virtio_blk_fini(struct virtio_blk *b);
+
+/*
+ * Puts the running disk on old_path onto the file new_path (same read-only setting),
+ * for the control API's PATCH /drives. Call it with the vCPUs paused (vm_pause), so that
+ * no new request arrives; requests already taken are waited for. Returns 0, or -errno
+ * with a one-line reason in err; on failure the disk stays on its old file.
+ */
+int virtio_blk_swap(struct vm *vm, const char *old_path, const char *new_path, char *err,
+		    size_t errlen);
 int virtio_blk_queue_start(struct virtio_blk *b);
 unsigned int virtio_blk_serve(struct virtio_blk *b);
 unsigned int virtio_blk_reap(struct virtio_blk *b);

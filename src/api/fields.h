@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef KVMBOX_API_FIELDS_H
+#define KVMBOX_API_FIELDS_H
+
+#include "api.h"
+
+/*
+ * A JSON body's schema: every field it may have, its type and whether it must be there.
+ * As Firecracker (serde's deny_unknown_fields), an unknown field is an error, and null
+ * stands for an optional field left out.
+ */
+enum api_ftype {
+	F_STR,
+	F_BOOL,
+	F_UINT,
+	F_LIMITER, /* a rate limiter: {} or null (token buckets are not done) */
+	F_ANY_OBJ,
+};
+
+struct api_field {
+	const char *name;
+	enum api_ftype type;
+	bool required;
+};
+
+#define API_FIELDS_END         \
+	{                      \
+		NULL, 0, false \
+	}
+
+/* 0, or -1 with a 400 in resp. */
+int api_check_body(json_t *body, const struct api_field *fields, struct api_resp *resp);
+/* The string field key, or NULL when absent or null. */
+const char *api_str(json_t *body, const char *key);
+/* The boolean field key, or dflt when absent or null. */
+bool api_bool(json_t *body, const char *key, bool dflt);
+/* The unsigned field key into *out; false when absent or null. */
+bool api_uint(json_t *body, const char *key, u64 *out);
+/* Replaces *dst with a copy of s (NULL stays NULL). */
+void api_set_str(char **dst, const char *s);
+/* Firecracker's ids: 1 to 64 characters, letters, digits and '_'. */
+bool api_valid_id(const char *id);
+
+#endif

@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The Firecracker-compatible control API (kvmbox --api-sock): a stock kernel configured
+# and booted over the socket the way the Go SDK does it (machine-config, boot-source,
+# the root drive, a tap interface, InstanceStart), and the ways the process ends: guest
+# power-off and reboot (0), SIGTERM (143), SendCtrlAltDel (0); PATCH /vm pause and resume;
+# PATCH /drives swapping a placeholder for an image. Six boots; the client is
+# tests/api/fc_client.py.
+
+API_DIR="$LAB_RUN_TMP/api"
+API_CLIENT=tests/api/fc_client.py
+
+# api_call METHOD PATH [JSON]: "STATUS BODY" of one request on $API_SOCK.
+api_call() {
+	python3 "$API_CLIENT" "$API_SOCK" "$@"
+}
+
+# api_expect STATUS METHOD PATH [JSON]: the call answers STATUS.
+api_expect() {
+	local want="$1" got
+	shift
+	got="$(api_call "$@")" || fail "$1 $2: the client failed"
+	[ "${got%% *}" = "$want" ] || fail "$1 $2: got '$got', expected $want"
+}
+
+# api_launch NAME: starts kvmbox --api-sock in the background with a guest console
+# that stays open (for action=shell), output in $LAB_LOGS/NAME.log. Sets API_PID,
+# API_SOCK, BOOT_LOG.
+api_launch() {
+	mkdir -p "$API_DIR" "$LAB_LOGS"
+	API_SOCK="$API_DIR/$1.sock"
+	BOOT_LOG="$LAB_LOGS/$1.log"
+	echo "$BOOT_LOG" >"$LAB_TEST_LOGREF"
+	rm -f "$API_SOCK" "$API_DIR/$1.in"
+	# A FIFO this shell holds open: the guest's console input never ends.
+	mkfifo "$API_DIR/$1.in"
+	exec 3<>"$API_DIR/$1.in"
+	"$KVMBOX" --api-sock "$API_SOCK" --id "$1" <&3 >"$BOOT_LOG" 2>&1 &
+	API_PID=$!
+	python3 "$API_CLIENT" "$API_SOCK" --wait 30 || fail "no API on $API_SOCK within 30 s"
+}
+
+# api_configure ACTION [NIC [EXTRA-ARGS]]: the Go SDK's order of calls, the root drive
+# last; with NIC, a network interface on that tap; EXTRA-ARGS for the kernel.
+api_configure() {
+	local cmdline
+	cmdline="$(guest_cmdline info "$1") ${3:-}"
+	[ -f "$API_DIR/root.img" ] || truncate -s 16M "$API_DIR/root.img"
+	api_expect 200 GET /machine-config
+	api_expect 204 PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 512, "smt": false}'
+	api_expect 204 PUT /boot-source '{"kernel_image_path": "'"$LAB_KERNEL"'", "initrd_path": "'"$LAB_INITRD"'",
+		"boot_args": "'"$cmdline"' pci=off"}'
+	if [ -n "${2:-}" ]; then
+		api_expect 204 PUT /network-interfaces/1 '{"iface_id": "1", "host_dev_name": "'"$2"'",
+			"guest_mac": "02:fc:00:00:00:01"}'
+	fi
+	api_expect 204 PUT /drives/rootfs '{"drive_id": "rootfs", "path_on_host": "'"$API_DIR/root.img"'",
+		"is_root_device": true, "is_read_only": false}'
+	api_expect 204 PUT /actions '{"action_type": "InstanceStart"}'
+}
+
+# api_wait_exit: the process's exit status into API_RC (124 after the boot timeout).
+api_wait_exit() {
+	local i
+	for ((i = 0; i < LAB_BOOT_TIMEOUT; i++)); do
+		kill -0 "$API_PID" 2>/dev/null || break
+		sleep 1
+	done
+	if kill -0 "$API_PID" 2>/dev/null; then
+		kill -KILL "$API_PID"
+		fail "kvmbox still running after ${LAB_BOOT_TIMEOUT}s"
+	fi
+	API_RC=0
+	wait "$API_PID" || API_RC=$?
+	[ ! -e "$API_SOCK" ] || fail "$API_SOCK left behind after exit"
+}
+
+# api_wait_line TEXT: the guest printed TEXT (a whole line) within the boot timeout.
+api_wait_line() {
+	local i
+	for ((i = 0; i < LAB_BOOT_TIMEOUT; i++)); do
+		guest_has_line "$1" && return 0
+		kill -0 "$API_PID" 2>/dev/null || fail "kvmbox ended before the guest printed '$1'"
+		sleep 1
+	done
+	fail "the guest did not print '$1' within ${LAB_BOOT_TIMEOUT}s"
+}
+
+test_sdk_boot_over_socket() {
+	local tap=kvmapi0 got
+	ip tuntap add dev "$tap" mode tap 2>/dev/null && ip link set "$tap" up || tap=""
+	api_launch api-sdk
+	api_configure poweroff "$tap"
+	got="$(api_call GET /)"
+	[[ "$got" =~ \"state\":\"Running\" ]] || fail "GET / after InstanceStart: $got"
+	api_expect 400 PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 128}'
+	api_expect 400 PUT /actions '{"action_type": "InstanceStart"}'
+	api_wait_exit
+	[ -z "$tap" ] || ip link del "$tap"
+	guest_expect_end poweroff
+	[ "$API_RC" = 0 ] || fail "guest powered off, kvmbox exited $API_RC (expected 0)"
+	[ "$(guest_value NPROC)" = 2 ] || fail "vcpu_count 2: guest nproc is '$(guest_value NPROC)'"
+	local kb
+	kb="$(guest_value MEMTOTAL-KB)"
+	[[ "$kb" =~ ^[0-9]+$ ]] && [ $((kb / 1024)) -ge 400 ] ||
+		fail "mem_size_mib 512: guest MemTotal is '$kb' kB"
+	[ -n "$tap" ] || skip "booted, but no tap device could be made for the network interface"
+}
+
+test_guest_reboot_ends_process() {
+	api_launch api-reboot
+	api_configure reboot
+	api_wait_exit
+	guest_expect_end reboot
+	[ "$API_RC" = 0 ] || fail "guest rebooted, kvmbox exited $API_RC (expected 0)"
+}
+
+test_sigterm_ends_process() {
+	api_launch api-sigterm
+	api_configure shell
+	api_wait_line "KVMBOX-INIT: start"
+	kill -TERM "$API_PID"
+	api_wait_exit
+	[ "$API_RC" = 143 ] || fail "SIGTERM: kvmbox exited $API_RC (expected 143)"
+}
+
+test_send_ctrl_alt_del_ends_process() {
+	api_launch api-cad
+	api_configure shell
+	api_wait_line "KVMBOX-INIT: start"
+	api_expect 400 PUT /actions '{"action_type": "FlushMetrics"}'
+	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
+	api_wait_exit
+	[ "$API_RC" = 0 ] || fail "SendCtrlAltDel: kvmbox exited $API_RC (expected 0)"
+}
+
+# api_ticks: how many KVMBOX-TICK lines the guest printed so far.
+api_ticks() {
+	tr -d '\r' <"$BOOT_LOG" | grep -cx "KVMBOX-TICK" || true
+}
+
+# PATCH /vm Paused parks every vCPU: a guest loop that prints a line a second falls
+# silent, GET / says Paused, and after Resumed it goes on.
+test_pause_resume() {
+	local before after got i
+	api_launch api-pause
+	api_configure shell
+	api_wait_line "KVMBOX-INIT: start"
+	sleep 2
+	echo 'while true; do echo KVMBOX-TICK; sleep 1; done' >&3
+	for ((i = 0; i < 60 && $(api_ticks) < 3; i++)); do sleep 1; done
+	[ "$(api_ticks)" -ge 3 ] || fail "the guest's loop printed no ticks"
+	api_expect 204 PATCH /vm '{"state": "Paused"}'
+	got="$(api_call GET /)"
+	[[ "$got" =~ \"state\":\"Paused\" ]] || fail "GET / while paused: $got"
+	before="$(api_ticks)"
+	sleep 5
+	after="$(api_ticks)"
+	# A line already on its way out of the UART may still land: at most one.
+	[ "$after" -le $((before + 1)) ] || fail "paused guest printed $((after - before)) ticks in 5 s"
+	api_expect 204 PATCH /vm '{"state": "Resumed"}'
+	for ((i = 0; i < 60 && $(api_ticks) < after + 3; i++)); do sleep 1; done
+	[ "$(api_ticks)" -ge $((after + 3)) ] || fail "the guest did not go on after Resumed"
+	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
+	api_wait_exit
+	[ "$API_RC" = 0 ] || fail "SendCtrlAltDel after a resume: kvmbox exited $API_RC"
+}
+
+# Kata's shape: a zero-length placeholder drive at boot, then PATCH /drives points it at
+# a real image, and the guest sees the new size and reads the image's bytes.
+test_patch_drive_swaps_file() {
+	local got i
+	mkdir -p "$API_DIR"
+	: >"$API_DIR/placeholder.img"
+	truncate -s 1M "$API_DIR/real.img"
+	printf 'KVMBOXSWAPOK' | dd of="$API_DIR/real.img" conv=notrunc status=none
+	api_launch api-patch-drive
+	api_expect 204 PUT /drives/drive_1 '{"drive_id": "drive_1", "path_on_host": "'"$API_DIR/placeholder.img"'",
+		"is_root_device": false, "rate_limiter": {}}'
+	api_configure shell "" "kvmbox.modules=virtio_pci,virtio_blk"
+	api_wait_line "KVMBOX-INIT: start"
+	sleep 2
+	api_expect 400 PATCH /drives/drive_1 '{"drive_id": "drive_1", "path_on_host": "/nonexistent"}'
+	api_expect 400 PATCH /drives/nothere '{"drive_id": "nothere", "path_on_host": "'"$API_DIR/real.img"'"}'
+	api_expect 204 PATCH /drives/drive_1 '{"drive_id": "drive_1", "path_on_host": "'"$API_DIR/real.img"'"}'
+	got="$(api_call GET /vm/config)"
+	[[ "$got" == *"$API_DIR/real.img"* ]] || fail "GET /vm/config after the PATCH: $got"
+	# The root drive is vda, the placeholder vdb. Give the driver a moment for the
+	# configuration change interrupt.
+	sleep 2
+	echo 'echo KVMBOX-SWAP: $(cat /sys/block/vdb/size) $(head -c 12 /dev/vdb)' >&3
+	for ((i = 0; i < 60; i++)); do
+		got="$(guest_value SWAP)"
+		[ -n "$got" ] && break
+		sleep 1
+	done
+	[ "$got" = "2048 KVMBOXSWAPOK" ] || fail "the guest's vdb after the swap: '$got'"
+	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
+	api_wait_exit
+}

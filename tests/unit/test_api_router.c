@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control API's router and handlers (src/api/): Firecracker's status-code matrix
+ * (200 JSON for GET, 204 without a body for PUT/PATCH, 400 with a fault_message for
+ * everything wrong), the pre-boot/post-boot phases, and that a refused call leaves the
+ * configuration as it was. InstanceStart is only exercised where it fails before KVM.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+
+static char dir[64], kernel[128], disk[128];
+
+static int setup(void **state)
+{
+	FILE *f;
+
+	(void)state;
+	strcpy(dir, "/tmp/kvmbox-api-test-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(kernel, sizeof(kernel), "%s/kernel", dir);
+	snprintf(disk, sizeof(disk), "%s/empty.img", dir);
+	f = fopen(kernel, "w");
+	if (!f)
+		return -1;
+	fputs("not a kernel\n", f);
+	fclose(f);
+	f = fopen(disk, "w"); /* a zero-length placeholder drive, as Kata makes them */
+	if (!f)
+		return -1;
+	fclose(f);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char path[160];
+
+	(void)state;
+	unlink(kernel);
+	unlink(disk);
+	for (int i = 1; i < VM_MAX_DISKS; i++) {
+		snprintf(path, sizeof(path), "%s/drive_%d.img", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
+	return 0;
+}
+
+/* Sends method path body to api; returns the status and, in *body_out, the body. */
+static int call(struct api *api, enum http_method m, const char *path, const char *body,
+		char **body_out)
+{
+	static const char *const names[] = {"GET", "PUT", "PATCH", "DELETE"};
+	struct http_request req = {.method = m, .keep_alive = true};
+	struct api_resp resp = {0};
+
+	strcpy(req.method_name, names[m]);
+	snprintf(req.path, sizeof(req.path), "%s", path);
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	api_handle(api, &req, &resp);
+	if (resp.status == 204)
+		assert_null(resp.body);
+	else
+		assert_non_null(resp.body);
+	if (resp.status == 400)
+		assert_non_null(strstr(resp.body, "{\"fault_message\":\""));
+	if (body_out)
+		*body_out = resp.body;
+	else
+		free(resp.body);
+	return resp.status;
+}
+
+#define PUT(p, b)   call(&api, HTTP_PUT, p, b, NULL)
+#define PATCH(p, b) call(&api, HTTP_PATCH, p, b, NULL)
+
+/* The fault message of a 400 contains want. */
+static void expect_fault(struct api *api, enum http_method m, const char *path, const char *body,
+			 const char *want)
+{
+	char *out;
+
+	assert_int_equal(call(api, m, path, body, &out), 400);
+	if (!strstr(out, want))
+		fail_msg("%s: got %s, wanted %s", path, out, want);
+	free(out);
+}
+
+static void test_gets(void **state)
+{
+	struct api api;
+	char *out;
+
+	(void)state;
+	api_init(&api, "vm1");
+	assert_int_equal(call(&api, HTTP_GET, "/", NULL, &out), 200);
+	assert_non_null(strstr(out, "\"id\":\"vm1\""));
+	assert_non_null(strstr(out, "\"state\":\"Not started\""));
+	free(out);
+	assert_int_equal(call(&api, HTTP_GET, "/version", NULL, &out), 200);
+	assert_non_null(strstr(out, "\"firecracker_version\":\"1.16.0\""));
+	free(out);
+	assert_int_equal(call(&api, HTTP_GET, "/machine-config", NULL, &out), 200);
+	assert_non_null(strstr(out, "\"vcpu_count\":1,\"mem_size_mib\":128"));
+	free(out);
+	assert_int_equal(call(&api, HTTP_GET, "/vm/config", NULL, &out), 200);
+	assert_non_null(strstr(out, "\"boot-source\":null"));
+	free(out);
+	expect_fault(&api, HTTP_GET, "/", "{}", "GET request cannot have a body");
+	expect_fault(&api, HTTP_GET, "/nothing", NULL, "Invalid request method and/or path");
+	expect_fault(&api, HTTP_OTHER, "/", NULL, "Invalid request method and/or path: DELETE");
+	expect_fault(&api, HTTP_GET, "/drives/a/b", NULL, "Invalid request method");
+	api_free(&api);
+}
+
+static void test_bodies(void **state)
+{
+	struct api api;
+
+	(void)state;
+	api_init(&api, NULL);
+	expect_fault(&api, HTTP_PUT, "/machine-config", NULL, "Empty PUT request");
+	expect_fault(&api, HTTP_PATCH, "/machine-config", NULL, "Empty PATCH request");
+	expect_fault(&api, HTTP_PUT, "/machine-config", "{", "deserializing the json body");
+	expect_fault(&api, HTTP_PUT, "/machine-config", "[1]", "must be a JSON object");
+	expect_fault(&api, HTTP_PUT, "/machine-config",
+		     "{\"vcpu_count\":1,\"vcpu_count\":2,\"mem_size_mib\":64}", "deserializing");
+	expect_fault(&api, HTTP_PUT, "/balloon", "{}", "balloon device is not supported");
+	expect_fault(&api, HTTP_GET, "/mmds", NULL, "MMDS");
+	expect_fault(&api, HTTP_PUT, "/snapshot/create", "{}", "Snapshots are not supported");
+	api_free(&api);
+}
+
+static void test_machine_config(void **state)
+{
+	struct api api;
+	char *out;
+
+	(void)state;
+	api_init(&api, NULL);
+	assert_int_equal(PUT("/machine-config", "{\"vcpu_count\":2,\"mem_size_mib\":256,"
+						"\"smt\":true,\"track_dirty_pages\":false,"
+						"\"cpu_template\":null,\"huge_pages\":\"None\"}"),
+			 204);
+	expect_fault(&api, HTTP_PUT, "/machine-config", "{\"vcpu_count\":2}",
+		     "missing field `mem_size_mib`");
+	expect_fault(&api, HTTP_PUT, "/machine-config",
+		     "{\"vcpu_count\":2,\"mem_size_mib\":64,\"x\":1}", "unknown field `x`");
+	expect_fault(&api, HTTP_PUT, "/machine-config",
+		     "{\"vcpu_count\":\"2\",\"mem_size_mib\":64}", "invalid type");
+	expect_fault(&api, HTTP_PUT, "/machine-config", "{\"vcpu_count\":0,\"mem_size_mib\":64}",
+		     "vCPU number is invalid");
+	expect_fault(&api, HTTP_PUT, "/machine-config", "{\"vcpu_count\":33,\"mem_size_mib\":64}",
+		     "vCPU number is invalid");
+	expect_fault(&api, HTTP_PUT, "/machine-config",
+		     "{\"vcpu_count\":3,\"mem_size_mib\":64,\"smt\":true}", "vCPU number");
+	expect_fault(&api, HTTP_PUT, "/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":8}",
+		     "memory size");
+	expect_fault(&api, HTTP_PUT, "/machine-config",
+		     "{\"vcpu_count\":1,\"mem_size_mib\":64,\"huge_pages\":\"1G\"}",
+		     "unknown variant `1G`");
+	expect_fault(&api, HTTP_PUT, "/machine-config",
+		     "{\"vcpu_count\":1,\"mem_size_mib\":64,\"cpu_template\":\"T2\"}",
+		     "cpu_template T2 is not supported");
+	expect_fault(&api, HTTP_PATCH, "/machine-config", "{\"vcpu_count\":5}", "vCPU number");
+	/* None of the refused calls changed anything. */
+	assert_int_equal(call(&api, HTTP_GET, "/machine-config", NULL, &out), 200);
+	assert_string_equal(out, "{\"vcpu_count\":2,\"mem_size_mib\":256,\"smt\":true,"
+				 "\"track_dirty_pages\":false,\"huge_pages\":\"None\"}");
+	free(out);
+	assert_int_equal(PATCH("/machine-config", "{\"mem_size_mib\":512}"), 204);
+	assert_int_equal(api.mem_mib, 512);
+	assert_int_equal(api.vcpus, 2);
+	assert_true(api.smt);
+	api_free(&api);
+}
+
+static void test_drives(void **state)
+{
+	struct api api;
+	char body[512], id[16], path[160];
+
+	(void)state;
+	api_init(&api, NULL);
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\":\"rootfs\",\"path_on_host\":\"%s\",\"is_root_device\":true,"
+		 "\"is_read_only\":false,\"rate_limiter\":{},\"cache_type\":\"Unsafe\","
+		 "\"io_engine\":\"Sync\"}",
+		 disk);
+	assert_int_equal(PUT("/drives/rootfs", body), 204);
+	expect_fault(&api, HTTP_PUT, "/drives/other", body, "does not match the id");
+	expect_fault(&api, HTTP_PUT, "/drives/bad-id", body, "Invalid ID");
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\":\"second\",\"path_on_host\":\"%s\",\"is_root_device\":true}", disk);
+	expect_fault(&api, HTTP_PUT, "/drives/second", body, "root block device already exists");
+	expect_fault(&api, HTTP_PUT, "/drives/second",
+		     "{\"drive_id\":\"second\",\"path_on_host\":\"/nonexistent\","
+		     "\"is_root_device\":false}",
+		     "cannot be opened");
+	expect_fault(&api, HTTP_PUT, "/drives/second",
+		     "{\"drive_id\":\"second\",\"path_on_host\":\"/x\"}",
+		     "missing field `is_root_device`");
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\":\"second\",\"path_on_host\":\"%s\",\"is_root_device\":false,"
+		 "\"cache_type\":\"Fast\"}",
+		 disk);
+	expect_fault(&api, HTTP_PUT, "/drives/second", body, "unknown variant `Fast`");
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\":\"second\",\"path_on_host\":\"%s\",\"is_root_device\":false,"
+		 "\"rate_limiter\":{\"bandwidth\":{\"size\":1,\"refill_time\":100}}}",
+		 disk);
+	expect_fault(&api, HTTP_PUT, "/drives/second", body, "rate limiters are not supported");
+	assert_int_equal(api.nr_drives, 1);
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\":\"second\",\"path_on_host\":\"%s\",\"is_root_device\":false}",
+		 disk);
+	expect_fault(&api, HTTP_PUT, "/drives/second", body, "already the backing file");
+	/* Kata's shape: eight placeholder drives in all, each on its own file. */
+	for (int i = 1; i < VM_MAX_DISKS; i++) {
+		snprintf(id, sizeof(id), "drive_%d", i);
+		snprintf(path, sizeof(path), "%s/%s.img", dir, id);
+		fclose(fopen(path, "w"));
+		snprintf(body, sizeof(body),
+			 "{\"drive_id\":\"%s\",\"path_on_host\":\"%s\",\"is_root_device\":false}",
+			 id, path);
+		snprintf(id, sizeof(id), "/drives/drive_%d", i);
+		assert_int_equal(PUT(id, body), 204);
+	}
+	/* A drive put again is updated, not added; a ninth is refused. */
+	assert_int_equal(PUT(id, body), 204);
+	assert_int_equal(api.nr_drives, VM_MAX_DISKS);
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\":\"ninth\",\"path_on_host\":\"%s\",\"is_root_device\":false}",
+		 kernel);
+	expect_fault(&api, HTTP_PUT, "/drives/ninth", body, "at most 8 drives");
+	api_free(&api);
+}
+
+static void test_devices(void **state)
+{
+	struct api api;
+
+	(void)state;
+	api_init(&api, NULL);
+	assert_int_equal(PUT("/network-interfaces/1",
+			     "{\"iface_id\":\"1\",\"host_dev_name\":"
+			     "\"tap0\",\"guest_mac\":\"AA:FC:00:00:00:01\","
+			     "\"rx_rate_limiter\":null}"),
+			 204);
+	expect_fault(&api, HTTP_PUT, "/network-interfaces/1",
+		     "{\"iface_id\":\"1\",\"host_dev_name\":\"tap0\",\"guest_mac\":\"zz\"}",
+		     "Invalid MAC");
+	expect_fault(&api, HTTP_PUT, "/network-interfaces/2",
+		     "{\"iface_id\":\"1\",\"host_dev_name\":\"tap0\"}", "does not match");
+	expect_fault(&api, HTTP_PUT, "/vsock", "{\"guest_cid\":2,\"uds_path\":\"/v\"}",
+		     "Invalid guest CID");
+	expect_fault(&api, HTTP_PUT, "/vsock", "{\"guest_cid\":3}", "missing field `uds_path`");
+	assert_int_equal(PUT("/vsock", "{\"vsock_id\":\"v\",\"guest_cid\":3,\"uds_path\":\"/v\"}"),
+			 204);
+	assert_int_equal(PUT("/entropy", "{\"rate_limiter\":{}}"), 204);
+	expect_fault(&api, HTTP_PUT, "/logger", "{\"level\":\"Loud\"}", "Invalid log level");
+	expect_fault(&api, HTTP_PUT, "/logger", "{\"log_path\":\"/nonexistent/log\"}",
+		     "Cannot open");
+	expect_fault(&api, HTTP_PUT, "/metrics", "{}", "missing field `metrics_path`");
+	api_free(&api);
+}
+
+static void test_actions_pre_boot(void **state)
+{
+	struct api api;
+	char body[256];
+
+	(void)state;
+	api_init(&api, NULL);
+	expect_fault(&api, HTTP_PUT, "/actions", "{\"action_type\":\"Reboot\"}",
+		     "unknown variant `Reboot`");
+	expect_fault(&api, HTTP_PUT, "/actions", "{}", "missing field `action_type`");
+	expect_fault(&api, HTTP_PUT, "/actions", "{\"action_type\":\"FlushMetrics\"}",
+		     "not supported before starting");
+	expect_fault(&api, HTTP_PUT, "/actions", "{\"action_type\":\"SendCtrlAltDel\"}",
+		     "not supported before starting");
+	expect_fault(&api, HTTP_PATCH, "/vm", "{\"state\":\"Paused\"}",
+		     "not supported before starting");
+	expect_fault(&api, HTTP_PUT, "/actions", "{\"action_type\":\"InstanceStart\"}",
+		     "without kernel configuration");
+	/* A kernel that is no kernel fails before KVM is opened; the process goes on. */
+	snprintf(body, sizeof(body), "{\"kernel_image_path\":\"%s\"}", kernel);
+	assert_int_equal(PUT("/boot-source", body), 204);
+	expect_fault(&api, HTTP_PUT, "/actions", "{\"action_type\":\"InstanceStart\"}",
+		     "Failed to start the microVM");
+	assert_int_equal(api.state, API_NOT_STARTED);
+	assert_int_equal(PUT("/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":64}"), 204);
+	api_free(&api);
+}
+
+static void test_post_boot_phase(void **state)
+{
+	struct api api;
+	char *out;
+
+	(void)state;
+	api_init(&api, NULL);
+	api.state = API_RUNNING; /* as after InstanceStart, without a VM */
+	expect_fault(&api, HTTP_PUT, "/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":64}",
+		     "not supported after starting");
+	expect_fault(&api, HTTP_PUT, "/boot-source", "{\"kernel_image_path\":\"/x\"}",
+		     "not supported after starting");
+	expect_fault(&api, HTTP_PUT, "/drives/a", "{}", "not supported after starting");
+	expect_fault(&api, HTTP_PUT, "/actions", "{\"action_type\":\"InstanceStart\"}",
+		     "not supported after starting");
+	expect_fault(&api, HTTP_PUT, "/actions", "{\"action_type\":\"FlushMetrics\"}",
+		     "metrics system is not initialized");
+	expect_fault(&api, HTTP_PATCH, "/vm", "{\"state\":\"Sleeping\"}",
+		     "unknown variant `Sleeping`");
+	expect_fault(&api, HTTP_PATCH, "/vm", "{}", "missing field `state`");
+	expect_fault(&api, HTTP_PATCH, "/drives/a", "{\"drive_id\":\"a\"}",
+		     "Invalid block device ID");
+	assert_int_equal(call(&api, HTTP_GET, "/", NULL, &out), 200);
+	assert_non_null(strstr(out, "\"state\":\"Running\""));
+	free(out);
+	api_free(&api);
+}
+
+static void test_build_config(void **state)
+{
+	struct api api;
+	struct api_resp resp = {0};
+	char body[512];
+
+	(void)state;
+	api_init(&api, NULL);
+	snprintf(body, sizeof(body),
+		 "{\"kernel_image_path\":\"%s\",\"boot_args\":\"console=ttyS0 pci=off ro\"}",
+		 kernel);
+	assert_int_equal(PUT("/boot-source", body), 204);
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\":\"data\",\"path_on_host\":\"%s\",\"is_root_device\":false,"
+		 "\"is_read_only\":true}",
+		 kernel);
+	assert_int_equal(PUT("/drives/data", body), 204);
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\":\"root\",\"path_on_host\":\"%s\",\"is_root_device\":true}", disk);
+	assert_int_equal(PUT("/drives/root", body), 204);
+	assert_int_equal(PUT("/network-interfaces/eth0", "{\"iface_id\":\"eth0\","
+							 "\"host_dev_name\":\"tap7\"}"),
+			 204);
+	assert_int_equal(PUT("/vsock", "{\"guest_cid\":9,\"uds_path\":\"/v\"}"), 204);
+	api.cfg.seccomp_off = true;
+	assert_int_equal(api_build_config(&api, &resp), 0);
+	assert_string_equal(api.cfg.cmdline, "console=ttyS0 ro root=/dev/vda rw");
+	assert_int_equal(api.cfg.nr_disks, 2);
+	assert_string_equal(api.cfg.disks[0], disk); /* the root drive is /dev/vda */
+	assert_non_null(strstr(api.cfg.disks[1], ",ro"));
+	assert_string_equal(api.cfg.nics[0], "tap=tap7");
+	assert_string_equal(api.cfg.vsock, "cid=9");
+	assert_int_equal(api.cfg.memory, 128 * MiB);
+	assert_true(api.cfg.seccomp_off);
+	api_free(&api);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gets),
+		cmocka_unit_test(test_bodies),
+		cmocka_unit_test(test_machine_config),
+		cmocka_unit_test(test_drives),
+		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_actions_pre_boot),
+		cmocka_unit_test(test_post_boot_phase),
+		cmocka_unit_test(test_build_config),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
