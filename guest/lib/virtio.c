@@ -194,9 +194,10 @@ static void write64_halves(u64 addr, u64 v)
 	writel(addr + 4, (u32)(v >> 32));
 }
 
-bool virtio_queue_enable_at(struct virtio_pci_dev *d, u16 size, u64 desc, u64 avail, u64 used)
+bool virtio_queue_enable_at(struct virtio_pci_dev *d, u16 q, u16 size, u64 desc, u64 avail,
+			    u64 used)
 {
-	writew(d->common + COMMON_Q_SELECT, 0);
+	writew(d->common + COMMON_Q_SELECT, q);
 	writew(d->common + COMMON_Q_SIZE, size);
 	write64_halves(d->common + COMMON_Q_DESC, desc);
 	write64_halves(d->common + COMMON_Q_DRIVER, avail);
@@ -205,26 +206,28 @@ bool virtio_queue_enable_at(struct virtio_pci_dev *d, u16 size, u64 desc, u64 av
 	return readw(d->common + COMMON_Q_ENABLE) == 1;
 }
 
-static const char *setup_queue(struct virtio_pci_dev *d, struct virtqueue *vq, void *page)
+static const char *setup_queue(struct virtio_pci_dev *d, struct virtqueue *vq, u16 q, void *page)
 {
 	u64 base = (u64)page;
 	u16 max;
 
-	writew(d->common + COMMON_Q_SELECT, 0);
+	writew(d->common + COMMON_Q_SELECT, q);
 	max = readw(d->common + COMMON_Q_SIZE);
 	if (max < VQ_MIN_SIZE)
-		return "queue 0 has fewer than 4 entries";
+		return "the queue is missing or has fewer than 4 entries";
 	memset(page, 0, PAGE_SIZE);
 	*vq = (struct virtqueue){
 		.dev = d,
+		.index = q,
 		.size = max < VQ_MAX_SIZE ? max : VQ_MAX_SIZE,
 		.desc = page,
 		.avail = (struct vring_avail *)(base + RING_AVAIL_OFF),
 		.used = (struct vring_used *)(base + RING_USED_OFF),
 		.notify_addr = d->notify + d->notify_mult * readw(d->common + COMMON_Q_NOFF),
 	};
-	if (!virtio_queue_enable_at(d, vq->size, base, base + RING_AVAIL_OFF, base + RING_USED_OFF))
-		return "queue 0 did not enable";
+	if (!virtio_queue_enable_at(d, q, vq->size, base, base + RING_AVAIL_OFF,
+				    base + RING_USED_OFF))
+		return "the queue did not enable";
 	return NULL;
 }
 
@@ -257,14 +260,14 @@ void virtio_driver_ok(struct virtio_pci_dev *d)
 			      VIRTIO_S_DRIVER_OK);
 }
 
-u64 virtio_init(struct virtio_pci_dev *d, struct virtqueue *vq, void *ring_page, u64 want,
-		const char **why)
+u64 virtio_init_queue(struct virtio_pci_dev *d, struct virtqueue *vq, u16 q, void *ring_page,
+		      u64 want, const char **why)
 {
 	u64 features = virtio_negotiate(d, want, why);
 
 	if (!features)
 		return 0;
-	*why = setup_queue(d, vq, ring_page);
+	*why = setup_queue(d, vq, q, ring_page);
 	if (*why)
 		return 0;
 	virtio_driver_ok(d);
@@ -275,11 +278,17 @@ u64 virtio_init(struct virtio_pci_dev *d, struct virtqueue *vq, void *ring_page,
 	return features;
 }
 
+u64 virtio_init(struct virtio_pci_dev *d, struct virtqueue *vq, void *ring_page, u64 want,
+		const char **why)
+{
+	return virtio_init_queue(d, vq, 0, ring_page, want, why);
+}
+
 void vq_notify(struct virtqueue *vq)
 {
 	/* The descriptors and index must be in RAM before the device hears of them. */
 	asm volatile("mfence" ::: "memory");
-	writew(vq->notify_addr, 0);
+	writew(vq->notify_addr, vq->index);
 }
 
 void vq_publish(struct virtqueue *vq, u16 head)

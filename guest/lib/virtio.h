@@ -11,8 +11,10 @@
 
 #include "types.h"
 
-#define VIRTIO_ID_BLOCK 2
-#define VIRTIO_ID_RNG	4
+#define VIRTIO_ID_NET	  1
+#define VIRTIO_ID_BLOCK	  2
+#define VIRTIO_ID_CONSOLE 3
+#define VIRTIO_ID_RNG	  4
 
 /* Device status bits. */
 #define VIRTIO_S_ACKNOWLEDGE 0x01
@@ -68,7 +70,7 @@ struct virtio_pci_dev {
 };
 
 /*
- * Queue 0 of a device: one page holds the descriptor table and both rings. Its size is
+ * One queue of a device: one page holds the descriptor table and both rings. Its size is
  * the device's maximum, up to VQ_MAX_SIZE; a device offering fewer than VQ_MIN_SIZE
  * entries is refused.
  */
@@ -76,6 +78,7 @@ struct virtio_pci_dev {
 #define VQ_MIN_SIZE 4
 struct virtqueue {
 	struct virtio_pci_dev *dev;
+	u16 index; /* which of the device's queues */
 	u16 size;
 	u64 notify_addr;
 	struct vring_desc *desc;
@@ -101,11 +104,12 @@ u32 virtio_config_read32(struct virtio_pci_dev *d, u32 offset);
 
 /*
  * The steps of virtio_init(), for tests that break one: reset to FEATURES_OK (returns
- * the features, or 0 with why); queue 0's size and ring addresses, then queue_enable
+ * the features, or 0 with why); queue q's size and ring addresses, then queue_enable
  * (false if it does not read back 1); DRIVER_OK.
  */
 u64 virtio_negotiate(struct virtio_pci_dev *d, u64 want, const char **why);
-bool virtio_queue_enable_at(struct virtio_pci_dev *d, u16 size, u64 desc, u64 avail, u64 used);
+bool virtio_queue_enable_at(struct virtio_pci_dev *d, u16 q, u16 size, u64 desc, u64 avail,
+			    u64 used);
 void virtio_driver_ok(struct virtio_pci_dev *d);
 /*
  * Reset, ACKNOWLEDGE|DRIVER, features (VERSION_1 plus what want asks for and the device
@@ -114,6 +118,9 @@ void virtio_driver_ok(struct virtio_pci_dev *d);
  */
 u64 virtio_init(struct virtio_pci_dev *d, struct virtqueue *vq, void *ring_page, u64 want,
 		const char **why);
+/* The same with queue q instead of queue 0 (the device's other queues stay disabled). */
+u64 virtio_init_queue(struct virtio_pci_dev *d, struct virtqueue *vq, u16 q, void *ring_page,
+		      u64 want, const char **why);
 
 /* Puts descriptor chain head into the avail ring and publishes it; then notify. */
 void vq_publish(struct virtqueue *vq, u16 head);
