@@ -167,22 +167,14 @@ static const struct sandbox_rule rng_rules[] = {
  * stdin and signals into the guest, stopping the vCPUs, and tearing everything down.
  */
 static const struct sandbox_rule main_rules[] = {
-	ALLOW(ppoll),
-	ALLOW(read),
-	ALLOW(close),
-	ALLOW(getpid),
-	ALLOW(tgkill),
-	ALLOW(shutdown),
-	ALLOW(unlinkat),
-	ALLOW(fdatasync),
-	ALLOW(pwrite64),
-	ALLOW(newfstatat),
-	ALLOW(lseek),
-	{SCMP_SYS(openat), MATCH_NOBITS, 2, O_ACCMODE | O_CREAT | O_TRUNC},
-	IOCTL(TCGETS),
-	IOCTL(TCSETS),
-	IOCTL(TCSETSW),
-	IOCTL(TCSETSF),
+	ALLOW(ppoll),	 ALLOW(read),
+	ALLOW(close),	 ALLOW(getpid),
+	ALLOW(tgkill),	 ALLOW(shutdown),
+	ALLOW(unlinkat), ALLOW(fdatasync),
+	ALLOW(pwrite64), ALLOW(newfstatat),
+	ALLOW(lseek),	 {SCMP_SYS(openat), MATCH_NOBITS, 2, O_ACCMODE | O_CREAT | O_TRUNC},
+	IOCTL(TCGETS),	 IOCTL(TCSETS),
+	IOCTL(TCSETSW),	 IOCTL(TCSETSF),
 };
 
 /* The spawner starts threads; each then narrows its list (filters stack: intersection). */
