@@ -56,9 +56,12 @@ static const struct sandbox_rule worker_rules[] = {
 /*
  * Starting and stopping devices, which the vCPUs (the guest's status writes) and the main
  * thread (tear-down) both do: interrupt lines and routes, irqfds and ioeventfds, memory
- * slots, and the vhost rings' start and stop.
+ * slots, and the vhost rings' start and stop. Stopping a busy disk submits what its ring
+ * holds and waits for the requests in flight (io_uring_enter, then a poll: ppoll is in
+ * each thread's own list, the main thread polls anyway).
  */
 static const struct sandbox_rule device_rules[] = {
+	ALLOW(io_uring_enter),
 	IOCTL(KVM_IRQ_LINE),
 	IOCTL(KVM_IRQFD),
 	IOCTL(KVM_IOEVENTFD),
@@ -74,10 +77,12 @@ static const struct sandbox_rule device_rules[] = {
 /*
  * vCPU: KVM_RUN, and what the guest's register writes start: a device's queues (eventfds,
  * io_uring rings, vhost rings), interrupt routes, memory slots (flash read-array mode),
- * flash writes on arm64. Threads are started through the spawner, so no clone here.
+ * flash writes on arm64, a reset's wait for a disk's requests in flight (ppoll). Threads
+ * are started through the spawner, so no clone here.
  */
 static const struct sandbox_rule vcpu_rules[] = {
 	ALLOW(read),
+	ALLOW(ppoll),
 	ALLOW(close),
 	ALLOW(eventfd2),
 	ALLOW(io_uring_setup),

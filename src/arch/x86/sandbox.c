@@ -20,8 +20,9 @@ static const struct sandbox_rule x86_main[] = {
 	ALLOW(unlink),
 };
 
-/* arch_vcpu_dump() after an unexpected exit. */
+/* A disk reset's wait (poll), and arch_vcpu_dump() after an unexpected exit. */
 static const struct sandbox_rule x86_vcpu[] = {
+	ALLOW(poll),
 	IOCTL(KVM_GET_REGS),
 	IOCTL(KVM_GET_SREGS),
 };
