@@ -207,23 +207,16 @@ int virtio_blk_parse_request(const struct blk_limits *l, const struct vq_chain *
 
 /* Running requests. */
 
+/* The callers check nr_free first. */
 static struct blk_req *req_get(struct virtio_blk *b)
 {
-	struct blk_req *r = b->free_reqs;
-
-	if (r) {
-		b->free_reqs = r->next_free;
-		b->nr_free--;
-		atomic_fetch_add(&b->busy, 1);
-	}
-	return r;
+	atomic_fetch_add(&b->busy, 1);
+	return &b->reqs[b->free_slots[--b->nr_free]];
 }
 
 static void req_put(struct virtio_blk *b, struct blk_req *r)
 {
-	r->next_free = b->free_reqs;
-	b->free_reqs = r;
-	b->nr_free++;
+	b->free_slots[b->nr_free++] = (u16)(r - b->reqs);
 	atomic_fetch_sub(&b->busy, 1);
 }
 
@@ -440,11 +433,9 @@ int virtio_blk_queue_start(struct virtio_blk *b)
 	ret = block_queue_create(&b->bq, &b->file, VIRTIO_BLK_QUEUE_SIZE, b->backend);
 	if (ret)
 		return ret;
-	b->free_reqs = NULL;
-	for (unsigned int i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++) {
-		b->reqs[i].next_free = b->free_reqs;
-		b->free_reqs = &b->reqs[i];
-	}
+	/* Slot 0 on top: a light load keeps to the first few slots. */
+	for (unsigned int i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
+		b->free_slots[i] = (u16)(VIRTIO_BLK_QUEUE_SIZE - 1 - i);
 	b->nr_free = VIRTIO_BLK_QUEUE_SIZE;
 	atomic_store(&b->busy, 0);
 	b->stopping = b->broken = false;
