@@ -13,13 +13,6 @@
 #include "util/log.h"
 #include "virtio_blk_fixture.h"
 
-#define RAM_SIZE  (16 * MiB)
-#define DESC_GPA  0x10000ULL
-#define AVAIL_GPA 0x20000ULL
-#define USED_GPA  0x30000ULL
-#define BUF_GPA	  0x100000ULL
-#define QSIZE	  VIRTIO_BLK_QUEUE_SIZE
-
 struct drv {
 	struct guest_memory mem;
 	struct virtio_blk *b;
@@ -60,16 +53,7 @@ static u64 galloc(struct drv *d, u32 len)
 
 static void vq_setup(struct drv *d)
 {
-	struct virtqueue *vq = &d->b->vdev.queues[0].vq;
-
-	memset(hva(d, DESC_GPA), 0, BUF_GPA - DESC_GPA);
-	virtqueue_reset(vq, &d->mem);
-	vq->size = QSIZE;
-	vq->desc_gpa = DESC_GPA;
-	vq->avail_gpa = AVAIL_GPA;
-	vq->used_gpa = USED_GPA;
-	vq->ready = true;
-	assert_int_equal(virtqueue_start(vq), 0);
+	blk_ring_start(&d->b->vdev.queues[0].vq, &d->mem, false);
 	d->avail_idx = d->next_desc = 0;
 }
 

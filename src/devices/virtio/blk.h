@@ -26,6 +26,13 @@
 #define VIRTIO_BLK_MAX_RANGE_SECTORS (1U << 22)	  /* 2 GiB per segment */
 #define VIRTIO_BLK_MAX_DATA	     (1ULL << 30) /* bytes of data in one read or write */
 
+/*
+ * How long the worker polls a dry ring before it asks for kicks again (blk_poll.c), at
+ * most; KVMBOX_BLK_POLL_US sets it (0 turns polling off, BLK_POLL_MAX_US at most).
+ */
+#define BLK_POLL_MAX_NS_DEFAULT (50 * 1000ull)
+#define BLK_POLL_MAX_US		1000
+
 /* Request outcomes besides the VIRTIO_BLK_S_* status bytes. */
 #define VIRTIO_BLK_PENDING 0x100 /* host I/O is under way */
 
@@ -85,12 +92,21 @@ struct blk_req {
 int virtio_blk_parse_request(const struct blk_limits *l, const struct vq_chain *c,
 			     struct blk_req *r);
 
+struct blk_poll {
+	u64 max_ns;	/* 0: never poll */
+	u64 ns;		/* the window now */
+	bool kicks_off; /* the ring ran dry and kicks are still off: poll, then turn them on */
+};
+
 struct virtio_blk {
 	struct virtio_dev vdev;
 	struct blk_options opts;
 	struct block_file file;
 	enum block_backend backend;
 	struct virtio_blk_config config;
+	/* The transport's entry points; tests put their own here. */
+	void (*notify)(struct virtio_dev *vdev, unsigned int q);
+	void (*set_needs_reset)(struct virtio_dev *vdev, const char *why);
 
 	/* While started (DRIVER_OK until reset); the worker owns these. */
 	bool running, stopping, broken, more;
@@ -107,6 +123,7 @@ struct virtio_blk {
 	unsigned int nr_free;
 	unsigned int events;
 	atomic_uint busy; /* requests taken but not completed; read by save */
+	struct blk_poll poll;
 	int stop_fd;
 	pthread_t worker;
 };
@@ -133,6 +150,14 @@ int virtio_blk_queue_start(struct virtio_blk *b);
 unsigned int virtio_blk_serve(struct virtio_blk *b);
 unsigned int virtio_blk_reap(struct virtio_blk *b);
 void virtio_blk_queue_stop(struct virtio_blk *b);
+
+/* The worker thread (blk_poll.c), started by the device's start op with arg b. */
+void *virtio_blk_worker(void *arg);
+/*
+ * Reads KVMBOX_BLOCK_BACKEND and KVMBOX_BLK_POLL_US (into *poll_max_ns). Returns 0, or
+ * -EXIT_BAD_INPUT after saying which one is wrong.
+ */
+int virtio_blk_env(enum block_backend *be, u64 *poll_max_ns);
 
 extern const struct device_ops virtio_blk_ops;
 
