@@ -19,13 +19,6 @@
 #include "util/log.h"
 #include "virtio_blk_fixture.h"
 
-#define RAM_SIZE  (16 * MiB)
-#define DESC_GPA  0x10000ULL
-#define AVAIL_GPA 0x20000ULL
-#define USED_GPA  0x30000ULL
-#define BUF_GPA	  0x100000ULL
-#define QSIZE	  VIRTIO_BLK_QUEUE_SIZE
-
 struct drv {
 	struct guest_memory mem;
 	struct virtio_blk *b;
@@ -66,16 +59,7 @@ static u64 galloc(struct drv *d, u32 len)
 
 static void vq_setup(struct drv *d)
 {
-	struct virtqueue *vq = &d->b->vdev.queues[0].vq;
-
-	memset(hva(d, DESC_GPA), 0, BUF_GPA - DESC_GPA);
-	virtqueue_reset(vq, &d->mem);
-	vq->size = QSIZE;
-	vq->desc_gpa = DESC_GPA;
-	vq->avail_gpa = AVAIL_GPA;
-	vq->used_gpa = USED_GPA;
-	vq->ready = true;
-	assert_int_equal(virtqueue_start(vq), 0);
+	blk_ring_start(&d->b->vdev.queues[0].vq, &d->mem, false);
 	d->avail_idx = d->next_desc = 0;
 }
 
@@ -477,6 +461,75 @@ static void test_io_stop_in_flight_on_main(void **state)
 	stop_in_flight_filtered(*state, THREAD_MAIN);
 }
 
+/* Posts one descriptor naming an indirect table of n buffers (written at a fresh place). */
+static void post_indirect(struct drv *d, const struct buf *bufs, unsigned int n)
+{
+	u64 table = galloc(d, n * sizeof(struct vring_desc));
+	struct vring_desc *t = hva(d, table);
+	struct buf one = {table, n * sizeof(struct vring_desc), false};
+
+	for (unsigned int i = 0; i < n; i++)
+		t[i] = (struct vring_desc){
+			.addr = bufs[i].gpa,
+			.len = bufs[i].len,
+			.flags = (u16)((bufs[i].w ? VRING_DESC_F_WRITE : 0) |
+				       (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
+			.next = (u16)(i + 1),
+		};
+	post(d, &one, 1);
+	((struct vring_desc *)hva(d, DESC_GPA))[(d->next_desc + QSIZE - 1) % QSIZE].flags =
+		VRING_DESC_F_INDIRECT;
+}
+
+/* A read of nbufs sectors from sector 0, one 512-byte buffer each, 1 KiB apart. */
+static void seg_chain(struct drv *d, struct buf *b, unsigned int nbufs, u64 data, u64 status)
+{
+	b[0] = (struct buf){hdr(d, VIRTIO_BLK_T_IN, 0), 16, false};
+	for (unsigned int i = 0; i < nbufs; i++)
+		b[1 + i] = (struct buf){data + i * 1024, 512, true};
+	b[1 + nbufs] = (struct buf){status, 1, true};
+	*(u8 *)hva(d, status) = 0xee;
+}
+
+static void test_io_seg_max(void **state)
+{
+	struct drv *d = *state;
+	const unsigned int max = VIRTIO_BLK_SEG_MAX;
+	u64 data = galloc(d, (max + 1) * 1024), status = galloc(d, 1);
+	struct buf b[VIRTIO_BLK_SEG_MAX + 3];
+	u8 sector[512];
+
+	for (unsigned int i = 0; i < max + 1; i++) {
+		memset(sector, (int)i, sizeof(sector));
+		assert_int_equal(pwrite(d->fd, sector, 512, (off_t)i * 512), 512);
+	}
+	drv_start(d, "", all_features);
+	d->b->vdev.queues[0].vq.indirect = true;
+	/* Offered as QEMU does: the whole ring for one request, header and status included. */
+	assert_true(d->b->vdev.device_features & BIT(VIRTIO_BLK_F_SEG_MAX));
+	assert_int_equal(le32toh(d->b->config.seg_max), 254);
+	assert_int_equal(max + 2, QSIZE);
+	/* At the limit: a chain as long as the ring, every buffer filled in order. */
+	seg_chain(d, b, max, data, status);
+	post(d, b, max + 2);
+	run_until(d, 1);
+	assert_int_equal(*(u8 *)hva(d, status), VIRTIO_BLK_S_OK);
+	assert_int_equal(used(d)->ring[0].len, max * 512 + 1);
+	for (unsigned int i = 0; i < max; i++)
+		assert_int_equal(((u8 *)hva(d, data + i * 1024))[511], (u8)i);
+	/* One over (possible only through an indirect table): IOERR, and the queue lives on. */
+	memset(hva(d, data), 0, (max + 1) * 1024);
+	seg_chain(d, b, max + 1, data, status);
+	post_indirect(d, b, max + 3);
+	assert_false(run_until(d, 2) & VIRTIO_BLK_EV_BROKEN);
+	assert_int_equal(*(u8 *)hva(d, status), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(used(d)->ring[1].len, 1);
+	assert_int_equal(((u8 *)hva(d, data))[0], 0); /* nothing was read */
+	assert_int_equal(rw(d, VIRTIO_BLK_T_IN, max, data, 512), VIRTIO_BLK_S_OK);
+	assert_int_equal(((u8 *)hva(d, data))[0], (u8)max);
+	assert_int_equal(d->b->nr_free, QSIZE);
+}
+
 static const enum block_backend uring = BLOCK_BACKEND_IO_URING, threads = BLOCK_BACKEND_THREADS;
 
 /* Each I/O test runs once per engine, named after it. */
@@ -489,7 +542,8 @@ static const enum block_backend uring = BLOCK_BACKEND_IO_URING, threads = BLOCK_
 	IO_TEST(read_write, be), IO_TEST(many_in_flight, be), IO_TEST(discard_write_zeroes, be), \
 		IO_TEST(write_through, be), IO_TEST(read_only, be), IO_TEST(get_id, be),         \
 		IO_TEST(malformed_chain, be), IO_TEST(stop_in_flight, be),                       \
-		IO_TEST(stop_in_flight_on_vcpu, be), IO_TEST(stop_in_flight_on_main, be)
+		IO_TEST(stop_in_flight_on_vcpu, be), IO_TEST(stop_in_flight_on_main, be),        \
+		IO_TEST(seg_max, be)
 
 int main(void)
 {

@@ -119,12 +119,42 @@ static void test_realize_bad_input(void **state)
 	unlink(path);
 }
 
+/* KVMBOX_BLK_POLL_US: microseconds from 0 to BLK_POLL_MAX_US, else exit status 2. */
+static void test_poll_env(void **state)
+{
+	static const char *const bad[] = {"", "x", "-1", "+5", " 5", "5us", "1001", "99999999999"};
+	struct vm_config cfg = {.nr_disks = 1};
+	enum block_backend be;
+	char path[64];
+	u64 ns;
+
+	(void)state;
+	make_file(path, 4096);
+	cfg.disks[0] = path;
+	assert_int_equal(virtio_blk_env(&be, &ns), 0);
+	assert_int_equal(ns, BLK_POLL_MAX_NS_DEFAULT);
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		setenv("KVMBOX_BLK_POLL_US", bad[i], 1);
+		assert_int_equal(virtio_blk_env(&be, &ns), -EXIT_BAD_INPUT);
+		assert_int_equal(virtio_blk_check(&cfg), -EXIT_BAD_INPUT);
+	}
+	setenv("KVMBOX_BLK_POLL_US", "0", 1);
+	assert_int_equal(virtio_blk_env(&be, &ns), 0);
+	assert_int_equal(ns, 0);
+	setenv("KVMBOX_BLK_POLL_US", "1000", 1);
+	assert_int_equal(virtio_blk_check(&cfg), 0);
+	assert_int_equal(virtio_blk_env(&be, &ns), 0);
+	assert_int_equal(ns, 1000 * 1000);
+	unsetenv("KVMBOX_BLK_POLL_US");
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_option_plain),	  cmocka_unit_test(test_option_ro_serial),
 		cmocka_unit_test(test_option_errors),	  cmocka_unit_test(test_file_checks),
-		cmocka_unit_test(test_realize_bad_input),
+		cmocka_unit_test(test_realize_bad_input), cmocka_unit_test(test_poll_env),
 	};
 
 	log_level = LOG_ERR;

@@ -207,23 +207,16 @@ int virtio_blk_parse_request(const struct blk_limits *l, const struct vq_chain *
 
 /* Running requests. */
 
+/* The callers check nr_free first. */
 static struct blk_req *req_get(struct virtio_blk *b)
 {
-	struct blk_req *r = b->free_reqs;
-
-	if (r) {
-		b->free_reqs = r->next_free;
-		b->nr_free--;
-		atomic_fetch_add(&b->busy, 1);
-	}
-	return r;
+	atomic_fetch_add(&b->busy, 1);
+	return &b->reqs[b->free_slots[--b->nr_free]];
 }
 
 static void req_put(struct virtio_blk *b, struct blk_req *r)
 {
-	r->next_free = b->free_reqs;
-	b->free_reqs = r;
-	b->nr_free++;
+	b->free_slots[b->nr_free++] = (u16)(r - b->reqs);
 	atomic_fetch_sub(&b->busy, 1);
 }
 
@@ -384,6 +377,7 @@ unsigned int virtio_blk_serve(struct virtio_blk *b)
 	unsigned int budget = BLK_SERVE_BUDGET, ev;
 
 	b->more = false;
+	b->poll.kicks_off = false;
 	if (!b->broken && vq->ready)
 		virtqueue_enable_notify(vq, false);
 	while (!b->broken && vq->ready) {
@@ -400,7 +394,12 @@ unsigned int virtio_blk_serve(struct virtio_blk *b)
 			break;
 		}
 		if (ret == 0) {
-			/* Empty: ask for kicks again, and take what raced in meanwhile. */
+			/* Empty: the worker polls a while with kicks off (blk_poll.c). */
+			if (b->poll.max_ns) {
+				b->poll.kicks_off = true;
+				break;
+			}
+			/* Not polling: ask for kicks again, and take what raced in meanwhile. */
 			if (!virtqueue_enable_notify(vq, true))
 				break;
 			virtqueue_enable_notify(vq, false);
@@ -440,14 +439,14 @@ int virtio_blk_queue_start(struct virtio_blk *b)
 	ret = block_queue_create(&b->bq, &b->file, VIRTIO_BLK_QUEUE_SIZE, b->backend);
 	if (ret)
 		return ret;
-	b->free_reqs = NULL;
-	for (unsigned int i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++) {
-		b->reqs[i].next_free = b->free_reqs;
-		b->free_reqs = &b->reqs[i];
-	}
+	/* Slot 0 on top: a light load keeps to the first few slots. */
+	for (unsigned int i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
+		b->free_slots[i] = (u16)(VIRTIO_BLK_QUEUE_SIZE - 1 - i);
 	b->nr_free = VIRTIO_BLK_QUEUE_SIZE;
 	atomic_store(&b->busy, 0);
 	b->stopping = b->broken = false;
+	b->poll.ns = 0;
+	b->poll.kicks_off = false;
 	b->more = true; /* the driver may have queued requests before DRIVER_OK */
 	b->events = 0;
 	pr_ratelimited(LOG_INFO, "virtio-blk %s: %s I/O", b->opts.path,
@@ -469,56 +468,6 @@ void virtio_blk_queue_stop(struct virtio_blk *b)
 
 /* The worker thread and the device ops. */
 
-static void drain_eventfd(int fd)
-{
-	u64 v;
-
-	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		pr_debug("eventfd read: %s", strerror(errno));
-}
-
-static void post_events(struct virtio_blk *b, unsigned int ev)
-{
-	if (ev & VIRTIO_BLK_EV_NOTIFY)
-		virtio_notify_queue(&b->vdev, 0);
-	if (ev & VIRTIO_BLK_EV_BROKEN)
-		virtio_set_needs_reset(&b->vdev, "virtio-blk: malformed request chain");
-}
-
-static void *blk_worker(void *arg)
-{
-	struct virtio_blk *b = arg;
-	int kick_fd = b->vdev.queues[0].kick_fd;
-
-	for (;;) {
-		struct pollfd fds[3] = {
-			{.fd = b->stop_fd, .events = POLLIN},
-			{.fd = kick_fd, .events = POLLIN},
-			{.fd = block_queue_event_fd(b->bq), .events = POLLIN},
-		};
-		unsigned int ev = 0;
-
-		if (poll(fds, ARRAY_SIZE(fds), b->more && b->nr_free ? 0 : -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			pr_err("virtio-blk %s: poll: %s", b->opts.path, strerror(errno));
-			break;
-		}
-		if (fds[0].revents)
-			break;
-		if (fds[1].revents & POLLIN) {
-			drain_eventfd(kick_fd);
-			b->more = !b->broken;
-		}
-		if (fds[2].revents & POLLIN)
-			ev |= virtio_blk_reap(b);
-		if (b->more)
-			ev |= virtio_blk_serve(b);
-		post_events(b, ev);
-	}
-	return NULL;
-}
-
 static int blk_start(struct virtio_dev *vdev)
 {
 	struct virtio_blk *b = container_of(vdev, struct virtio_blk, vdev);
@@ -533,8 +482,9 @@ static int blk_start(struct virtio_dev *vdev)
 		return ret;
 	}
 	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	ret = b->stop_fd < 0 ? -errno
-			     : -sandbox_thread_start(&b->worker, THREAD_VIRTIO_BLK, blk_worker, b);
+	ret = b->stop_fd < 0
+		      ? -errno
+		      : -sandbox_thread_start(&b->worker, THREAD_VIRTIO_BLK, virtio_blk_worker, b);
 	if (ret) {
 		pr_ratelimited(LOG_ERR, "virtio-blk %s: cannot start its worker: %s", b->opts.path,
 			       strerror(-ret));
@@ -645,6 +595,9 @@ int virtio_blk_init(struct virtio_blk *b, const struct blk_options *o, enum bloc
 
 	b->opts = *o;
 	b->backend = be;
+	b->notify = virtio_notify_queue;
+	b->set_needs_reset = virtio_set_needs_reset;
+	b->poll.max_ns = BLK_POLL_MAX_NS_DEFAULT;
 	b->stop_fd = -1;
 	b->chain = calloc(1, sizeof(*b->chain));
 	b->reqs = calloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*b->reqs));
@@ -718,18 +671,17 @@ static int virtio_blk_realize(struct vm *vm)
 	struct virtio_blk *disks[VM_MAX_DISKS] = {0};
 	unsigned int n = vm->cfg->nr_disks, i;
 	enum block_backend be;
+	u64 poll_max_ns;
 	int ret;
 
 	if (!n)
 		return 0;
-	if (block_backend_from_env(&be)) {
-		pr_err("KVMBOX_BLOCK_BACKEND=%s: expected io_uring, threads or auto",
-		       getenv("KVMBOX_BLOCK_BACKEND"));
+	if (virtio_blk_env(&be, &poll_max_ns))
 		return -EXIT_BAD_INPUT;
-	}
 	ret = blk_open_all(vm, disks, be);
 	for (i = 0; !ret && i < n; i++) {
 		disks[i]->vdev.vm = vm;
+		disks[i]->poll.max_ns = poll_max_ns;
 		if (virtio_pci_register(vm, &disks[i]->vdev)) {
 			pr_err("--disk %s: cannot add the device", disks[i]->opts.path);
 			ret = -EXIT_VMM_ERROR;

@@ -14,11 +14,24 @@
  * side to a block queue (src/backends/block.c), io_uring or a thread pool.
  */
 
-#define VIRTIO_BLK_QUEUE_SIZE	     256 /* also the bound on requests in flight */
-#define VIRTIO_BLK_SEG_MAX	     126 /* data buffers per request, as offered in seg_max */
-#define VIRTIO_BLK_MAX_RANGES	     32	 /* segments per discard or write zeroes request */
+#define VIRTIO_BLK_QUEUE_SIZE 256 /* also the bound on requests in flight */
+/*
+ * Data buffers per request, as offered in seg_max. With the header and the status byte
+ * such a request is a chain of exactly the queue size, the longest a driver can post
+ * without indirect descriptors (QEMU offers the same), so Linux can put a 1 MiB read of
+ * scattered 4 KiB pages into one request instead of splitting it.
+ */
+#define VIRTIO_BLK_SEG_MAX	     (VIRTIO_BLK_QUEUE_SIZE - 2)
+#define VIRTIO_BLK_MAX_RANGES	     32		  /* segments per discard or write zeroes request */
 #define VIRTIO_BLK_MAX_RANGE_SECTORS (1U << 22)	  /* 2 GiB per segment */
 #define VIRTIO_BLK_MAX_DATA	     (1ULL << 30) /* bytes of data in one read or write */
+
+/*
+ * How long the worker polls a dry ring before it asks for kicks again (blk_poll.c), at
+ * most; KVMBOX_BLK_POLL_US sets it (0 turns polling off, BLK_POLL_MAX_US at most).
+ */
+#define BLK_POLL_MAX_NS_DEFAULT (50 * 1000ull)
+#define BLK_POLL_MAX_US		1000
 
 /* Request outcomes besides the VIRTIO_BLK_S_* status bytes. */
 #define VIRTIO_BLK_PENDING 0x100 /* host I/O is under way */
@@ -69,7 +82,6 @@ struct blk_req {
 	struct blk_range ranges[VIRTIO_BLK_MAX_RANGES];
 	unsigned int iovcnt;
 	struct iovec iov[VIRTIO_BLK_SEG_MAX]; /* the data buffers, header and status cut off */
-	struct blk_req *next_free;
 };
 
 /*
@@ -80,12 +92,21 @@ struct blk_req {
 int virtio_blk_parse_request(const struct blk_limits *l, const struct vq_chain *c,
 			     struct blk_req *r);
 
+struct blk_poll {
+	u64 max_ns;	/* 0: never poll */
+	u64 ns;		/* the window now */
+	bool kicks_off; /* the ring ran dry and kicks are still off: poll, then turn them on */
+};
+
 struct virtio_blk {
 	struct virtio_dev vdev;
 	struct blk_options opts;
 	struct block_file file;
 	enum block_backend backend;
 	struct virtio_blk_config config;
+	/* The transport's entry points; tests put their own here. */
+	void (*notify)(struct virtio_dev *vdev, unsigned int q);
+	void (*set_needs_reset)(struct virtio_dev *vdev, const char *why);
 
 	/* While started (DRIVER_OK until reset); the worker owns these. */
 	bool running, stopping, broken, more;
@@ -93,10 +114,16 @@ struct virtio_blk {
 	struct block_queue *bq;
 	struct vq_chain *chain;
 	struct blk_req *reqs;
-	struct blk_req *free_reqs;
+	/*
+	 * The free slots, a stack of indices into reqs kept apart from them: the slots
+	 * (4.6 KiB each) are only touched once used, and the stack hands the same few back
+	 * under a light load, so the 1.2 MiB of slots costs memory only as deep as the load.
+	 */
+	u16 free_slots[VIRTIO_BLK_QUEUE_SIZE];
 	unsigned int nr_free;
 	unsigned int events;
 	atomic_uint busy; /* requests taken but not completed; read by save */
+	struct blk_poll poll;
 	int stop_fd;
 	pthread_t worker;
 };
@@ -123,6 +150,14 @@ int virtio_blk_queue_start(struct virtio_blk *b);
 unsigned int virtio_blk_serve(struct virtio_blk *b);
 unsigned int virtio_blk_reap(struct virtio_blk *b);
 void virtio_blk_queue_stop(struct virtio_blk *b);
+
+/* The worker thread (blk_poll.c), started by the device's start op with arg b. */
+void *virtio_blk_worker(void *arg);
+/*
+ * Reads KVMBOX_BLOCK_BACKEND and KVMBOX_BLK_POLL_US (into *poll_max_ns). Returns 0, or
+ * -EXIT_BAD_INPUT after saying which one is wrong.
+ */
+int virtio_blk_env(enum block_backend *be, u64 *poll_max_ns);
 
 extern const struct device_ops virtio_blk_ops;
 

@@ -61,16 +61,47 @@ int virtio_blk_parse_option(const char *arg, struct blk_options *o)
 	return 0;
 }
 
-int virtio_blk_check(const struct vm_config *cfg)
+/* KVMBOX_BLK_POLL_US: microseconds, 0 to BLK_POLL_MAX_US. */
+static int poll_from_env(u64 *max_ns)
 {
-	static struct blk_options o; /* PATH_MAX bytes: not on the stack */
-	enum block_backend be;
+	const char *s = getenv("KVMBOX_BLK_POLL_US");
+	unsigned long v;
+	char *end;
 
-	if (cfg->nr_disks && block_backend_from_env(&be)) {
+	*max_ns = BLK_POLL_MAX_NS_DEFAULT;
+	if (!s)
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] < '0' || s[0] > '9' || v > BLK_POLL_MAX_US)
+		return -EINVAL;
+	*max_ns = (u64)v * 1000;
+	return 0;
+}
+
+int virtio_blk_env(enum block_backend *be, u64 *poll_max_ns)
+{
+	if (block_backend_from_env(be)) {
 		pr_err("KVMBOX_BLOCK_BACKEND=%s: expected io_uring, threads or auto",
 		       getenv("KVMBOX_BLOCK_BACKEND"));
 		return -EXIT_BAD_INPUT;
 	}
+	if (poll_from_env(poll_max_ns)) {
+		pr_err("KVMBOX_BLK_POLL_US=%s: expected microseconds from 0 to %d",
+		       getenv("KVMBOX_BLK_POLL_US"), BLK_POLL_MAX_US);
+		return -EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+int virtio_blk_check(const struct vm_config *cfg)
+{
+	static struct blk_options o; /* PATH_MAX bytes: not on the stack */
+	enum block_backend be;
+	u64 poll_max_ns;
+
+	if (cfg->nr_disks && virtio_blk_env(&be, &poll_max_ns))
+		return -EXIT_BAD_INPUT;
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		struct block_file f;
 		char err[160];

@@ -272,6 +272,13 @@ int virtqueue_pop(struct virtqueue *vq, struct vq_chain *chain)
 	return 1;
 }
 
+bool virtqueue_avail_pending(const struct virtqueue *vq)
+{
+	if (!vq_usable(vq))
+		return false;
+	return load16(&avail_ring(vq)->idx) != vq->last_avail;
+}
+
 int virtqueue_push(struct virtqueue *vq, u16 head, u32 written)
 {
 	struct vring_used_elem *e;

@@ -59,6 +59,11 @@ int virtqueue_start(struct virtqueue *vq);
  * or -EIO if the driver broke the rules (the queue is then broken).
  */
 int virtqueue_pop(struct virtqueue *vq, struct vq_chain *chain);
+/*
+ * Whether the driver made buffers available that were not popped yet: a cheap look for
+ * a device that polls the ring with notifications off. Pop to know more.
+ */
+bool virtqueue_avail_pending(const struct virtqueue *vq);
 /* Returns a chain with written bytes to the used ring. -EIO if the queue is broken. */
 int virtqueue_push(struct virtqueue *vq, u16 head, u32 written);
 /* Whether the driver wants an interrupt for what was pushed since the last one. */
