@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,82 @@ static int write_all(int fd, const u8 *buf, size_t len)
 	return 0;
 }
 
+#define SPARSE_PAGE  4096UL
+#define SPARSE_CHUNK 256 /* pages looked up in pagemap at once */
+
+/*
+ * Which pages of [p, p + SPARSE_PAGE * n) are zero: those neither present nor swapped
+ * out (/proc/self/pagemap's bits 63 and 62: never touched, so anonymous memory reads
+ * zero) without reading them, which would fault in every untouched page of a large
+ * guest, and present ones that hold only zeros. pagemap_fd < 0: every page is read.
+ */
+static void zero_pages(int pagemap_fd, const u8 *p, size_t n, bool *zero)
+{
+	u64 entry[SPARSE_CHUNK];
+	off_t at = (off_t)((uintptr_t)p / SPARSE_PAGE * sizeof(u64));
+	bool known = pagemap_fd >= 0 &&
+		     pread(pagemap_fd, entry, n * sizeof(u64), at) == (ssize_t)(n * sizeof(u64));
+
+	for (size_t i = 0; i < n; i++) {
+		const u8 *q = p + i * SPARSE_PAGE;
+
+		zero[i] = (known && !(entry[i] >> 62)) ||
+			  (!q[0] && !memcmp(q, q + 1, SPARSE_PAGE - 1));
+	}
+}
+
+static int pwrite_all(int fd, const u8 *buf, size_t len, size_t off)
+{
+	while (len) {
+		ssize_t w = pwrite(fd, buf, len, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		buf += w;
+		off += (size_t)w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Writes only the pages that hold a non-zero byte, then sets the size: the pages left
+ * out read back as zeros, and a mostly idle guest's memory file stays small. A tail of
+ * less than a page is written as it is.
+ */
+static int write_sparse(int fd, const u8 *buf, size_t len)
+{
+	size_t pages = len / SPARSE_PAGE, tail = len % SPARSE_PAGE;
+	int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC), ret = 0;
+	bool zero[SPARSE_CHUNK];
+
+	/* pagemap's entries are per page: only a page-aligned buffer can use them. */
+	if (pagemap >= 0 && (uintptr_t)buf % SPARSE_PAGE) {
+		close(pagemap);
+		pagemap = -1;
+	}
+	for (size_t base = 0; !ret && base < pages; base += SPARSE_CHUNK) {
+		size_t n = MIN((size_t)SPARSE_CHUNK, pages - base);
+
+		zero_pages(pagemap, buf + base * SPARSE_PAGE, n, zero);
+		for (size_t i = 0; !ret && i < n; i++) {
+			size_t off = (base + i) * SPARSE_PAGE;
+
+			if (!zero[i])
+				ret = pwrite_all(fd, buf + off, SPARSE_PAGE, off);
+		}
+	}
+	if (!ret && tail)
+		ret = pwrite_all(fd, buf + pages * SPARSE_PAGE, tail, pages * SPARSE_PAGE);
+	if (!ret && ftruncate(fd, (off_t)len))
+		ret = -errno;
+	if (pagemap >= 0)
+		close(pagemap);
+	return ret;
+}
+
 /* The directory's entry for the rename is durable only once the directory is synced. */
 static int sync_dir_of(const char *path)
 {
@@ -130,7 +207,8 @@ static int sync_dir_of(const char *path)
 	return ret;
 }
 
-int write_file_atomic(const char *path, const void *buf, size_t len, char *err, size_t errlen)
+int write_file_atomic(const char *path, const void *buf, size_t len, bool sparse, char *err,
+		      size_t errlen)
 {
 	char tmp[4096];
 	const char *step = "write";
@@ -146,7 +224,7 @@ int write_file_atomic(const char *path, const void *buf, size_t len, char *err, 
 		snprintf(err, errlen, "%s: %s", tmp, strerror(-ret));
 		return ret;
 	}
-	ret = write_all(fd, buf, len);
+	ret = sparse ? write_sparse(fd, buf, len) : write_all(fd, buf, len);
 	if (!ret && fsync(fd)) {
 		ret = -errno;
 		step = "fsync";
@@ -181,7 +259,7 @@ int statefile_write(const char *path, const struct statefile_section *secs, unsi
 		snprintf(err, errlen, "%s: state too large for a snapshot file", path);
 		return ret;
 	}
-	ret = write_file_atomic(path, buf, len, err, errlen);
+	ret = write_file_atomic(path, buf, len, false, err, errlen);
 	free(buf);
 	return ret;
 }

@@ -38,8 +38,12 @@ int statefile_build(const struct statefile_section *secs, unsigned int nr, u32 v
  */
 int statefile_write(const char *path, const struct statefile_section *secs, unsigned int nr,
 		    char *err, size_t errlen);
-/* Writes len bytes to path the same way (the memory file uses it too). */
-int write_file_atomic(const char *path, const void *buf, size_t len, char *err, size_t errlen);
+/*
+ * Writes len bytes to path the same way (the memory file uses it too); sparse leaves
+ * pages of zeros out as holes.
+ */
+int write_file_atomic(const char *path, const void *buf, size_t len, bool sparse, char *err,
+		      size_t errlen);
 /*
  * Checks buf (the whole file) and fills sf's sections; sf->buf is not taken. known
  * lists the section types this kvmbox reads: any other is refused. Returns 0, or

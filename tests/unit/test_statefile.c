@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -153,43 +155,30 @@ static void test_unknown_section_is_refused(void **state)
 	free(buf);
 }
 
-/* Lengths and counts that a CRC-valid but hostile file claims are checked. */
-static void test_hostile_lengths_are_refused(void **state)
+/* A valid file with size bytes at off replaced by val (CRC made right again) is refused. */
+static void expect_patched_refused(size_t off, u64 val, size_t size, const char *want)
 {
-	u64 huge = ~0ULL;
-	u32 many = 100000;
 	u8 *buf;
 	size_t len;
 
+	build(STATEFILE_VERSION, &buf, &len);
+	memcpy(buf + off, &val, size);
+	rewrite_crc(buf, len);
+	expect_refused(buf, len, want);
+	free(buf);
+}
+
+/* Lengths and counts that a CRC-valid but hostile file claims are checked. */
+static void test_hostile_lengths_are_refused(void **state)
+{
 	(void)state;
-	build(STATEFILE_VERSION, &buf, &len);
 	/* The first section's length: past the end of the file. */
-	memcpy(buf + 24 + 8, &huge, 8);
-	rewrite_crc(buf, len);
-	expect_refused(buf, len, "bad flags or length");
-	free(buf);
-
-	build(STATEFILE_VERSION, &buf, &len);
-	memcpy(buf + 12, &many, 4);
-	rewrite_crc(buf, len);
-	expect_refused(buf, len, "100000 sections");
-	free(buf);
-
-	/* One section fewer than there are: bytes left over. */
-	build(STATEFILE_VERSION, &buf, &len);
-	many = 2;
-	memcpy(buf + 12, &many, 4);
-	rewrite_crc(buf, len);
-	expect_refused(buf, len, "after the last section");
-	free(buf);
-
-	/* One more than there are: a header past the end. */
-	build(STATEFILE_VERSION, &buf, &len);
-	many = 4;
-	memcpy(buf + 12, &many, 4);
-	rewrite_crc(buf, len);
-	expect_refused(buf, len, "past the end");
-	free(buf);
+	expect_patched_refused(24 + 8, ~0ULL, 8, "bad flags or length");
+	expect_patched_refused(24 + 4, 1, 4, "bad flags or length");
+	expect_patched_refused(12, 100000, 4, "100000 sections");
+	/* One section fewer than there are: bytes left over; one more: past the end. */
+	expect_patched_refused(12, 2, 4, "after the last section");
+	expect_patched_refused(12, 4, 4, "past the end");
 }
 
 static void test_repeated_section_is_refused(void **state)
@@ -205,6 +194,46 @@ static void test_repeated_section_is_refused(void **state)
 	assert_int_equal(statefile_build(secs, 2, STATEFILE_VERSION, &buf, &len), 0);
 	expect_refused(buf, len, "repeated type 1");
 	free(buf);
+}
+
+/*
+ * The memory file: pages of zeros (never touched, or touched and still zero) become
+ * holes, the others are written where they were, and the file reads back the same.
+ */
+static void test_sparse_write_round_trip(void **state)
+{
+	const size_t len = 600 * 4096 + 100; /* more than two lookups, and a tail */
+	char dir[] = "/tmp/kvmbox-sparse-XXXXXX", path[64], err[200];
+	u8 *mem, *back;
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(mem != MAP_FAILED);
+	memset(mem + 4096, 0, 4096); /* touched, still zero */
+	mem[3 * 4096 + 7] = 0x11;
+	mem[300 * 4096] = 0x22;
+	mem[599 * 4096 + 4095] = 0x33;
+	mem[len - 1] = 0x44;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vm.mem", dir);
+	assert_int_equal(write_file_atomic(path, mem, len, true, err, sizeof(err)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, len);
+	/* Four pages hold data (the tail is one): the rest are holes (ext4, tmpfs). */
+	assert_true((u64)st.st_blocks * 512 <= 8 * 4096);
+	back = malloc(len);
+	assert_non_null(back);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(back, 1, len, f), len);
+	fclose(f);
+	assert_memory_equal(back, mem, len);
+	free(back);
+	munmap(mem, len);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void test_missing_file_says_so(void **state)
@@ -229,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_section_is_refused),
 		cmocka_unit_test(test_hostile_lengths_are_refused),
 		cmocka_unit_test(test_repeated_section_is_refused),
+		cmocka_unit_test(test_sparse_write_round_trip),
 		cmocka_unit_test(test_missing_file_says_so),
 	};
 
