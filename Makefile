@@ -51,9 +51,11 @@ LDFLAGS += $(foreach d,$(SYSROOT_LIBDIRS),-L$(d) -Wl,-rpath-link,$(d))
 endif
 # The control API's JSON (src/api/): jansson (libjansson-dev).
 LDLIBS += -ljansson
+# Snapshot state files' CRC32 (zlib1g-dev, every architecture).
+LDLIBS += -lz
 # arm64: the guest's device tree (libfdt-dev) and gzip'd kernel Images (zlib1g-dev).
 ifeq ($(ARCH),arm64)
-LDLIBS += -lfdt -lz
+LDLIBS += -lfdt
 endif
 
 ifeq ($(SAN),1)

@@ -138,6 +138,20 @@ static unsigned int vm_running_vcpus(struct vm *vm)
 	return n;
 }
 
+/* With the vCPUs parked, nothing new reaches the devices: each finishes and goes quiet. */
+static int vm_pause_devices(struct vm *vm)
+{
+	for (struct device *dev = vm->devices; dev; dev = dev->next) {
+		int ret = dev->ops->pause ? dev->ops->pause(dev) : 0;
+
+		if (ret) {
+			pr_err("cannot pause device %s: %s", dev->ops->name, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 int vm_pause(struct vm *vm, unsigned int timeout_ms)
 {
 	struct timespec deadline;
@@ -160,15 +174,22 @@ int vm_pause(struct vm *vm, unsigned int timeout_ms)
 	while (!ret && vm->nr_parked < vm_running_vcpus(vm) && !vm_stopping(vm))
 		ret = pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &deadline);
 	pthread_mutex_unlock(&vm->pause_lock);
+	if (!ret)
+		ret = vm_pause_devices(vm);
 	if (ret) {
 		vm_resume(vm);
-		return -ETIMEDOUT;
+		return ret == ETIMEDOUT ? -ETIMEDOUT : ret;
 	}
 	return 0;
 }
 
 void vm_resume(struct vm *vm)
 {
+	/* Devices first: their interrupts are waiting when the vCPUs run again. */
+	for (struct device *dev = vm->devices; dev; dev = dev->next) {
+		if (dev->ops->resume)
+			dev->ops->resume(dev);
+	}
 	pthread_mutex_lock(&vm->pause_lock);
 	vm->pause_requested = false;
 	pthread_cond_broadcast(&vm->pause_cond);

@@ -86,9 +86,11 @@ void vm_destroy(struct vm *vm);
 int vm_exit_status(struct vm *vm, enum vm_stop_reason reason);
 
 /*
- * Parks every running vCPU outside KVM_RUN (an exit in progress is finished first) and
- * returns once all are parked, or -ETIMEDOUT after timeout_ms; vm_resume() lets them go.
- * From any thread but a vCPU's. A stop ends a pause.
+ * Parks every running vCPU outside KVM_RUN (an exit in progress is finished first), then
+ * pauses every device (its taken I/O completed, its workers stopped: see device.h), and
+ * returns 0; -ETIMEDOUT if the vCPUs took longer than timeout_ms, or a device's error
+ * (everything is resumed then). vm_resume() lets devices and vCPUs go, and is harmless on
+ * a VM that is not paused. From any thread but a vCPU's. A stop ends a pause.
  */
 int vm_pause(struct vm *vm, unsigned int timeout_ms);
 void vm_resume(struct vm *vm);

@@ -172,9 +172,8 @@ static const struct api_field vm_state_fields[] = {
 #define PAUSE_TIMEOUT_MS 5000
 
 /*
- * PATCH /vm: every vCPU parked outside KVM_RUN, or running again. Device workers keep
- * running: I/O the guest queued before the pause completes, its interrupts wait for
- * the resume.
+ * PATCH /vm: every vCPU parked outside KVM_RUN and every device quiet (the disk I/O it
+ * took completed, workers stopped, no interrupts), or all running again.
  */
 void api_patch_vm(struct api *api, json_t *body, struct api_resp *resp)
 {
@@ -185,7 +184,9 @@ void api_patch_vm(struct api *api, json_t *body, struct api_resp *resp)
 	state = api_str(body, "state");
 	if (!strcmp(state, "Paused")) {
 		if (api->state != API_PAUSED && vm_pause(api->vm, PAUSE_TIMEOUT_MS)) {
-			api_fault(resp, "Failed to pause the microVM: the vCPUs did not stop.");
+			api_fault(
+				resp,
+				"Failed to pause the microVM: the vCPUs or a device did not stop.");
 			return;
 		}
 		api->state = API_PAUSED;

@@ -107,6 +107,8 @@ void api_put_logger(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_metrics(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_action(struct api *api, json_t *body, struct api_resp *resp);
 void api_patch_vm(struct api *api, json_t *body, struct api_resp *resp);
+void api_put_snapshot_create(struct api *api, json_t *body, struct api_resp *resp);
+void api_put_snapshot_load(struct api *api, json_t *body, struct api_resp *resp);
 
 json_t *api_machine_config_json(const struct api *api);
 json_t *api_vm_config_json(const struct api *api);

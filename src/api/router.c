@@ -130,6 +130,8 @@ BODY_ONLY(put_logger, api_put_logger)
 BODY_ONLY(put_metrics, api_put_metrics)
 BODY_ONLY(put_action, api_put_action)
 BODY_ONLY(patch_vm, api_patch_vm)
+BODY_ONLY(put_snapshot_create, api_put_snapshot_create)
+BODY_ONLY(put_snapshot_load, api_put_snapshot_load)
 
 /* Post-boot updates kvmbox does not do yet: a clear 400 rather than a silent 204. */
 static void not_yet(struct api *api, const char *id, json_t *body, struct api_resp *resp)
@@ -166,13 +168,14 @@ static const struct route routes[] = {
 	{HTTP_PUT, "/metrics", false, PRE_BOOT, put_metrics},
 	{HTTP_PUT, "/actions", false, ANY, put_action},
 	{HTTP_PATCH, "/vm", false, POST_BOOT, patch_vm},
+	{HTTP_PUT, "/snapshot/create", false, POST_BOOT, put_snapshot_create},
+	{HTTP_PUT, "/snapshot/load", false, PRE_BOOT, put_snapshot_load},
 };
 
 /* Firecracker features kvmbox lacks: every method on these paths gets a 400 saying so. */
 static const char *const unsupported[][2] = {
 	{"/balloon", "The balloon device is"},
 	{"/mmds", "MMDS (the microVM metadata service) is"},
-	{"/snapshot", "Snapshots are"},
 	{"/cpu-config", "Custom CPU templates are"},
 	{"/hotplug", "Memory hotplug is"},
 	{"/serial", "Serial output configuration is"},

@@ -63,5 +63,13 @@ void arch_vcpu_dump(struct vcpu *vcpu);
  * keyboard controller's reset line does. 0, or -EOPNOTSUPP where the board has none.
  */
 int arch_ctrl_alt_del(struct vm *vm);
+/*
+ * Snapshots: the state KVM holds for a vCPU and for the VM, appended to sb as a section
+ * each, with the VM paused. 0 or -errno (said in a line); -EOPNOTSUPP where the
+ * architecture has no snapshots yet.
+ */
+struct snap_buf;
+int arch_vcpu_save(struct vcpu *vcpu, struct snap_buf *sb);
+int arch_vm_save(struct vm *vm, struct snap_buf *sb);
 
 #endif

@@ -19,6 +19,12 @@ struct device;
  * reset() puts it back to its power-on state (threads joined, queues dropped);
  * save()/load() move all of its state through a versioned snapshot section;
  * destroy() frees it. Every hook but realize may be NULL where there is nothing to do.
+ * pause() runs with every vCPU parked (PATCH /vm Paused, a snapshot): the device finishes
+ * the I/O it has taken and stops its workers, so that nothing touches guest memory or
+ * raises an interrupt until resume(); it returns 0 or a negative errno (then the pause
+ * fails and every device is resumed). resume() undoes pause() and is also called for a
+ * device that was not paused, which must be harmless. A device whose state cannot be
+ * saved (a kernel or hardware datapath) has a save() that returns -EOPNOTSUPP.
  */
 struct device_ops {
 	const char *name;
@@ -27,6 +33,8 @@ struct device_ops {
 	void (*reset)(struct device *dev);
 	int (*save)(struct device *dev, struct snap_buf *sb);
 	int (*load)(struct device *dev, struct snap_buf *sb);
+	int (*pause)(struct device *dev);
+	void (*resume)(struct device *dev);
 	void (*destroy)(struct device *dev);
 };
 

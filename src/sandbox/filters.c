@@ -32,11 +32,25 @@ struct rule_list {
 	unsigned int nr;
 };
 
-/* Every thread: memory, locks, signals on the way out, log lines, the time. */
+/*
+ * Every thread: memory, locks, signals on the way out, log lines, the time, and
+ * restart_syscall, which the kernel itself makes to resume a sleep or a timed wait
+ * that a signal interrupted (the API thread's sleep while a disk finishes at a pause).
+ */
 static const struct sandbox_rule base_rules[] = {
-	ALLOW(exit),	       ALLOW(exit_group),   ALLOW(futex),	    ALLOW(madvise),
-	ALLOW(munmap),	       ALLOW_NOEXEC(mmap),  ALLOW_NOEXEC(mprotect), ALLOW(brk),
-	ALLOW(rt_sigprocmask), ALLOW(rt_sigreturn), ALLOW(write),	    ALLOW(clock_gettime),
+	ALLOW(exit),
+	ALLOW(exit_group),
+	ALLOW(futex),
+	ALLOW(madvise),
+	ALLOW(munmap),
+	ALLOW_NOEXEC(mmap),
+	ALLOW_NOEXEC(mprotect),
+	ALLOW(brk),
+	ALLOW(rt_sigprocmask),
+	ALLOW(rt_sigreturn),
+	ALLOW(write),
+	ALLOW(clock_gettime),
+	ALLOW(restart_syscall),
 };
 
 /* A device worker raising an interrupt: an irqfd (made on first use), a route, INTx. */
@@ -218,12 +232,14 @@ static const struct sandbox_rule api_rules[] = {
  * ioctls for the vCPU and VM state are in arch/.../sandbox.c): the state and memory
  * files are created or truncated (openat with O_CREAT | O_TRUNC: this rule makes the one
  * above redundant while it is here), written, synced and renamed into place; a failed
- * one is removed. Adjust this list to what the snapshot code does; leaving it out takes
- * the API thread back to opening existing files only.
+ * one is removed; /proc/self/pagemap is read (pread64) to leave out the guest pages
+ * never touched, and PUT /snapshot/load reads the state file with it too. Adjust this
+ * list to what the snapshot code does; leaving it out takes the API thread back to
+ * opening existing files only.
  */
 static const struct sandbox_rule api_snapshot_rules[] = {
 	ALLOW(openat),	  ALLOW(pwrite64), ALLOW(fsync),    ALLOW(fdatasync),
-	ALLOW(ftruncate), ALLOW(renameat), ALLOW(unlinkat),
+	ALLOW(ftruncate), ALLOW(renameat), ALLOW(unlinkat), ALLOW(pread64),
 };
 
 /* The spawner starts threads; each then narrows its list (filters stack: intersection). */

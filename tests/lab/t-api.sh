@@ -5,7 +5,8 @@
 # power-off and reboot (0), SIGTERM (143), SendCtrlAltDel (0); PATCH /vm pause and resume;
 # PATCH /drives swapping a placeholder for an image; the main and API threads under
 # their seccomp lists by default (every call above then runs filtered), under none with
-# --no-seccomp. Six boots; the client is tests/api/fc_client.py.
+# --no-seccomp; PUT /snapshot/create on a paused VM, and /snapshot/load refusing damaged
+# files. Seven boots; the client is tests/api/fc_client.py.
 
 API_DIR="$LAB_RUN_TMP/api"
 API_CLIENT=tests/api/fc_client.py
@@ -162,15 +163,32 @@ api_ticks() {
 	tr -d '\r' <"$BOOT_LOG" | grep -cx "KVMBOX-TICK" || true
 }
 
-# PATCH /vm Paused parks every vCPU: a guest loop that prints a line a second falls
-# silent, GET / says Paused, and after Resumed it goes on.
+# api_io_count: how many fsync'd writes the guest's disk loop has finished (it prints
+# the count on request).
+api_io_count() {
+	local n i
+	echo "echo KVMBOX-IOCOUNT-$1: \$(cat /tmp/ion)" >&3
+	for ((i = 0; i < 30; i++)); do
+		n="$(guest_value "IOCOUNT-$1")"
+		[ -n "$n" ] && break
+		sleep 1
+	done
+	echo "$n"
+}
+
+# PATCH /vm Paused parks every vCPU and stops the disk's worker once what it took is
+# done: a guest loop that prints a line a second falls silent while another writes and
+# fsyncs the disk, GET / says Paused, and after Resumed both go on (the disk's worker
+# restarts and picks up the requests queued around the pause).
 test_pause_resume() {
-	local before after got i
+	local before after got i io1 io2
 	api_launch api-pause
-	api_configure shell
+	api_configure shell "" "kvmbox.modules=virtio_pci,virtio_blk"
 	api_wait_line "KVMBOX-INIT: start"
 	sleep 2
-	echo 'while true; do echo KVMBOX-TICK; sleep 1; done' >&3
+	echo 'n=0; (while true; do dd if=/dev/urandom of=/dev/vda bs=64k count=16 conv=fsync 2>/dev/null; n=$((n+1)); echo $n >/tmp/ion; done) &' >&3
+	# Both loops in the background: the shell then runs the count requests below.
+	echo 'while true; do echo KVMBOX-TICK; sleep 1; done &' >&3
 	for ((i = 0; i < 60 && $(api_ticks) < 3; i++)); do sleep 1; done
 	[ "$(api_ticks)" -ge 3 ] || fail "the guest's loop printed no ticks"
 	# By default the API thread and the main thread run under their seccomp lists.
@@ -186,9 +204,87 @@ test_pause_resume() {
 	api_expect 204 PATCH /vm '{"state": "Resumed"}'
 	for ((i = 0; i < 60 && $(api_ticks) < after + 3; i++)); do sleep 1; done
 	[ "$(api_ticks)" -ge $((after + 3)) ] || fail "the guest did not go on after Resumed"
+	# Pauses that land in the middle of the disk's requests.
+	for ((i = 0; i < 5; i++)); do
+		api_expect 204 PATCH /vm '{"state": "Paused"}'
+		api_expect 204 PATCH /vm '{"state": "Resumed"}'
+	done
+	io1="$(api_io_count 1)"
+	sleep 3
+	io2="$(api_io_count 2)"
+	[ -n "$io1" ] && [ "$io1" -ge 1 ] || fail "the guest's disk loop wrote nothing: '$io1'"
+	[ -n "$io2" ] && [ "$io2" -gt "$io1" ] || fail "the disk stopped after Resumed: $io1 then '$io2'"
 	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
 	api_wait_exit
 	[ "$API_RC" = 0 ] || fail "SendCtrlAltDel after a resume: kvmbox exited $API_RC"
+}
+
+# PUT /snapshot/create: refused while the VM runs; on the paused VM it writes a state
+# file that an independent reader (tests/api/statefile_check.py) finds whole, with the
+# configuration, the VM's and both vCPUs' sections and the devices', and a memory file
+# of the guest's RAM size; a path that cannot be written is a 400 that leaves the VM as
+# it was; after Resumed the guest goes on.
+test_snapshot_create_on_paused_vm() {
+	local got i before mem_kb
+	api_launch api-snap-create
+	api_configure shell "" "kvmbox.modules=virtio_pci,virtio_blk"
+	api_wait_line "KVMBOX-INIT: start"
+	sleep 2
+	echo 'while true; do echo KVMBOX-TICK; sleep 1; done &' >&3
+	for ((i = 0; i < 60 && $(api_ticks) < 2; i++)); do sleep 1; done
+	rm -f "$API_DIR/vm.snap" "$API_DIR/vm.mem"
+	api_expect 400 PUT /snapshot/create '{"snapshot_type": "Full",
+		"snapshot_path": "'"$API_DIR/vm.snap"'", "mem_file_path": "'"$API_DIR/vm.mem"'"}'
+	[ ! -e "$API_DIR/vm.snap" ] || fail "a snapshot of a running VM was written"
+	api_expect 204 PATCH /vm '{"state": "Paused"}'
+	api_expect 400 PUT /snapshot/create '{"snapshot_path": "/nonexistent/vm.snap",
+		"mem_file_path": "/nonexistent/vm.mem"}'
+	api_expect 204 PUT /snapshot/create '{"snapshot_type": "Full",
+		"snapshot_path": "'"$API_DIR/vm.snap"'", "mem_file_path": "'"$API_DIR/vm.mem"'"}'
+	got="$(python3 tests/api/statefile_check.py "$API_DIR/vm.snap")" ||
+		fail "the state file: $got"
+	[[ "$got" == "ok 1 mem=536870912 3 4 16 17 "* ]] || fail "the state file's sections: $got"
+	[[ "$got" == *"$API_DIR/root.img"* ]] || fail "the state file's configuration: $got"
+	[ "$(stat -c %s "$API_DIR/vm.mem")" = 536870912 ] ||
+		fail "the memory file: $(stat -c %s "$API_DIR/vm.mem") bytes, not 512 MiB"
+	mem_kb="$(du -k "$API_DIR/vm.mem" | cut -f1)"
+	echo "snapshot: memory file 512 MiB, $mem_kb KiB on disk" >&2
+	ls "$API_DIR" | grep -q '\.tmp\.' && fail "a temporary file was left: $(ls "$API_DIR")"
+	before="$(api_ticks)"
+	api_expect 204 PATCH /vm '{"state": "Resumed"}'
+	for ((i = 0; i < 60 && $(api_ticks) < before + 3; i++)); do sleep 1; done
+	[ "$(api_ticks)" -ge $((before + 3)) ] || fail "the guest did not go on after the snapshot"
+	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
+	api_wait_exit
+	[ "$API_RC" = 0 ] || fail "SendCtrlAltDel after a snapshot: kvmbox exited $API_RC"
+	api_load_refusals
+}
+
+# api_load_expect FAULT STATE-FILE MEM-FILE: PUT /snapshot/load answers 400 with FAULT.
+api_load_expect() {
+	local got
+	got="$(api_call PUT /snapshot/load '{"snapshot_path": "'"$2"'",
+		"mem_backend": {"backend_type": "File", "backend_path": "'"$3"'"}, "resume_vm": true}')"
+	[[ "$got" == 400* && "$got" == *"$1"* ]] || fail "load of $2, $3: '$got', expected '$1'"
+}
+
+# PUT /snapshot/load on a fresh process checks the files the create above wrote: one
+# byte flipped, truncated, a short memory file are refused with the reason; the whole
+# snapshot passes the checks (and then gets the 400 of a restore not done yet).
+api_load_refusals() {
+	local d="$API_DIR"
+	cp "$d/vm.snap" "$d/flip.snap"
+	printf '\xff' | dd of="$d/flip.snap" bs=1 seek=100 conv=notrunc status=none
+	head -c -1 "$d/vm.snap" >"$d/cut.snap"
+	truncate -s 256M "$d/short.mem"
+	api_launch api-snap-load
+	api_load_expect "CRC mismatch" "$d/flip.snap" "$d/vm.mem"
+	api_load_expect "truncated" "$d/cut.snap" "$d/vm.mem"
+	api_load_expect "bytes, the snapshot's RAM is 536870912" "$d/vm.snap" "$d/short.mem"
+	api_load_expect "not supported by kvmbox yet" "$d/vm.snap" "$d/vm.mem"
+	api_expect 204 PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 128}'
+	kill -TERM "$API_PID"
+	api_wait_exit
 }
 
 # Kata's shape: a zero-length placeholder drive at boot, then PATCH /drives points it at

@@ -138,7 +138,53 @@ static void test_bodies(void **state)
 		     "{\"vcpu_count\":1,\"vcpu_count\":2,\"mem_size_mib\":64}", "deserializing");
 	expect_fault(&api, HTTP_PUT, "/balloon", "{}", "balloon device is not supported");
 	expect_fault(&api, HTTP_GET, "/mmds", NULL, "MMDS");
-	expect_fault(&api, HTTP_PUT, "/snapshot/create", "{}", "Snapshots are not supported");
+	expect_fault(&api, HTTP_PUT, "/snapshot/create", "{}", "not supported before starting");
+	expect_fault(&api, HTTP_PUT, "/snapshot/load", "{}", "snapshot_path");
+	expect_fault(&api, HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"/nonexistent/s\"}",
+		     "mem_backend");
+	expect_fault(&api, HTTP_PUT, "/snapshot/load",
+		     "{\"snapshot_path\": \"/s\", \"mem_backend\": {\"backend_type\": \"Uffd\", "
+		     "\"backend_path\": \"/m\"}}",
+		     "Uffd memory backend is not supported");
+	expect_fault(&api, HTTP_PUT, "/snapshot/load",
+		     "{\"snapshot_path\": \"/nonexistent/s\", \"mem_file_path\": \"/m\"}",
+		     "Cannot load the snapshot: /nonexistent/s");
+	api_free(&api);
+}
+
+/* PUT /snapshot/create refuses, without touching the VM, what it cannot do. */
+static void test_snapshot_create_refusals(void **state)
+{
+	const char *ok = "{\"snapshot_path\": \"/tmp/s\", \"mem_file_path\": \"/tmp/m\"}";
+	struct api api;
+
+	(void)state;
+	api_init(&api, NULL);
+	api.state = API_RUNNING; /* api.vm stays NULL: any use of it would crash */
+	expect_fault(&api, HTTP_PUT, "/snapshot/create", ok, "the microVM is not paused");
+	expect_fault(&api, HTTP_PUT, "/snapshot/create", "{\"snapshot_path\": \"/tmp/s\"}",
+		     "mem_file_path");
+	expect_fault(&api, HTTP_PUT, "/snapshot/create",
+		     "{\"snapshot_type\": \"Diff\", \"snapshot_path\": \"/tmp/s\", "
+		     "\"mem_file_path\": \"/tmp/m\"}",
+		     "Diff snapshots are not supported");
+	expect_fault(&api, HTTP_PUT, "/snapshot/create",
+		     "{\"snapshot_type\": \"Half\", \"snapshot_path\": \"/tmp/s\", "
+		     "\"mem_file_path\": \"/tmp/m\"}",
+		     "expected `Full` or `Diff`");
+	expect_fault(&api, HTTP_PUT, "/snapshot/create",
+		     "{\"snapshot_path\": \"/tmp/s\", \"mem_file_path\": \"/tmp/s\"}",
+		     "two different files");
+	expect_fault(&api, HTTP_PUT, "/snapshot/create",
+		     "{\"snapshot_path\": \"/tmp/s\", \"mem_file_path\": \"/tmp/m\", \"x\": 1}",
+		     "unknown field `x`");
+	api.state = API_PAUSED;
+	expect_fault(&api, HTTP_PUT, "/snapshot/load", "{}", "not supported after starting");
+	api.state = API_NOT_STARTED;
+	api.kernel = strdup("/boot/vmlinuz"); /* as PUT /boot-source leaves it */
+	expect_fault(&api, HTTP_PUT, "/snapshot/load",
+		     "{\"snapshot_path\": \"/s\", \"mem_file_path\": \"/m\"}",
+		     "not allowed after configuring");
 	api_free(&api);
 }
 
@@ -374,6 +420,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gets),
 		cmocka_unit_test(test_bodies),
+		cmocka_unit_test(test_snapshot_create_refusals),
 		cmocka_unit_test(test_machine_config),
 		cmocka_unit_test(test_drives),
 		cmocka_unit_test(test_devices),

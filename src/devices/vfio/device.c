@@ -114,9 +114,19 @@ static int vfio_realize(struct vm *vm)
 	return 0;
 }
 
+/* A passed-through device's state is in the hardware: no snapshots of a VM with one. */
+static int vfio_save(struct device *dev, struct snap_buf *sb)
+{
+	(void)sb;
+	pr_err("--vfio %s: a passed-through device cannot be snapshotted",
+	       container_of(dev, struct vfio_dev, dev)->path);
+	return -EOPNOTSUPP;
+}
+
 const struct device_ops vfio_pci_ops = {
 	.name = "vfio-pci",
 	.check = vfio_check,
 	.realize = vfio_realize,
+	.save = vfio_save,
 	.destroy = vfio_destroy,
 };

@@ -550,6 +550,12 @@ static int blk_load(struct virtio_dev *vdev, struct snap_buf *sb)
 	return 0;
 }
 
+/* A pause waits for the requests the worker has taken: a stop would cancel them. */
+static int blk_quiesce(struct virtio_dev *vdev)
+{
+	return virtio_blk_wait_idle(container_of(vdev, struct virtio_blk, vdev)) ? 0 : -EBUSY;
+}
+
 static void blk_destroy(struct virtio_dev *vdev)
 {
 	struct virtio_blk *b = container_of(vdev, struct virtio_blk, vdev);
@@ -568,6 +574,7 @@ static const struct virtio_dev_ops blk_dev_ops = {
 	.stop = blk_stop,
 	.save = blk_save,
 	.load = blk_load,
+	.quiesce = blk_quiesce,
 	.destroy = blk_destroy,
 };
 

@@ -146,6 +146,11 @@ void virtio_blk_fini(struct virtio_blk *b);
  */
 int virtio_blk_swap(struct vm *vm, const char *old_path, const char *new_path, char *err,
 		    size_t errlen);
+/*
+ * Waits, at most about a second, until no request has been taken for 50 ms (the vCPUs
+ * parked): true when the disk is idle, false if its I/O did not finish.
+ */
+bool virtio_blk_wait_idle(struct virtio_blk *b);
 int virtio_blk_queue_start(struct virtio_blk *b);
 unsigned int virtio_blk_serve(struct virtio_blk *b);
 unsigned int virtio_blk_reap(struct virtio_blk *b);

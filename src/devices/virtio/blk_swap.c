@@ -35,12 +35,8 @@ static struct virtio_blk *find_disk(struct vm *vm, const char *path)
 	return NULL;
 }
 
-/*
- * Waits, at most about a second, until no request has been taken for 50 ms: with the
- * vCPUs parked, a request the driver queued just before the pause is then almost surely
- * taken and done, not caught by the stop (which would cancel it).
- */
-static bool wait_idle(struct virtio_blk *b)
+/* With the vCPUs parked, a request queued just before the pause is taken and done. */
+bool virtio_blk_wait_idle(struct virtio_blk *b)
 {
 	int quiet = 0;
 
@@ -69,7 +65,7 @@ int virtio_blk_swap(struct vm *vm, const char *old_path, const char *new_path, c
 		return -ENAMETOOLONG;
 	}
 	vp = b->vdev.transport;
-	if (!wait_idle(b)) {
+	if (!virtio_blk_wait_idle(b)) {
 		snprintf(err, errlen, "the disk's I/O did not finish: try again");
 		return -EBUSY;
 	}

@@ -573,6 +573,10 @@ static int net_save(struct virtio_dev *vdev, struct snap_buf *sb)
 {
 	struct virtio_net *n = to_net(vdev);
 
+	if (n->vhost) {
+		pr_err("virtio-net %u: a vhost-net NIC cannot be snapshotted", n->index);
+		return -EOPNOTSUPP;
+	}
 	snap_begin_section(sb, "virtio-net", NET_SNAP_VERSION);
 	snap_put(sb, n->opt.mac, sizeof(n->opt.mac));
 	snap_put_u32(sb, n->opt.kind);

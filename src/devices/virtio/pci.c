@@ -83,6 +83,12 @@ static void vp_interrupt(struct virtio_pci *vp, const u16 *vector, u8 isr_bit)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
+void vp_queue_interrupt(struct virtio_pci *vp, unsigned int q)
+{
+	if (q < vp->nr_queues)
+		vp_interrupt(vp, &vp->vdev->queues[q].msix_vector, VP_ISR_QUEUE);
+}
+
 static void vp_config_interrupt(struct virtio_pci *vp)
 {
 	vp_interrupt(vp, &vp->vdev->config_msix_vector, VP_ISR_CONFIG);
@@ -610,6 +616,10 @@ static void vp_dev_destroy(struct device *dev)
 static const struct device_ops virtio_pci_dev_ops = {
 	.name = "virtio-pci",
 	.reset = vp_dev_reset,
+	.save = vp_save,
+	.load = vp_load,
+	.pause = vp_pause,
+	.resume = vp_resume,
 	.destroy = vp_dev_destroy,
 };
 

@@ -163,6 +163,7 @@ void vp_device_reset(struct virtio_pci *vp)
 		vdev->ops->stop(vdev);
 		vp->running = false;
 	}
+	vp->paused = false;
 	pthread_mutex_lock(&vdev->lock);
 	for (unsigned int i = 0; i < vp->nr_queues; i++) {
 		struct virtio_queue *q = &vdev->queues[i];

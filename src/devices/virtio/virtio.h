@@ -44,6 +44,13 @@ struct virtio_dev_ops {
 	/* Optional save/load of the device-type state beyond what struct virtio_dev holds. */
 	int (*save)(struct virtio_dev *vdev, struct snap_buf *sb);
 	int (*load)(struct virtio_dev *vdev, struct snap_buf *sb);
+	/*
+	 * Optional, before a pause stops the device: finish what the workers have taken
+	 * (the vCPUs are parked, so nothing new comes). 0, or -EBUSY: the pause fails.
+	 */
+	int (*quiesce)(struct virtio_dev *vdev);
+	/* A datapath that cannot be stopped and restarted in place keeps running (vhost-vsock). */
+	bool keep_running_on_pause;
 	void (*destroy)(struct virtio_dev *vdev);
 };
 

@@ -76,6 +76,7 @@ struct virtio_pci {
 	u32 driver_feature_select;
 	u16 queue_select;
 	bool running; /* start() succeeded and stop() has not run since */
+	bool paused;  /* stopped by a VM pause (or loaded so): start() again at the resume */
 
 	/* Under vdev->lock. */
 	u8 isr;
@@ -120,5 +121,13 @@ void vp_raise_needs_reset(struct virtio_pci *vp, const char *why);
 bool vp_vector_valid(struct virtio_pci *vp, u16 vector);
 void vp_update_intx_locked(struct virtio_pci *vp);
 void vp_drain_kicks(struct virtio_pci *vp);
+/* Interrupts the driver for queue q (its vector, or ISR and INTx), unconditionally. */
+void vp_queue_interrupt(struct virtio_pci *vp, unsigned int q);
+
+/* pci_snapshot.c: the transport's device_ops hooks for pause and snapshots. */
+int vp_pause(struct device *dev);
+void vp_resume(struct device *dev);
+int vp_save(struct device *dev, struct snap_buf *sb);
+int vp_load(struct device *dev, struct snap_buf *sb);
 
 #endif
