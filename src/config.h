@@ -53,13 +53,6 @@ struct vm_config {
 	const char *vsock;	       /* --vsock cid=N */
 	const char *vfio[VM_MAX_VFIO]; /* --vfio SYSFS_PATH of a host PCI device */
 	unsigned int nr_vfio;
-
-	/*
-	 * Firecracker's --no-seccomp and --seccomp-filter FILE (the control API's command
-	 * line): kept here for the sandbox (src/sandbox/), which installs the filter.
-	 */
-	bool seccomp_off;
-	const char *seccomp_filter;
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../console.h"
+#include "../sandbox/sandbox.h"
 #include "../util/log.h"
 #include "../vcpu.h"
 #include "../vm.h"
@@ -31,7 +32,9 @@ static const char usage[] =
 	"  --log-path P, --level L  as PUT /logger (Off, Error, Warning, Info, Debug, Trace)\n"
 	"  --metrics-path P         as PUT /metrics\n"
 	"  --http-api-max-payload-size N  the request body limit (default 51200)\n"
-	"  --no-seccomp, --seccomp-filter F  seccomp: no filter, or the one in F\n"
+	"  --no-seccomp             no seccomp filters (default: kvmbox's per-thread lists,\n"
+	"                           or KVMBOX_SECCOMP=on|log|off)\n"
+	"  --seccomp-filter F       refused: kvmbox cannot load Firecracker's compiled filters\n"
 	"  --boot-timer, --show-level, --show-log-origin, --module M, --enable-pci,\n"
 	"  --start-time-us N, --start-time-cpu-us N, --parent-cpu-time-us N\n"
 	"                           accepted for compatibility; no effect\n"
@@ -80,8 +83,8 @@ static const struct option options[] = {
 
 struct api_opts {
 	const char *sock, *id, *config_file, *log_path, *level, *metrics_path;
-	const char *seccomp_filter;
-	bool no_api, no_seccomp;
+	bool no_api;
+	enum sandbox_mode seccomp;
 	unsigned int body_limit;
 };
 
@@ -134,11 +137,18 @@ static int parse_one(int opt, const char *arg, struct api_opts *o)
 		o->no_api = true;
 		break;
 	case O_NO_SECCOMP:
-		o->no_seccomp = true;
+		o->seccomp = SANDBOX_OFF;
 		break;
 	case O_SECCOMP_FILTER:
-		o->seccomp_filter = arg;
-		break;
+		/*
+		 * F is a BPF program per Firecracker thread (seccompiler's output), fitted to
+		 * the calls Firecracker's threads make; kvmbox's threads make other calls, so
+		 * installing it would kill kvmbox or allow what its own lists forbid.
+		 */
+		return bad_usage("--seccomp-filter %s: kvmbox cannot load Firecracker's compiled "
+				 "filters; it applies its own per-thread lists: drop the option "
+				 "or give --no-seccomp",
+				 arg);
 	case O_LOG_PATH:
 		o->log_path = arg;
 		break;
@@ -162,6 +172,8 @@ static int parse_args(int argc, char **argv, struct api_opts *o)
 	int opt, ret;
 
 	*o = (struct api_opts){.sock = DEFAULT_API_SOCK, .body_limit = HTTP_DEFAULT_BODY_LIMIT};
+	if (sandbox_default_mode(&o->seccomp))
+		return bad_usage("KVMBOX_SECCOMP=%s: use on, log or off", getenv("KVMBOX_SECCOMP"));
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -182,8 +194,6 @@ static int parse_args(int argc, char **argv, struct api_opts *o)
 	if (o->no_api && !o->config_file)
 		return bad_usage("%s",
 				 "--no-api needs --config-file: nothing could configure the VM");
-	if (o->no_seccomp && o->seccomp_filter)
-		return bad_usage("%s", "--no-seccomp and --seccomp-filter exclude each other");
 	return -1;
 }
 
@@ -288,6 +298,11 @@ static int serve(struct api *api, const struct api_opts *o)
 	}
 	sig_fd = block_signals();
 	vcpu_install_kick_handler();
+	/*
+	 * The filters go on after set-up, as with kvmbox run: the API thread's from its
+	 * start after InstanceStart, the main thread's once the vCPUs run (vm_run).
+	 */
+	sandbox_init(o->seccomp);
 	ret = o->config_file ? boot_from_file(api, o->config_file) : -1;
 	if (ret < 0 && !api->vm)
 		ret = api_server_serve_preboot(s, sig_fd);
@@ -309,8 +324,7 @@ int api_main(int argc, char **argv)
 		return ret;
 	api_init(&api, o.id);
 	api.body_limit = o.body_limit;
-	api.cfg.seccomp_off = o.no_seccomp;
-	api.cfg.seccomp_filter = o.seccomp_filter;
+	api.cfg.seccomp = o.seccomp;
 	ret = apply_log_options(&api, &o) ? EXIT_BAD_INPUT : serve(&api, &o);
 	api_free(&api);
 	return ret;

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../sandbox/sandbox.h"
 #include "../util/log.h"
 #include "server.h"
 
@@ -213,7 +214,8 @@ int api_server_start_thread(struct api_server *srv)
 	if (srv->quit_fd < 0)
 		return -1;
 	srv->thread_running = true;
-	if (pthread_create(&srv->thread, NULL, serve_thread, srv)) {
+	/* Under the API thread's own seccomp list from its first call (src/sandbox/). */
+	if (sandbox_thread_start(&srv->thread, THREAD_API, serve_thread, srv)) {
 		srv->thread_running = false;
 		return -1;
 	}

@@ -193,8 +193,7 @@ static int build_devices(struct api *api)
 
 int api_build_config(struct api *api, struct api_resp *resp)
 {
-	bool seccomp_off = api->cfg.seccomp_off;
-	const char *seccomp_filter = api->cfg.seccomp_filter;
+	enum sandbox_mode seccomp = api->cfg.seccomp;
 	char *cmdline;
 
 	if (!api->kernel) {
@@ -208,8 +207,7 @@ int api_build_config(struct api *api, struct api_resp *resp)
 	api->cfg.cpus = api->vcpus;
 	api->cfg.memory = (u64)api->mem_mib * MiB;
 	api->cfg.on_reboot = ON_REBOOT_EXIT;
-	api->cfg.seccomp_off = seccomp_off;
-	api->cfg.seccomp_filter = seccomp_filter;
+	api->cfg.seccomp = seccomp;
 	cmdline = keep(api, build_cmdline(api));
 	if (!cmdline || build_devices(api)) {
 		api_fault(resp, "Out of memory.");

@@ -56,9 +56,12 @@ static const struct sandbox_rule worker_rules[] = {
 /*
  * Starting and stopping devices, which the vCPUs (the guest's status writes) and the main
  * thread (tear-down) both do: interrupt lines and routes, irqfds and ioeventfds, memory
- * slots, and the vhost rings' start and stop.
+ * slots, and the vhost rings' start and stop. Stopping a busy disk submits what its ring
+ * holds and waits for the requests in flight (io_uring_enter, then a poll: ppoll is in
+ * each thread's own list, the main thread polls anyway).
  */
 static const struct sandbox_rule device_rules[] = {
+	ALLOW(io_uring_enter),
 	IOCTL(KVM_IRQ_LINE),
 	IOCTL(KVM_IRQFD),
 	IOCTL(KVM_IOEVENTFD),
@@ -74,10 +77,12 @@ static const struct sandbox_rule device_rules[] = {
 /*
  * vCPU: KVM_RUN, and what the guest's register writes start: a device's queues (eventfds,
  * io_uring rings, vhost rings), interrupt routes, memory slots (flash read-array mode),
- * flash writes on arm64. Threads are started through the spawner, so no clone here.
+ * flash writes on arm64, a reset's wait for a disk's requests in flight (ppoll). Threads
+ * are started through the spawner, so no clone here.
  */
 static const struct sandbox_rule vcpu_rules[] = {
 	ALLOW(read),
+	ALLOW(ppoll),
 	ALLOW(close),
 	ALLOW(eventfd2),
 	ALLOW(io_uring_setup),
@@ -177,6 +182,50 @@ static const struct sandbox_rule main_rules[] = {
 	IOCTL(TCSETSW),	 IOCTL(TCSETSF),
 };
 
+/*
+ * The control API's thread after InstanceStart (before it, the main thread serves the
+ * socket unfiltered and builds the VM there). Serving: poll, accept, read a request,
+ * send the answer, close. PATCH /vm and the drive swap's pause kick the vCPUs out of
+ * KVM_RUN (pthread_kill: getpid, tgkill). PATCH /drives checks the new file (stat,
+ * access), opens it read-write or read-only, never creating or truncating it, sizes and
+ * locks it, waits for the disk to go idle (usleep), then stops and starts the disk's
+ * worker as a guest's reset would (its eventfds and io_uring ring; the drain of a
+ * request that slipped in; the worker itself comes from the spawner) and sends a
+ * configuration interrupt. FlushMetrics writes to the metrics file opened at PUT
+ * /metrics, SendCtrlAltDel writes the VM's stop eventfd: both plain writes. PUT /logger
+ * and /metrics are pre-boot only, so no file is opened for them here.
+ */
+static const struct sandbox_rule api_rules[] = {
+	ALLOW(ppoll),
+	ALLOW(read),
+	ALLOW(accept4),
+	ALLOW(sendto),
+	ALLOW(close),
+	ALLOW(getpid),
+	ALLOW(tgkill),
+	ALLOW(newfstatat),
+	{SCMP_SYS(openat), MATCH_NOBITS, 2, O_CREAT | O_TRUNC},
+	ALLOW(flock),
+	IOCTL(BLKGETSIZE64),
+	ALLOW(clock_nanosleep),
+	ALLOW(io_uring_setup),
+	ALLOW(io_uring_register),
+	ALLOW(io_uring_enter),
+};
+
+/*
+ * Snapshots (PUT /snapshot/create, on the API thread; the architecture's KVM_GET_*
+ * ioctls for the vCPU and VM state are in arch/.../sandbox.c): the state and memory
+ * files are created or truncated (openat with O_CREAT | O_TRUNC: this rule makes the one
+ * above redundant while it is here), written, synced and renamed into place; a failed
+ * one is removed. Adjust this list to what the snapshot code does; leaving it out takes
+ * the API thread back to opening existing files only.
+ */
+static const struct sandbox_rule api_snapshot_rules[] = {
+	ALLOW(openat),	  ALLOW(pwrite64), ALLOW(fsync),    ALLOW(fdatasync),
+	ALLOW(ftruncate), ALLOW(renameat), ALLOW(unlinkat),
+};
+
 /* The spawner starts threads; each then narrows its list (filters stack: intersection). */
 static const struct sandbox_rule spawner_rules[] = {
 	ALLOW(clone),
@@ -199,6 +248,7 @@ static const struct rule_list kind_lists[THREAD_KINDS][3] = {
 	[THREAD_VIRTIO_CONSOLE] = {LIST(worker_rules), LIST(irq_rules), LIST(console_rules)},
 	[THREAD_VIRTIO_RNG] = {LIST(worker_rules), LIST(irq_rules), LIST(rng_rules)},
 	[THREAD_VIRTIO_IRQ] = {LIST(worker_rules), LIST(irq_rules)},
+	[THREAD_API] = {LIST(api_rules), LIST(irq_rules), LIST(api_snapshot_rules)},
 	[THREAD_SPAWNER] = {LIST(spawner_rules)},
 };
 
@@ -232,6 +282,16 @@ static void add_kind(enum sandbox_kind kind, struct sandbox_rule *out, unsigned 
 	add_rules(out, max, n, arch, nr_arch, unique);
 }
 
+bool sandbox_kind_spawned(enum sandbox_kind kind)
+{
+	/*
+	 * The API thread is started by the main thread, after InstanceStart and before the
+	 * main thread's own filter: it needs no spawner, and the spawner's list does not grow
+	 * by the API's file and snapshot calls.
+	 */
+	return kind != THREAD_MAIN && kind != THREAD_SPAWNER && kind != THREAD_API;
+}
+
 /*
  * A kind's list as written (a rule in two of its parts shows up twice: the unit test
  * checks there is none); the spawner's is the union of every spawned kind's.
@@ -244,7 +304,7 @@ unsigned int sandbox_rules(enum sandbox_kind kind, struct sandbox_rule *out, uns
 	add_kind(kind, out, max, &n, false);
 	if (kind == THREAD_SPAWNER) {
 		for (int k = 0; k < THREAD_KINDS; k++) {
-			if (k != THREAD_MAIN && k != THREAD_SPAWNER)
+			if (sandbox_kind_spawned(k))
 				add_kind(k, out, max, &n, true);
 		}
 	}

@@ -36,6 +36,12 @@ void arch_sandbox_args(const void *ucontext, u64 args[4]);
 /* Distinct calls and ioctl numbers of KIND's list: the figures the README publishes. */
 void sandbox_list_size(enum sandbox_kind kind, unsigned int *calls, unsigned int *ioctls);
 
+/*
+ * Whether threads of KIND are started by the spawner (whose list is the union of theirs);
+ * the others start from an unfiltered thread, or are no thread of their own (main).
+ */
+bool sandbox_kind_spawned(enum sandbox_kind kind);
+
 /* Inside the sandbox code: seccomp.c installs, spawner.c starts threads. */
 int sandbox_enter_mode(enum sandbox_kind kind, enum sandbox_mode m);
 void sandbox_spawner_start(void);

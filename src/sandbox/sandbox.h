@@ -17,6 +17,7 @@ enum sandbox_kind {
 	THREAD_VIRTIO_CONSOLE,
 	THREAD_VIRTIO_RNG,
 	THREAD_VIRTIO_IRQ,
+	THREAD_API,	/* the control API's server after InstanceStart */
 	THREAD_SPAWNER, /* starts the others: its list is the union of theirs */
 	THREAD_KINDS,
 };
@@ -51,6 +52,8 @@ int sandbox_enter(enum sandbox_kind kind);
 /*
  * Starts a thread of KIND running FN(ARG) with every signal but SIGSYS blocked; it
  * installs its own filter first. Returns 0 or a positive errno, as pthread_create.
+ * THREAD_API is started directly, not by the spawner: its caller must be unfiltered
+ * (the main thread before vm_run), or the new thread keeps the caller's filter too.
  */
 int sandbox_thread_start(pthread_t *thread, enum sandbox_kind kind, void *(*fn)(void *), void *arg);
 

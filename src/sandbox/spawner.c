@@ -92,7 +92,7 @@ int sandbox_thread_start(pthread_t *thread, enum sandbox_kind kind, void *(*fn)(
 	if (!s)
 		return ENOMEM;
 	*s = (struct spawn){kind, sandbox_mode(), fn, arg};
-	if (s->mode == SANDBOX_OFF || !sp.running) {
+	if (s->mode == SANDBOX_OFF || !sp.running || !sandbox_kind_spawned(kind)) {
 		r.ret = thread_start_unsignalled(thread, thread_main, s);
 	} else {
 		pthread_mutex_lock(&sp.lock);

@@ -3,8 +3,9 @@
 # and booted over the socket the way the Go SDK does it (machine-config, boot-source,
 # the root drive, a tap interface, InstanceStart), and the ways the process ends: guest
 # power-off and reboot (0), SIGTERM (143), SendCtrlAltDel (0); PATCH /vm pause and resume;
-# PATCH /drives swapping a placeholder for an image. Six boots; the client is
-# tests/api/fc_client.py.
+# PATCH /drives swapping a placeholder for an image; the main and API threads under
+# their seccomp lists by default (every call above then runs filtered), under none with
+# --no-seccomp. Six boots; the client is tests/api/fc_client.py.
 
 API_DIR="$LAB_RUN_TMP/api"
 API_CLIENT=tests/api/fc_client.py
@@ -22,9 +23,9 @@ api_expect() {
 	[ "${got%% *}" = "$want" ] || fail "$1 $2: got '$got', expected $want"
 }
 
-# api_launch NAME: starts kvmbox --api-sock in the background with a guest console
-# that stays open (for action=shell), output in $LAB_LOGS/NAME.log. Sets API_PID,
-# API_SOCK, BOOT_LOG.
+# api_launch NAME [ARGS...]: starts kvmbox --api-sock (and ARGS) in the background with
+# a guest console that stays open (for action=shell), output in $LAB_LOGS/NAME.log. Sets
+# API_PID, API_SOCK, BOOT_LOG.
 api_launch() {
 	mkdir -p "$API_DIR" "$LAB_LOGS"
 	API_SOCK="$API_DIR/$1.sock"
@@ -34,7 +35,7 @@ api_launch() {
 	# A FIFO this shell holds open: the guest's console input never ends.
 	mkfifo "$API_DIR/$1.in"
 	exec 3<>"$API_DIR/$1.in"
-	"$KVMBOX" --api-sock "$API_SOCK" --id "$1" <&3 >"$BOOT_LOG" 2>&1 &
+	"$KVMBOX" --api-sock "$API_SOCK" --id "$@" <&3 >"$BOOT_LOG" 2>&1 &
 	API_PID=$!
 	python3 "$API_CLIENT" "$API_SOCK" --wait 30 || fail "no API on $API_SOCK within 30 s"
 }
@@ -85,6 +86,27 @@ api_wait_line() {
 	fail "the guest did not print '$1' within ${LAB_BOOT_TIMEOUT}s"
 }
 
+# api_seccomp TASK-NAME: the Seccomp: field (0 none, 2 filtered) of kvmbox's thread of
+# that name (the API's is "api"), or "none" without one.
+api_seccomp() {
+	local t
+	for t in /proc/"$API_PID"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = "$1" ] || continue
+		awk '/^Seccomp:/ { print $2 }' "$t/status"
+		return
+	done
+	echo none
+}
+
+# api_expect_seccomp WANT: the main and API threads' Seccomp: fields are WANT.
+api_expect_seccomp() {
+	local main api
+	main="$(awk '/^Seccomp:/ { print $2 }' /proc/"$API_PID"/status)"
+	api="$(api_seccomp api)"
+	[ "$main" = "$1" ] && [ "$api" = "$1" ] ||
+		fail "Seccomp: of the main thread '$main', of the API thread '$api'; expected $1"
+}
+
 test_sdk_boot_over_socket() {
 	local tap=kvmapi0 got
 	ip tuntap add dev "$tap" mode tap 2>/dev/null && ip link set "$tap" up || tap=""
@@ -114,10 +136,12 @@ test_guest_reboot_ends_process() {
 	[ "$API_RC" = 0 ] || fail "guest rebooted, kvmbox exited $API_RC (expected 0)"
 }
 
+# Also --no-seccomp: no thread of kvmbox is filtered.
 test_sigterm_ends_process() {
-	api_launch api-sigterm
+	api_launch api-sigterm --no-seccomp
 	api_configure shell
 	api_wait_line "KVMBOX-INIT: start"
+	api_expect_seccomp 0
 	kill -TERM "$API_PID"
 	api_wait_exit
 	[ "$API_RC" = 143 ] || fail "SIGTERM: kvmbox exited $API_RC (expected 143)"
@@ -149,6 +173,8 @@ test_pause_resume() {
 	echo 'while true; do echo KVMBOX-TICK; sleep 1; done' >&3
 	for ((i = 0; i < 60 && $(api_ticks) < 3; i++)); do sleep 1; done
 	[ "$(api_ticks)" -ge 3 ] || fail "the guest's loop printed no ticks"
+	# By default the API thread and the main thread run under their seccomp lists.
+	[ "${KVMBOX_SECCOMP:-on}" = off ] || api_expect_seccomp 2
 	api_expect 204 PATCH /vm '{"state": "Paused"}'
 	got="$(api_call GET /)"
 	[[ "$got" =~ \"state\":\"Paused\" ]] || fail "GET / while paused: $got"

@@ -116,3 +116,30 @@ test_on_reboot_restart_boots_again() {
 	[ "$n" -ge 2 ] || fail "the guest reached /init $n time(s); expected a second boot after its reboot"
 	grep -q "KVMBOX-END: reboot" "$log" || fail "the first boot did not end in a reboot"
 }
+
+# The guest's PMUv3 (KVM_ARM_VCPU_PMU_V3, its PPI and the device tree node): Linux's
+# arm_pmuv3 driver probes it, perf_event_open() counts a loop's user-mode cycles on each
+# of two vCPUs (and instructions, at least one per iteration, where the lab's PMU has
+# that event), and a sampling counter's overflows arrive as the PMU's interrupt.
+test_pmu_counts_on_every_vcpu() {
+	local cpu line insns cycles irqs
+	mkdir -p "$A64_DIR"
+	guest_boot arm64-pmu --cpus 2 --memory 256M --dump-dtb "$A64_DIR/pmu.dtb" \
+		--cmdline "$(guest_cmdline pmu)"
+	guest_expect_end poweroff
+	if ! grep -aq "arm,armv8-pmuv3" "$A64_DIR/pmu.dtb"; then
+		skip "this host's KVM offers no PMUv3 (KVM_CAP_ARM_PMU_V3): kvmbox gave no PMU"
+	fi
+	[ -n "$(guest_value PMU-DRIVER)" ] || fail "the guest kernel's PMU driver did not probe"
+	for cpu in 0 1; do
+		line="$(guest_value "PMU-CPU$cpu")"
+		cycles="$(sed -n 's/^cycles=\([0-9]*\) .*/\1/p' <<<"$line")"
+		insns="$(sed -n 's/.* instructions=\([0-9a-z]*\)$/\1/p' <<<"$line")"
+		[ -n "$cycles" ] && [ -n "$insns" ] || fail "vCPU $cpu: $line"
+		[ "$cycles" -gt 0 ] || fail "vCPU $cpu: no cycles counted"
+		[ "$insns" = none ] || [ "$insns" -ge 20000000 ] ||
+			fail "vCPU $cpu: $insns instructions for 20M iterations"
+	done
+	irqs="$(guest_value PMU-IRQS)"
+	[ "${irqs:-0}" -gt 0 ] 2>/dev/null || fail "no PMU overflow interrupts (arm-pmu: '$irqs')"
+}

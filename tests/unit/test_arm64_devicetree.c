@@ -145,6 +145,30 @@ static void test_fdt_nodes(void **state)
 }
 
 /* With firmware: one cfi-flash node holding both banks, which EDK2 finds by compatible. */
+/* A PMUv3 node, on PPI 7 level-high, only when the host's KVM gives the vCPUs one. */
+static void test_fdt_pmu(void **state)
+{
+	struct arm64_fdt_desc d = virt_desc();
+	void *fdt = build(&d), *with_pmu;
+	const fdt32_t *c;
+	int len;
+
+	(void)state;
+	assert_true(fdt_path_offset(fdt, "/pmu") < 0);
+	d.pmu = true;
+	with_pmu = build(&d);
+	assert_string_equal(
+		fdt_getprop(with_pmu, fdt_path_offset(with_pmu, "/pmu"), "compatible", NULL),
+		"arm,armv8-pmuv3");
+	c = prop(with_pmu, "/pmu", "interrupts", &len);
+	assert_int_equal(len, 12);
+	assert_int_equal(cell(c, 0), 1); /* a PPI */
+	assert_int_equal(cell(c, 1), 7);
+	assert_int_equal(cell(c, 2), 4); /* level-high */
+	free(with_pmu);
+	free(fdt);
+}
+
 static void test_fdt_flash(void **state)
 {
 	struct arm64_fdt_desc d = virt_desc();
@@ -422,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_fdt_its_and_intx), cmocka_unit_test(test_fdt_cpus),
 		cmocka_unit_test(test_fdt_bad_desc),	 cmocka_unit_test(test_fdt_no_space),
 		cmocka_unit_test(test_fdt_dtc),		 cmocka_unit_test(test_fdt_flash),
+		cmocka_unit_test(test_fdt_pmu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,12 +114,15 @@ int arch_vm_init(struct vm *vm)
 	if (!vm->arch)
 		return -EXIT_VMM_ERROR;
 	vm->arch->gic_fd = vm->arch->its_fd = -1;
+	vm->arch->pmu = kvm_check_extension(vm->vm_fd, KVM_CAP_ARM_PMU_V3) > 0;
 	return arm64_gic_create(vm);
 }
 
 int arch_vm_finalize(struct vm *vm)
 {
-	return arm64_gic_init(vm);
+	int ret = arm64_gic_init(vm);
+
+	return ret ? ret : arm64_pmu_init(vm);
 }
 
 /* Firecracker has SendCtrlAltDel on x86 only: the virt board has no keyboard controller. */

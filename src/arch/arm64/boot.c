@@ -157,6 +157,7 @@ static void fdt_describe(const struct vm *vm, const struct arm64_placement *p, u
 					       : VM_DEFAULT_CMDLINE,
 		.initrd = {p->initrd_gpa, initrd_size},
 	};
+	d->pmu = vm->arch->pmu;
 	if (vm->arch->its_fd >= 0)
 		d->gic_its = (struct arm64_fdt_region){ARM64_GIC_ITS_GPA, ARM64_GIC_ITS_SIZE};
 	if (vm->cfg->firmware) {

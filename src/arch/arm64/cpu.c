@@ -13,6 +13,7 @@
 #include "../../vcpu.h"
 #include "../../vm.h"
 #include "../arch.h"
+#include "arch_vm.h"
 
 #define ARM64_CORE_REG(name)                                   \
 	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
@@ -47,6 +48,8 @@ static int vcpu_arm_init(struct vcpu *vcpu)
 	if (kvm_ioctl(vcpu->vm->vm_fd, KVM_ARM_PREFERRED_TARGET, &init) < 0)
 		return -1;
 	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
+	if (vcpu->vm->arch->pmu)
+		init.features[0] |= 1U << KVM_ARM_VCPU_PMU_V3;
 	if (vcpu->id)
 		init.features[0] |= 1U << KVM_ARM_VCPU_POWER_OFF;
 	ret = __kvm_ioctl(vcpu->fd, KVM_ARM_VCPU_INIT, &init);

@@ -7,6 +7,7 @@
 
 #include "devicetree.h"
 #include "image.h"
+#include "layout.h"
 
 /* The GIC's interrupt specifier (bindings/interrupt-controller/arm,gic-v3.yaml). */
 #define GIC_SPI		    0
@@ -170,6 +171,15 @@ static void add_psci_timer(struct fdtw *w)
 		c[3 * i + 1] = cpu_to_fdt32(ppis[i]);
 		c[3 * i + 2] = cpu_to_fdt32(TIMER_IRQ_FLAGS);
 	}
+	w_end(w);
+}
+
+/* The guest's PMUv3: Linux's arm_pmuv3 driver finds it here, not by probing ID registers. */
+static void add_pmu(struct fdtw *w)
+{
+	w_begin(w, "pmu");
+	w_str(w, "compatible", "arm,armv8-pmuv3");
+	w_irq(w, GIC_PPI, ARM64_PMU_PPI, IRQ_TYPE_LEVEL_HIGH);
 	w_end(w);
 }
 
@@ -386,6 +396,8 @@ static void add_tree(struct fdtw *w, const struct arm64_fdt_desc *d)
 	w_end(w);
 	add_cpus(w, d->nr_cpus);
 	add_psci_timer(w);
+	if (d->pmu)
+		add_pmu(w);
 	add_gic(w, d);
 	add_uart_rtc(w, d);
 	add_pci(w, d);

@@ -42,6 +42,7 @@ struct arm64_fdt_desc {
 	const char *bootargs;		    /* NULL: no command line */
 	struct arm64_fdt_region initrd;	    /* size 0: no initrd */
 	struct arm64_fdt_region flash[2];   /* firmware code and variables; size 0: none */
+	bool pmu;			    /* a PMUv3 with its overflow PPI (ARM64_PMU_PPI) */
 };
 
 /*

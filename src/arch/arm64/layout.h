@@ -28,6 +28,9 @@
 #define ARM64_PCI_ECAM_SIZE  0x01000000ULL /* 16 buses */
 #define ARM64_RAM_GPA	     0x40000000ULL
 
+/* The PMU's overflow interrupt: PPI 7 (INTID 23), as QEMU's virt and the SBSA's advice. */
+#define ARM64_PMU_PPI 7
+
 /* SPIs (INTID - 32), as QEMU's virt. */
 #define ARM64_UART_SPI	   1
 #define ARM64_RTC_SPI	   2

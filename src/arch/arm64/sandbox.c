@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* arm64's part of the seccomp lists: the vCPU register dump reads registers one by one. */
+/*
+ * arm64's part of the seccomp lists: the vCPU register dump reads registers one by one;
+ * the API thread's faccessat and snapshot ioctls.
+ */
 #include <linux/kvm.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -12,14 +15,34 @@ static const struct sandbox_rule arm64_vcpu[] = {
 	IOCTL(KVM_GET_ONE_REG),
 };
 
+/*
+ * The API thread: access() is faccessat here (the drive swap's check); for snapshots (see
+ * api_snapshot_rules in filters.c) the ioctls that read a vCPU's registers one by one,
+ * its power and event state, and the interrupt controller's (device attributes).
+ */
+static const struct sandbox_rule arm64_api[] = {
+	ALLOW(faccessat),
+	/* snapshot */
+	IOCTL(KVM_GET_ONE_REG),
+	IOCTL(KVM_GET_REG_LIST),
+	IOCTL(KVM_GET_MP_STATE),
+	IOCTL(KVM_GET_VCPU_EVENTS),
+	IOCTL(KVM_GET_DEVICE_ATTR),
+};
+
 unsigned int arch_sandbox_rules(enum sandbox_kind kind, const struct sandbox_rule **out)
 {
-	if (kind == THREAD_VCPU) {
+	switch (kind) {
+	case THREAD_VCPU:
 		*out = arm64_vcpu;
 		return ARRAY_SIZE(arm64_vcpu);
+	case THREAD_API:
+		*out = arm64_api;
+		return ARRAY_SIZE(arm64_api);
+	default:
+		*out = NULL;
+		return 0;
 	}
-	*out = NULL;
-	return 0;
 }
 
 /* x0-x3: the kernel rolls x0 back to the first argument before it sends SIGSYS. */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * x86-64's part of the seccomp lists: the calls glibc makes here under their old names
- * (poll, unlink: arm64 has only ppoll and unlinkat) and the vCPU register dump's ioctls.
+ * (poll, unlink, access, rename: arm64 has only ppoll, unlinkat, faccessat, renameat),
+ * the vCPU register dump's ioctls and the snapshot's.
  */
 #include <linux/kvm.h>
 #include <seccomp.h>
@@ -19,10 +20,37 @@ static const struct sandbox_rule x86_main[] = {
 	ALLOW(unlink),
 };
 
-/* arch_vcpu_dump() after an unexpected exit. */
+/* A disk reset's wait (poll), and arch_vcpu_dump() after an unexpected exit. */
 static const struct sandbox_rule x86_vcpu[] = {
+	ALLOW(poll),
 	IOCTL(KVM_GET_REGS),
 	IOCTL(KVM_GET_SREGS),
+};
+
+/*
+ * The API thread: poll() and access() (the drive swap's check) under their x86 names,
+ * and for snapshots (see api_snapshot_rules in filters.c) rename() and unlink() under
+ * theirs, and the ioctls that read a vCPU's and the VM's state.
+ */
+static const struct sandbox_rule x86_api[] = {
+	ALLOW(poll),
+	ALLOW(access),
+	/* snapshot */
+	ALLOW(rename),
+	ALLOW(unlink),
+	IOCTL(KVM_GET_REGS),
+	IOCTL(KVM_GET_SREGS),
+	IOCTL(KVM_GET_FPU),
+	IOCTL(KVM_GET_XSAVE),
+	IOCTL(KVM_GET_XCRS),
+	IOCTL(KVM_GET_MSRS),
+	IOCTL(KVM_GET_LAPIC),
+	IOCTL(KVM_GET_VCPU_EVENTS),
+	IOCTL(KVM_GET_MP_STATE),
+	IOCTL(KVM_GET_DEBUGREGS),
+	IOCTL(KVM_GET_IRQCHIP),
+	IOCTL(KVM_GET_PIT2),
+	IOCTL(KVM_GET_CLOCK),
 };
 
 unsigned int arch_sandbox_rules(enum sandbox_kind kind, const struct sandbox_rule **out)
@@ -34,6 +62,9 @@ unsigned int arch_sandbox_rules(enum sandbox_kind kind, const struct sandbox_rul
 	case THREAD_VCPU:
 		*out = x86_vcpu;
 		return ARRAY_SIZE(x86_vcpu);
+	case THREAD_API:
+		*out = x86_api;
+		return ARRAY_SIZE(x86_api);
 	case THREAD_VIRTIO_BLK:
 	case THREAD_VIRTIO_NET:
 	case THREAD_VIRTIO_CONSOLE:
