@@ -47,12 +47,13 @@ mdev_run() {
 	fi
 	[ "$#" -ge 1 ] || { mdev_check LOOP "no ttyS port on the card"; return; }
 	port="$1"
-	grep "^${port#ttyS}:" /proc/tty/driver/serial | sed 's/^/KVMBOX-MDEV-PORT: /'
 	if why="$(mdev_loop "$port" "kvmbox-mdev-$$")" && why="$(mdev_loop "$port" "second-$$")"; then
 		mdev_check LOOP ok
 	else
 		mdev_check LOOP "$port: ${why:-stty or open failed}"
 	fi
+	# Its counters after the round trips (rx counts what the interrupt handler took in).
+	grep "^${port#ttyS}:" /proc/tty/driver/serial | sed 's/^/KVMBOX-MDEV-PORT: /'
 	dmesg | grep -i "ttyS\|serial" | sed 's/^/KVMBOX-MDEV-DMESG: /'
 }
 mdev_run
