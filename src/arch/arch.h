@@ -21,10 +21,16 @@ struct guest_memory;
 int arch_memory_layout(struct guest_memory *mem, u64 ram_size);
 /* The highest guest physical address this host can map, for --memory checks. */
 u64 arch_max_gpa(void);
-/* The board's PCI host bridge: its BAR window, and ECAM (size 0: PC configuration ports). */
+/*
+ * The board's PCI host bridge: its BAR window, and ECAM (size 0: PC configuration ports).
+ * I/O BARs (port space; io_size 0: the board has none, they are hidden): kvmbox gives
+ * them ports from [io_base, io_base + io_size), and a guest may move one anywhere in
+ * [io_min, io_base + io_size), the ports the firmware tables give the bridge.
+ */
 struct arch_pci_layout {
 	u64 mmio_base, mmio_size;
 	u64 ecam_base, ecam_size;
+	u64 io_base, io_size, io_min;
 };
 extern const struct arch_pci_layout arch_pci_layout;
 /* True if [addr, addr + size) meets a fixed range of the board (an irqchip, say): no BARs there. */

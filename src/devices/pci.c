@@ -26,6 +26,8 @@ void pci_bus_init(struct pci_bus *bus)
 	pthread_mutex_init(&bus->lock, NULL);
 	bus->mmio_next = arch_pci_layout.mmio_base;
 	bus->mmio_end = arch_pci_layout.mmio_base + arch_pci_layout.mmio_size;
+	bus->io_next = arch_pci_layout.io_base;
+	bus->io_end = arch_pci_layout.io_base + arch_pci_layout.io_size;
 }
 
 void pci_bus_destroy(struct pci_bus *bus)
@@ -56,7 +58,8 @@ int pci_bus_add(struct pci_bus *bus, struct pci_function *fn, int slot)
 	return ret;
 }
 
-int pci_bus_alloc_mmio(struct pci_bus *bus, u64 size, u64 *addr)
+/* Naturally aligned room for size bytes from *next, below end; under the bus lock. */
+static int alloc_window(struct pci_bus *bus, u64 *next, u64 end, u64 size, u64 *addr)
 {
 	int ret = -ENOSPC;
 	u64 at;
@@ -64,14 +67,24 @@ int pci_bus_alloc_mmio(struct pci_bus *bus, u64 size, u64 *addr)
 	if (!size || (size & (size - 1)))
 		return -EINVAL;
 	pthread_mutex_lock(&bus->lock);
-	at = ALIGN_UP(bus->mmio_next, size);
-	if (at >= bus->mmio_next && at < bus->mmio_end && size <= bus->mmio_end - at) {
-		bus->mmio_next = at + size;
+	at = ALIGN_UP(*next, size);
+	if (at >= *next && at < end && size <= end - at) {
+		*next = at + size;
 		*addr = at;
 		ret = 0;
 	}
 	pthread_mutex_unlock(&bus->lock);
 	return ret;
+}
+
+int pci_bus_alloc_mmio(struct pci_bus *bus, u64 size, u64 *addr)
+{
+	return alloc_window(bus, &bus->mmio_next, bus->mmio_end, size, addr);
+}
+
+int pci_bus_alloc_io(struct pci_bus *bus, u64 size, u64 *port)
+{
+	return alloc_window(bus, &bus->io_next, bus->io_end, size, port);
 }
 
 void pci_config_set16(struct pci_function *fn, u32 offset, u16 v)
@@ -157,6 +170,27 @@ int pci_function_add_bar32(struct pci_function *fn, unsigned int bar, u64 size)
 	return 0;
 }
 
+int pci_function_add_bar_io(struct pci_function *fn, unsigned int bar, u64 size)
+{
+	u32 reg = PCI_BAR0 + 4 * bar;
+	u16 m = (u16)(~(size - 1) & ~(u64)PCI_BAR_IO_FLAGS);
+
+	if (bar >= PCI_NUM_BARS || size < PCI_BAR_IO_MIN_SIZE || size > PCI_BAR_IO_MAX_SIZE ||
+	    (size & (size - 1)) || fn->bars[bar].size || !arch_pci_layout.io_size)
+		return -EINVAL;
+	fn->bars[bar] = (struct pci_bar){.size = size, .is_io = true};
+	pci_config_set32(fn, reg, PCI_BAR_IO);
+	/* Ports are 16 bits: the upper half is hardwired to 0, as many devices have it. */
+	fn->wmask[reg] = (u8)m;
+	fn->wmask[reg + 1] = (u8)(m >> 8);
+	return 0;
+}
+
+static u32 bar_flags_mask(const struct pci_bar *b)
+{
+	return b->is_io ? PCI_BAR_IO_FLAGS : PCI_BAR_MEM_FLAGS;
+}
+
 u64 pci_function_bar_addr(const struct pci_function *fn, unsigned int bar)
 {
 	u32 reg = PCI_BAR0 + 4 * bar;
@@ -164,7 +198,7 @@ u64 pci_function_bar_addr(const struct pci_function *fn, unsigned int bar)
 
 	if (bar >= PCI_NUM_BARS || !fn->bars[bar].size)
 		return 0;
-	addr = pci_config_get32(fn, reg) & ~(u32)PCI_BAR_MEM_FLAGS;
+	addr = pci_config_get32(fn, reg) & ~bar_flags_mask(&fn->bars[bar]);
 	if (fn->bars[bar].is64)
 		addr |= (u64)pci_config_get32(fn, reg + 4) << 32;
 	return addr;
@@ -177,8 +211,10 @@ void pci_function_set_bar_addr(struct pci_function *fn, unsigned int bar, u64 ad
 
 	if (bar >= PCI_NUM_BARS || !fn->bars[bar].size)
 		return;
-	flags = pci_config_get32(fn, reg) & PCI_BAR_MEM_FLAGS;
+	flags = pci_config_get32(fn, reg) & bar_flags_mask(&fn->bars[bar]);
 	addr &= ~(fn->bars[bar].size - 1);
+	if (fn->bars[bar].is_io)
+		addr &= 0xffff;
 	pci_config_set32(fn, reg, (u32)addr | flags);
 	if (fn->bars[bar].is64)
 		pci_config_set32(fn, reg + 4, (u32)(addr >> 32));
@@ -227,11 +263,13 @@ static void bar_update(struct pci_function *fn, unsigned int i, bool decode)
 
 void pci_function_update_bars(struct pci_function *fn)
 {
-	bool decode = pci_config_get16(fn, PCI_COMMAND) & PCI_COMMAND_MEMORY;
+	u16 cmd = pci_config_get16(fn, PCI_COMMAND);
 
 	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
+		u16 bit = fn->bars[i].is_io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
+
 		if (fn->bars[i].size)
-			bar_update(fn, i, decode);
+			bar_update(fn, i, cmd & bit);
 	}
 }
 
@@ -262,6 +300,13 @@ bool pci_bar_range_ok(const struct guest_memory *mem, u64 addr, u64 size)
 			return false;
 	}
 	return !arch_range_reserved(addr, size);
+}
+
+bool pci_io_bar_range_ok(u64 port, u64 size)
+{
+	u64 end = arch_pci_layout.io_base + arch_pci_layout.io_size;
+
+	return size && port >= arch_pci_layout.io_min && port < end && size <= end - port;
 }
 
 /* The function conf1 addresses, or NULL: only bus 0, function 0 exist. */

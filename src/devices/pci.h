@@ -41,6 +41,11 @@ struct guest_memory;
 #define PCI_BAR_MEM_TYPE_64  0x04
 #define PCI_BAR_MEM_PREFETCH 0x08
 #define PCI_BAR_MEM_FLAGS    0x0f
+/* Of an I/O BAR: bit 0 says so, bit 1 is reserved. */
+#define PCI_BAR_IO	    0x01
+#define PCI_BAR_IO_FLAGS    0x03
+#define PCI_BAR_IO_MIN_SIZE 4
+#define PCI_BAR_IO_MAX_SIZE 256 /* the PCI specification's limit */
 
 #define PCI_CAP_ID_MSI	0x05
 #define PCI_CAP_ID_VNDR 0x09
@@ -57,10 +62,11 @@ struct guest_memory;
  */
 u32 pci_intx_gsi(unsigned int slot, unsigned int pin);
 
-/* A memory BAR of a function: its size and where it is mapped now. */
+/* A BAR of a function: its size and where it is mapped now. */
 struct pci_bar {
 	u64 size; /* a power of 2; 0: the BAR is not implemented */
 	bool is64;
+	bool is_io; /* ports, decoded with COMMAND.IO; else memory, with COMMAND.MEM */
 	bool mapped;
 	u64 addr;	 /* where it is mapped, while mapped */
 	u64 failed_addr; /* the last address mapping failed at, not retried */
@@ -73,9 +79,9 @@ struct pci_bar {
  * or capability changes; config_read (optional) runs before a guest read, so a device can
  * refresh registers it computes. Both run with the bus lock held.
  *
- * Memory BARs are handled here: when COMMAND.MEM and the BAR address allow it, bar_map()
- * is asked to map the BAR at its address, and bar_unmap() to remove it again before it
- * moves or decoding is turned off. bar_map() returns 0 or a negative errno (the BAR then
+ * BARs are handled here: when COMMAND.MEM (COMMAND.IO for an I/O BAR) and the BAR address
+ * allow it, bar_map() is asked to map the BAR at its address, and bar_unmap() to remove it
+ * again before it moves or decoding is turned off. bar_map() returns 0 or a negative errno (the BAR then
  * stays unmapped until the guest programs another address).
  */
 struct pci_function {
@@ -97,6 +103,7 @@ struct pci_bus {
 	u32 address; /* the 0xcf8 latch */
 	struct pci_function *slots[PCI_MAX_SLOTS];
 	u64 mmio_next, mmio_end; /* what kvmbox has not yet given to BARs */
+	u64 io_next, io_end;	 /* the same for I/O BARs */
 };
 
 void pci_bus_init(struct pci_bus *bus);
@@ -114,6 +121,8 @@ void pci_ecam_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write);
  * aligned inside the bus's MMIO window. Returns 0 or -ENOSPC.
  */
 int pci_bus_alloc_mmio(struct pci_bus *bus, u64 size, u64 *addr);
+/* The same for an I/O BAR, in the board's port window (arch_pci_layout.io_base). */
+int pci_bus_alloc_io(struct pci_bus *bus, u64 size, u64 *port);
 
 void pci_function_init(struct pci_function *fn, u16 vendor, u16 device, u16 class_code);
 void pci_config_set16(struct pci_function *fn, u32 offset, u16 v);
@@ -129,6 +138,12 @@ u32 pci_config_get32(const struct pci_function *fn, u32 offset);
 int pci_function_add_bar64(struct pci_function *fn, unsigned int bar, u64 size);
 /* The same for a 32-bit memory BAR (one register), as passed-through devices have. */
 int pci_function_add_bar32(struct pci_function *fn, unsigned int bar, u64 size);
+/*
+ * Declares an I/O BAR of size bytes, a power of 2 from 4 to 256, with a 16-bit port
+ * address (the upper half of the register reads 0). Returns 0, or -EINVAL (also when the
+ * board has no port space: arch_pci_layout.io_size 0).
+ */
+int pci_function_add_bar_io(struct pci_function *fn, unsigned int bar, u64 size);
 /* The address the BAR registers hold now (whether or not it is mapped). */
 u64 pci_function_bar_addr(const struct pci_function *fn, unsigned int bar);
 /* Sets the BAR registers, as firmware would; mapping follows with the next update. */
@@ -151,5 +166,7 @@ int pci_function_add_cap(struct pci_function *fn, u8 id, u8 len);
  * caught by bus_register().
  */
 bool pci_bar_range_ok(const struct guest_memory *mem, u64 addr, u64 size);
+/* Whether ports [port, port + size) may hold an I/O BAR: inside the board's port window. */
+bool pci_io_bar_range_ok(u64 port, u64 size);
 
 #endif

@@ -2,8 +2,8 @@
 /*
  * The guest's view of a passed-through device, built from a fake device's configuration
  * space and region sizes (what VFIO_DEVICE_GET_REGION_INFO and a read of the config
- * region would answer): identity, BAR sizing and relocation through conf1, what is hidden
- * (I/O BARs, ROM, MSI-X), the emulated MSI capability, and hostile capability lists
+ * region would answer): identity, BAR sizing and relocation through conf1 (memory and I/O
+ * BARs), what is hidden (ROM, MSI-X), the emulated MSI capability, and hostile capability lists
  * (loops, out-of-range and misaligned pointers, a capability running past the end).
  */
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "devices/pci.h"
 #include "devices/vfio/vfio.h"
 #include "pci_conf1.h"
@@ -93,7 +94,7 @@ static void test_bar_sizing_and_move(void **state)
 
 	(void)state;
 	fake_edu(&d);
-	/* BAR2: a 64-bit prefetchable 64 KiB BAR; BAR4: an I/O BAR, hidden. */
+	/* BAR2: a 64-bit prefetchable 64 KiB BAR; BAR4: a 256-byte I/O BAR. */
 	put32(d.raw, PCI_BAR0 + 8, PCI_BAR_MEM_TYPE_64 | PCI_BAR_MEM_PREFETCH);
 	d.bar_size[2] = 64 * KiB;
 	put32(d.raw, PCI_BAR0 + 16, 0xc001);
@@ -111,9 +112,76 @@ static void test_bar_sizing_and_move(void **state)
 	assert_int_equal(pci_function_bar_addr(&fn, 2), 0x120000000ULL);
 	assert_true(fn.bars[2].is64);
 	assert_false(fn.bars[0].is64);
-	assert_int_equal(fn.bars[4].size, 0);
+	assert_int_equal(fn.bars[4].size, 256);
+	assert_true(fn.bars[4].is_io);
+	/* Sized like a port BAR: 16 address bits, the I/O flag kept. */
 	cfg_write(&bus, 3, PCI_BAR0 + 16, 0xffffffff, 4);
-	assert_int_equal(cfg_read(&bus, 3, PCI_BAR0 + 16, 4), 0);
+	assert_int_equal(cfg_read(&bus, 3, PCI_BAR0 + 16, 4), 0x0000ff01);
+	pci_bus_destroy(&bus);
+}
+
+/* mtty's dual-port card: two 8-byte I/O BARs, no capabilities, INTA. */
+static void fake_mtty(struct fake_dev *d)
+{
+	memset(d, 0, sizeof(*d));
+	put32(d->raw, PCI_VENDOR_ID, 0x32534348);
+	put16(d->raw, PCI_CLASS_DEVICE, 0x0700);
+	d->raw[PCI_CLASS_PROG] = 0x02;
+	put32(d->raw, PCI_BAR0, 0x1);
+	put32(d->raw, PCI_BAR0 + 4, 0x1);
+	d->bar_size[0] = d->bar_size[1] = 8;
+	d->raw[PCI_INTERRUPT_PIN] = 1;
+}
+
+static void test_io_bar_sizing_and_move(void **state)
+{
+	struct fake_dev d;
+	struct pci_function fn;
+	struct vfio_cfg_info info;
+
+	(void)state;
+	if (!arch_pci_layout.io_size)
+		skip(); /* a board without port space hides I/O BARs */
+	fake_mtty(&d);
+	assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+	assert_int_equal(cfg_read(&bus, 3, PCI_CLASS_PROG, 1), 0x02);
+	assert_int_equal(cfg_read(&bus, 3, PCI_BAR0, 4), PCI_BAR_IO);
+	cfg_write(&bus, 3, PCI_BAR0, 0xffffffff, 4);
+	assert_int_equal(cfg_read(&bus, 3, PCI_BAR0, 4), 0x0000fff9);
+	/* Relocated: the low bits below the size and the upper half cannot be set. */
+	cfg_write(&bus, 3, PCI_BAR0, 0xabcdc00f, 4);
+	assert_int_equal(cfg_read(&bus, 3, PCI_BAR0, 4), 0xc009);
+	assert_int_equal(pci_function_bar_addr(&fn, 0), 0xc008);
+	pci_function_set_bar_addr(&fn, 1, 0x1234567);
+	assert_int_equal(pci_function_bar_addr(&fn, 1), 0x4560);
+	assert_int_equal(cfg_read(&bus, 3, PCI_BAR0 + 4, 4), 0x4561);
+	assert_false(info.msi_cap);
+	pci_bus_destroy(&bus);
+}
+
+static void test_hostile_io_bars(void **state)
+{
+	struct fake_dev d;
+	struct pci_function fn;
+	struct vfio_cfg_info info;
+
+	(void)state;
+	if (!arch_pci_layout.io_size)
+		skip(); /* a board without port space hides I/O BARs */
+	fake_mtty(&d);
+	d.bar_size[0] = 2;  /* below the 4 bytes a port BAR decodes: 4 */
+	d.bar_size[1] = 12; /* not a power of 2: hidden */
+	put32(d.raw, PCI_BAR0 + 8, 0x1);
+	d.bar_size[2] = 512; /* above PCI's 256: hidden */
+	put32(d.raw, PCI_BAR0 + 12, 0x1);
+	d.bar_size[3] = 1ULL << 40; /* a region no port BAR can be */
+	assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+	assert_int_equal(fn.bars[0].size, 4);
+	assert_int_equal(fn.bars[1].size, 0);
+	assert_int_equal(fn.bars[2].size, 0);
+	assert_int_equal(fn.bars[3].size, 0);
+	cfg_write(&bus, 3, PCI_BAR0 + 4, 0xffffffff, 4);
+	assert_int_equal(cfg_read(&bus, 3, PCI_BAR0 + 4, 4), 0);
 	pci_bus_destroy(&bus);
 }
 
@@ -245,6 +313,8 @@ int main(void)
 		cmocka_unit_test(test_identity_and_hidden),
 		cmocka_unit_test(test_bar_sizing_and_move),
 		cmocka_unit_test(test_hostile_bar_values),
+		cmocka_unit_test(test_io_bar_sizing_and_move),
+		cmocka_unit_test(test_hostile_io_bars),
 		cmocka_unit_test(test_msi_emulated),
 		cmocka_unit_test(test_hostile_cap_lists),
 		cmocka_unit_test(test_msix_noted_and_hidden),

@@ -63,6 +63,9 @@ int arch_memory_layout(struct guest_memory *mem, u64 ram_size)
 const struct arch_pci_layout arch_pci_layout = {
 	.mmio_base = X86_PCI_MMIO_START,
 	.mmio_size = X86_PCI_MMIO_SIZE,
+	.io_base = X86_PCI_IO_START,
+	.io_size = X86_PCI_IO_SIZE,
+	.io_min = X86_PCI_IO_MIN,
 };
 
 bool arch_range_reserved(u64 addr, u64 size)

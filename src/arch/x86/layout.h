@@ -37,12 +37,19 @@
 #define X86_PCI_INTX_GSI_COUNT 8
 
 /* I/O ports. */
-#define X86_PORT_DEBUG_EXIT    0xf4
-#define X86_PORT_COM1	       0x3f8
-#define X86_IRQ_COM1	       4
-#define X86_PORT_COM2	       0x2f8
-#define X86_IRQ_COM2	       3
-#define X86_PORT_PCI_CONFIG    0xcf8 /* address at 0xcf8, data at 0xcfc-0xcff */
+#define X86_PORT_DEBUG_EXIT 0xf4
+#define X86_PORT_COM1	    0x3f8
+#define X86_IRQ_COM1	    4
+#define X86_PORT_COM2	    0x2f8
+#define X86_IRQ_COM2	    3
+#define X86_PORT_PCI_CONFIG 0xcf8 /* address at 0xcf8, data at 0xcfc-0xcff */
+/*
+ * I/O BARs: kvmbox places them from 0xc000 (as SeaBIOS does); a guest may move them down
+ * to 0x1000 (Linux's PCIBIOS_MIN_IO), above every ISA and platform port.
+ */
+#define X86_PCI_IO_START       0xc000
+#define X86_PCI_IO_SIZE	       0x4000
+#define X86_PCI_IO_MIN	       0x1000
 #define X86_PORT_ACPI_PM       0x600 /* PM1a event block (4), PM1a control (2), reset (1) */
 #define X86_PORT_ACPI_PM1A_EVT (X86_PORT_ACPI_PM + 0)
 #define X86_PORT_ACPI_PM1A_CNT (X86_PORT_ACPI_PM + 4)

@@ -5,7 +5,8 @@
  * it is also mapped into the IOMMU at that guest address, so that another passed device
  * can DMA into it (peer-to-peer), and unmapped from both when the BAR moves. A BAR that
  * holds the MSI-X table or PBA, a region that cannot be mmapped, and one smaller than a
- * page are trapped instead: each access is a pread/pwrite on the device fd.
+ * page are trapped instead: each access is a pread/pwrite on the device fd. I/O BARs are
+ * always trapped, on the port bus (VFIO offers no mmap of port regions).
  */
 #include <errno.h>
 #include <string.h>
@@ -55,6 +56,29 @@ static u32 bar_slot(const struct vfio_dev *vd, unsigned int bar)
 	return VFIO_FIRST_SLOT + vd->index * PCI_NUM_BARS + bar;
 }
 
+/* Ports [port, port + size) forward to the device; the guest's port is checked first. */
+static int bar_map_io(struct vfio_dev *vd, unsigned int bar, u64 port, u64 size)
+{
+	struct vfio_bar *b = &vd->bars[bar];
+	int ret;
+
+	if (!pci_io_bar_range_ok(port, size)) {
+		pr_guest("--vfio %s: I/O BAR%u at port 0x%llx is outside the PCI port window; "
+			 "unmapped",
+			 vd->name, bar, (unsigned long long)port);
+		return -EINVAL;
+	}
+	b->gpa = port;
+	vfio_command_forward(vd);
+	ret = bus_register(&vd->vm->pio_bus, port, size, bar_trap_io, &trap_ctx[vd->index][bar],
+			   "vfio-io");
+	if (ret)
+		pr_guest("--vfio %s: I/O BAR%u at port 0x%llx overlaps another device; unmapped",
+			 vd->name, bar, (unsigned long long)port);
+	b->trapped_set = !ret;
+	return ret;
+}
+
 static int bar_map(struct pci_function *fn, unsigned int bar, u64 addr)
 {
 	struct vfio_dev *vd = fn->opaque;
@@ -62,6 +86,8 @@ static int bar_map(struct pci_function *fn, unsigned int bar, u64 addr)
 	u64 size = fn->bars[bar].size;
 	int ret;
 
+	if (fn->bars[bar].is_io)
+		return bar_map_io(vd, bar, addr, size);
 	if (!pci_bar_range_ok(&vd->vm->mem, addr, size)) {
 		pr_guest("--vfio %s: BAR%u at 0x%llx would cover RAM or platform devices; unmapped",
 			 vd->name, bar, (unsigned long long)addr);
@@ -101,7 +127,7 @@ static void bar_unmap(struct pci_function *fn, unsigned int bar, u64 addr)
 	struct vfio_bar *b = &vd->bars[bar];
 
 	if (b->trapped_set)
-		bus_unregister(&vd->vm->mmio_bus, addr);
+		bus_unregister(fn->bars[bar].is_io ? &vd->vm->pio_bus : &vd->vm->mmio_bus, addr);
 	if (b->dma_set && vfio_dma_unmap(addr, b->map_size))
 		pr_debug("--vfio %s: BAR%u at 0x%llx: IOMMU unmap failed", vd->name, bar,
 			 (unsigned long long)addr);
@@ -127,7 +153,7 @@ static void bar_setup(struct vfio_dev *vd, unsigned int i)
 	void *p;
 
 	trap_ctx[vd->index][i] = (struct trap_ctx){vd, i};
-	if (!bar_mmappable(vd, i, size))
+	if (vd->fn.bars[i].is_io || !bar_mmappable(vd, i, size))
 		return;
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vd->fd,
 		 (off_t)vd->regions[i].offset);
@@ -145,15 +171,21 @@ int vfio_bars_setup(struct vfio_dev *vd)
 	struct vm *vm = vd->vm;
 
 	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
+		const struct pci_bar *pb = &vd->fn.bars[i];
 		u64 addr;
+		int ret;
 
-		if (!vd->fn.bars[i].size)
+		if (!pb->size)
 			continue;
 		bar_setup(vd, i);
 		/* Firmware's job: an address in the PCI window, decoding left to the guest. */
-		if (pci_bus_alloc_mmio(vm->pci, vd->fn.bars[i].size, &addr)) {
-			pr_err("--vfio %s: no room for BAR%u (%llu bytes) in the PCI window",
-			       vd->path, i, (unsigned long long)vd->fn.bars[i].size);
+		if (pb->is_io)
+			ret = pci_bus_alloc_io(vm->pci, pb->size, &addr);
+		else
+			ret = pci_bus_alloc_mmio(vm->pci, pb->size, &addr);
+		if (ret) {
+			pr_err("--vfio %s: no room for %sBAR%u (%llu bytes) in the PCI window",
+			       vd->path, pb->is_io ? "I/O " : "", i, (unsigned long long)pb->size);
 			return -EXIT_BAD_INPUT;
 		}
 		pci_function_set_bar_addr(&vd->fn, i, addr);

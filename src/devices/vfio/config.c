@@ -3,9 +3,10 @@
  * The configuration space the guest sees for a passed-through device: built once from the
  * device's own, which is not trusted (a device or a malicious firmware may offer loops,
  * pointers out of range, capabilities that overrun the space). The guest gets the
- * identity, the memory BARs (sized and moved through kvmbox's own BAR logic, so the real
- * BARs are never written), an MSI capability kvmbox emulates, and the interrupt pin.
- * Hidden on purpose: I/O BARs, the ROM BAR (a ROM is for firmware, which kvmbox replaces),
+ * identity, the memory and I/O BARs (sized and moved through kvmbox's own BAR logic, so the
+ * real BARs are never written; I/O BARs only where the board has port space), an MSI
+ * capability kvmbox emulates, and the interrupt pin.
+ * Hidden on purpose: the ROM BAR (a ROM is for firmware, which kvmbox replaces),
  * MSI-X (not supported yet: drivers fall back to MSI or INTx) and every other capability
  * (power management, PCIe), whose writes could reach the device's state behind kvmbox.
  */
@@ -16,7 +17,6 @@
 
 #define PCI_MSI_FLAGS_64BIT   0x0080
 #define PCI_MSI_FLAGS_MASKBIT 0x0100
-#define PCI_BAR_IO	      0x01
 #define PCI_BAR_TYPE_MASK     0x06
 
 static u16 raw16(const u8 *raw, u32 off)
@@ -90,7 +90,21 @@ static void note_cap(void *opaque, const u8 *raw, u8 off, u8 id)
 	}
 }
 
-/* A memory BAR of the guest's function for BAR i of the device; returns BARs consumed. */
+/*
+ * An I/O BAR: a region below the 4 bytes a BAR decodes still takes 4; one that is not a
+ * power of 2 or above 256 bytes (no such thing in PCI), or a board without port space:
+ * hidden (add_bar_io refuses).
+ */
+static void build_io_bar(struct pci_function *fn, unsigned int i, u64 size)
+{
+	if (!size)
+		return;
+	if (size < PCI_BAR_IO_MIN_SIZE)
+		size = PCI_BAR_IO_MIN_SIZE;
+	pci_function_add_bar_io(fn, i, size);
+}
+
+/* The guest's BAR for BAR i of the device; returns BARs consumed. */
 static unsigned int build_bar(struct pci_function *fn, const u8 *raw, unsigned int i,
 			      const u64 *bar_size)
 {
@@ -99,8 +113,10 @@ static unsigned int build_bar(struct pci_function *fn, const u8 *raw, unsigned i
 	u64 size = bar_size[i];
 	int ret;
 
-	if (reg & PCI_BAR_IO)
-		return 1; /* I/O BARs are hidden: no port forwarding yet */
+	if (reg & PCI_BAR_IO) {
+		build_io_bar(fn, i, size);
+		return 1;
+	}
 	if (is64 && i + 1 >= PCI_NUM_BARS)
 		return 1; /* a 64-bit BAR in the last slot is nonsense: hidden */
 	if (!size)

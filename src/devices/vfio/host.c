@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -135,6 +136,32 @@ static int open_group(struct vfio_dev *vd)
 	return 0;
 }
 
+/* A region whose offset and size run past what pread can address is taken as absent. */
+static void note_region(struct vfio_dev *vd, u32 i, const struct vfio_region_info *ri)
+{
+	if (ri->offset > (u64)INT64_MAX || ri->size > (u64)INT64_MAX - ri->offset)
+		return;
+	vd->regions[i] = (struct vfio_region){ri->size, ri->offset, ri->flags};
+}
+
+/*
+ * The configuration space: the type 0 header at least. A mediated device may offer less
+ * than 256 bytes (mtty has 255): only what it has is read, the rest reads as 0.
+ */
+static int read_config(struct vfio_dev *vd)
+{
+	const struct vfio_region *r = &vd->regions[VFIO_PCI_CONFIG_REGION_INDEX];
+	size_t len = (size_t)MIN(r->size, (u64)PCI_CONFIG_SIZE);
+
+	memset(vd->raw_config, 0, sizeof(vd->raw_config));
+	if (len < PCI_CAP_START ||
+	    pread(vd->fd, vd->raw_config, len, (off_t)r->offset) != (ssize_t)len) {
+		pr_err("--vfio %s: cannot read its configuration space", vd->path);
+		return -EXIT_VMM_ERROR;
+	}
+	return 0;
+}
+
 static int read_regions(struct vfio_dev *vd)
 {
 	struct vfio_device_info info = {.argsz = sizeof(info)};
@@ -150,15 +177,9 @@ static int read_regions(struct vfio_dev *vd)
 
 		if (ioctl(vd->fd, VFIO_DEVICE_GET_REGION_INFO, &ri))
 			continue; /* left at size 0: not there */
-		vd->regions[i] = (struct vfio_region){ri.size, ri.offset, ri.flags};
+		note_region(vd, i, &ri);
 	}
-	if (vd->regions[VFIO_PCI_CONFIG_REGION_INDEX].size < PCI_CONFIG_SIZE ||
-	    pread(vd->fd, vd->raw_config, PCI_CONFIG_SIZE,
-		  (off_t)vd->regions[VFIO_PCI_CONFIG_REGION_INDEX].offset) != PCI_CONFIG_SIZE) {
-		pr_err("--vfio %s: cannot read its configuration space", vd->path);
-		return -EXIT_VMM_ERROR;
-	}
-	return 0;
+	return read_config(vd);
 }
 
 void vfio_host_reset(struct vfio_dev *vd)

@@ -3,7 +3,9 @@
  * What a host must have before a device can be passed through, checked before /dev/kvm is
  * opened so that each missing piece is exit status 2 with the command that fixes it: a
  * PCI device at the sysfs path, bound to vfio-pci, in an IOMMU group whose other members
- * are handed over too, and the group's /dev/vfio node open to this user.
+ * are handed over too, and the group's /dev/vfio node open to this user. Or a mediated
+ * device (/sys/bus/mdev/devices/UUID): bound to its vendor driver, which emulates a PCI
+ * device (its type's device_api is vfio-pci), in an IOMMU group of its own.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -125,29 +127,105 @@ static int check_node(const char *path, const char *node)
 	return 0;
 }
 
-int vfio_host_check(const char *path)
+static bool is_mdev(const char *path)
 {
-	char bdf[NAME_MAX + 1], group[NAME_MAX + 1], node[PATH_MAX];
-	struct stat st;
-	int ret;
+	char subsys[NAME_MAX + 1];
 
-	if (stat(path, &st)) {
-		pr_err("--vfio %s: %s (give the device's sysfs path, such as "
-		       "/sys/bus/pci/devices/0000:00:03.0)",
-		       path, strerror(errno));
+	link_base(path, "subsystem", subsys, sizeof(subsys));
+	return !strcmp(subsys, "mdev");
+}
+
+/* The first line of PATH/NAME into buf ("" when unreadable). */
+static void read_line(const char *path, const char *name, char *buf, size_t len)
+{
+	char p[PATH_MAX];
+	FILE *f;
+
+	buf[0] = '\0';
+	if (snprintf(p, sizeof(p), "%s/%s", path, name) >= (int)sizeof(p))
+		return;
+	f = fopen(p, "re");
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/*
+ * A mediated device: VFIO hands it out only while its vendor driver has it (the driver
+ * emulates the device), and only one that emulates a PCI function fits kvmbox's bus.
+ */
+static int check_mdev(const char *path)
+{
+	char api[32], drv[NAME_MAX + 1];
+
+	read_line(path, "mdev_type/device_api", api, sizeof(api));
+	if (strcmp(api, "vfio-pci")) {
+		pr_err("--vfio %s: a mediated device of API '%s', not vfio-pci: only PCI devices "
+		       "can be passed",
+		       path, api[0] ? api : "unknown");
 		return -EXIT_BAD_INPUT;
 	}
-	if (!S_ISDIR(st.st_mode) || !has_file(path, "config") || !has_file(path, "vendor") ||
-	    vfio_device_name(path, bdf, sizeof(bdf))) {
-		pr_err("--vfio %s: not a PCI device in sysfs (such as "
-		       "/sys/bus/pci/devices/0000:00:03.0)",
+	link_base(path, "driver", drv, sizeof(drv));
+	if (!drv[0]) {
+		pr_err("--vfio %s: the mediated device is bound to no driver: load its vendor "
+		       "driver's module (see /sys/bus/mdev/drivers) and create it again",
 		       path);
 		return -EXIT_BAD_INPUT;
 	}
-	ret = check_driver(path, bdf);
-	if (ret)
-		return ret;
+	return 0;
+}
+
+/* What kind of device PATH is: PCI (0), mediated (1), or, after saying so, an error. */
+static int check_kind(const char *path, bool *mdev)
+{
+	char name[NAME_MAX + 1];
+	struct stat st;
+
+	if (stat(path, &st)) {
+		pr_err("--vfio %s: %s (give the device's sysfs path, such as "
+		       "/sys/bus/pci/devices/0000:00:03.0 or /sys/bus/mdev/devices/UUID)",
+		       path, strerror(errno));
+		return -EXIT_BAD_INPUT;
+	}
+	*mdev = S_ISDIR(st.st_mode) && is_mdev(path);
+	if (*mdev && vfio_device_name(path, name, sizeof(name))) {
+		pr_err("--vfio %s: the mediated device's name (its UUID) cannot be read", path);
+		return -EXIT_BAD_INPUT;
+	}
+	if (*mdev)
+		return 0;
+	if (strstr(path, "/bus/mdev/")) {
+		pr_err("--vfio %s: not a mediated device (no subsystem link to the mdev bus)",
+		       path);
+		return -EXIT_BAD_INPUT;
+	}
+	if (!S_ISDIR(st.st_mode) || !has_file(path, "config") || !has_file(path, "vendor") ||
+	    vfio_device_name(path, name, sizeof(name))) {
+		pr_err("--vfio %s: not a PCI device in sysfs (such as "
+		       "/sys/bus/pci/devices/0000:00:03.0) nor a mediated device "
+		       "(/sys/bus/mdev/devices/UUID)",
+		       path);
+		return -EXIT_BAD_INPUT;
+	}
+	return check_driver(path, name);
+}
+
+static int check_group(const char *path, bool mdev)
+{
+	char group[NAME_MAX + 1], node[PATH_MAX];
+	int ret = 0;
+
 	link_base(path, "iommu_group", group, sizeof(group));
+	if (!group[0] && mdev) {
+		pr_err("--vfio %s: the mediated device is in no IOMMU group: its vendor driver "
+		       "did not register it with VFIO (load vfio and the vendor driver, then "
+		       "create it again)",
+		       path);
+		return -EXIT_BAD_INPUT;
+	}
 	if (!group[0]) {
 		pr_err("--vfio %s: in no IOMMU group: turn the IOMMU on (intel_iommu=on or "
 		       "amd_iommu=on on the host kernel's command line, VT-d/AMD-Vi in the "
@@ -155,7 +233,9 @@ int vfio_host_check(const char *path)
 		       path);
 		return -EXIT_BAD_INPUT;
 	}
-	ret = check_group_viable(path, group);
+	/* A mediated device's group is its own: no other member to hand over. */
+	if (!mdev)
+		ret = check_group_viable(path, group);
 	if (!ret)
 		ret = check_node(path, "/dev/vfio/vfio");
 	if (!ret) {
@@ -163,4 +243,14 @@ int vfio_host_check(const char *path)
 		ret = check_node(path, node);
 	}
 	return ret;
+}
+
+int vfio_host_check(const char *path)
+{
+	bool mdev = false;
+	int ret = check_kind(path, &mdev);
+
+	if (!ret && mdev)
+		ret = check_mdev(path);
+	return ret ? ret : check_group(path, mdev);
 }
