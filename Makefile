@@ -174,7 +174,8 @@ clean:
 # ---- fuzz ---------------------------------------------------------------------------------
 # libFuzzer harnesses tests/fuzz/fuzz_NAME.c, built with clang (Debian: clang and
 # libclang-rt-14-dev) into build/fuzz/NAME. Each names the src/*.c files it links in a
-# "// fuzz-sources:" line (tests/fuzz/fake_transport.c stands in for virtio-pci);
+# "// fuzz-sources:" line ($(ARCH) there is the host's src/arch folder;
+# tests/fuzz/fake_transport.c stands in for virtio-pci);
 # optional "// fuzz-libs:" and "// fuzz-options:" lines add libraries beyond LDLIBS
 # and libFuzzer flags. fuzz-build builds them all; fuzz-smoke
 # runs each for FUZZ_SMOKE_SECONDS (the make check suite), fuzz for FUZZ_SECONDS (a
@@ -193,7 +194,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Wall -Wext
 	       -DKVMBOX_VERSION=\"$(VERSION)\" -MMD -MP -Isrc
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 fuzz_objs = $(patsubst %.c,$(FUZZ_O)/obj/%.o,tests/fuzz/$(1).c \
-	    $(shell sed -n 's|^// fuzz-sources:||p' tests/fuzz/$(1).c))
+	    $(subst $$(ARCH),$(HOST_ARCH),$(shell sed -n 's|^// fuzz-sources:||p' tests/fuzz/$(1).c)))
 
 define fuzz_rule
 $(FUZZ_O)/$(1): $(call fuzz_objs,$(1))

@@ -17,6 +17,12 @@ void virtio_notify_queue(struct virtio_dev *vdev, unsigned int q)
 	(void)q;
 }
 
+/* A configuration change (a drive swapped under the guest): nothing to interrupt here. */
+void virtio_notify_config(struct virtio_dev *vdev)
+{
+	(void)vdev;
+}
+
 void virtio_set_needs_reset(struct virtio_dev *vdev, const char *why)
 {
 	(void)vdev;

@@ -498,6 +498,19 @@ static int blk_start(struct virtio_dev *vdev)
 	return 0;
 }
 
+/* With the vCPUs parked, a request queued just before the pause is taken and done
+ * (the pause and the control API's drive swap wait for this). */
+bool virtio_blk_wait_idle(struct virtio_blk *b)
+{
+	int quiet = 0;
+
+	for (int i = 0; i < 100 && quiet < 5; i++) {
+		quiet = atomic_load(&b->busy) ? 0 : quiet + 1;
+		usleep(10000);
+	}
+	return quiet >= 5;
+}
+
 static void blk_stop(struct virtio_dev *vdev)
 {
 	struct virtio_blk *b = container_of(vdev, struct virtio_blk, vdev);

@@ -35,18 +35,6 @@ static struct virtio_blk *find_disk(struct vm *vm, const char *path)
 	return NULL;
 }
 
-/* With the vCPUs parked, a request queued just before the pause is taken and done. */
-bool virtio_blk_wait_idle(struct virtio_blk *b)
-{
-	int quiet = 0;
-
-	for (int i = 0; i < 100 && quiet < 5; i++) {
-		quiet = atomic_load(&b->busy) ? 0 : quiet + 1;
-		usleep(10000);
-	}
-	return quiet >= 5;
-}
-
 int virtio_blk_swap(struct vm *vm, const char *old_path, const char *new_path, char *err,
 		    size_t errlen)
 {
