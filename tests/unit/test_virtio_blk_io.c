@@ -389,11 +389,9 @@ static void test_io_malformed_chain(void **state)
 	assert_true(virtio_blk_serve(d->b) & VIRTIO_BLK_EV_BROKEN);
 }
 
-static void test_io_stop_in_flight(void **state)
+/* Starts the disk and has the worker take 64 writes of 16 KiB, left in flight. */
+static void start_busy(struct drv *d, u64 data, u64 status)
 {
-	struct drv *d = *state;
-	u64 data = galloc(d, 64 * 16 * KiB), status = galloc(d, 64);
-
 	drv_start(d, "", all_features);
 	for (unsigned int i = 0; i < 64; i++) {
 		struct buf b[3] = {{hdr(d, VIRTIO_BLK_T_OUT, i * 32), 16, false},
@@ -403,6 +401,14 @@ static void test_io_stop_in_flight(void **state)
 		post(d, b, 3);
 	}
 	virtio_blk_serve(d->b);
+}
+
+static void test_io_stop_in_flight(void **state)
+{
+	struct drv *d = *state;
+	u64 data = galloc(d, 64 * 16 * KiB), status = galloc(d, 64);
+
+	start_busy(d, data, status);
 	/* Reset with requests in flight: it waits for them, and returns nothing to the ring. */
 	virtio_blk_queue_stop(d->b);
 	assert_int_equal(d->b->nr_free, QSIZE);
@@ -430,15 +436,7 @@ static void stop_in_flight_filtered(struct drv *d, enum sandbox_kind kind)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		drv_start(d, "", all_features);
-		for (unsigned int i = 0; i < 64; i++) {
-			struct buf b[3] = {{hdr(d, VIRTIO_BLK_T_OUT, i * 32), 16, false},
-					   {data + i * 16 * KiB, 16 * KiB, false},
-					   {status + i, 1, true}};
-
-			post(d, b, 3);
-		}
-		virtio_blk_serve(d->b);
+		start_busy(d, data, status);
 		sandbox_init(SANDBOX_ON);
 		if (sandbox_enter(kind))
 			syscall(SYS_exit_group, 99);
