@@ -13,6 +13,7 @@
 #include "console.h"
 #include "jail/jail.h"
 #include "util/log.h"
+#include "util/opts.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -168,10 +169,7 @@ static const struct option run_options[] = {
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "kvmbox: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see 'kvmbox run --help')\n");
-	return EXIT_BAD_INPUT;
+	return opts_usage_error("kvmbox run --help", fmt, arg);
 }
 
 static int parse_memory(const char *arg, u64 *out)
@@ -323,34 +321,39 @@ static int parse_run_option(int opt, const char *arg, struct vm_config *cfg)
 	}
 }
 
+struct run_args {
+	struct vm_config *cfg;
+	struct jail_config *jc;
+};
+
+static int take_run_option(int opt, const char *arg, void *ctx)
+{
+	struct run_args *r = ctx;
+
+	if (opt >= OPT_JAIL && opt <= OPT_JAIL_MEMORY)
+		return parse_jail_option(opt, arg, r->jc);
+	return parse_run_option(opt, arg, r->cfg);
+}
+
 /* Returns -1 when the VM should run, or an exit status (0 after --help). */
 static int parse_run_args(int argc, char **argv, struct vm_config *cfg, struct jail_config *jc)
 {
-	int opt, ret;
+	struct run_args r = {cfg, jc};
+	const struct opts_loop loop = {.shortopts = ":k:i:a:c:m:vh",
+				       .longopts = run_options,
+				       .help = usage_run,
+				       .help_cmd = "kvmbox run --help",
+				       .take = take_run_option,
+				       .ctx = &r};
+	int ret;
 
 	*cfg = (struct vm_config){.cpus = 1, .memory = VM_DEFAULT_MEMORY};
 	if (sandbox_default_mode(&cfg->seccomp))
 		return usage_error("KVMBOX_SECCOMP=%s: use on, log or off",
 				   getenv("KVMBOX_SECCOMP"));
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":k:i:a:c:m:vh", run_options, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(usage_run, stdout);
-			return 0;
-		}
-		if (opt == '?')
-			return usage_error("unknown option '%s'", argv[optind - 1]);
-		if (opt == ':')
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		if (opt >= OPT_JAIL && opt <= OPT_JAIL_MEMORY)
-			ret = parse_jail_option(opt, optarg, jc);
-		else
-			ret = parse_run_option(opt, optarg, cfg);
-		if (ret)
-			return ret;
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	ret = opts_parse(argc, argv, &loop);
+	if (ret >= 0)
+		return ret;
 	if (cfg->firmware && (cfg->kernel || cfg->initrd || cfg->cmdline))
 		return usage_error("%s", "--firmware boots what the firmware finds: leave out "
 					 "--kernel, --initrd and --cmdline");

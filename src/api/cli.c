@@ -11,6 +11,7 @@
 #include "../console.h"
 #include "../sandbox/sandbox.h"
 #include "../util/log.h"
+#include "../util/opts.h"
 #include "../vcpu.h"
 #include "../vm.h"
 #include "cli.h"
@@ -113,10 +114,7 @@ bool api_cli_wanted(int argc, char **argv)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "kvmbox: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see 'kvmbox --api-sock x --help')\n");
-	return EXIT_BAD_INPUT;
+	return opts_usage_error("kvmbox --api-sock x --help", fmt, arg);
 }
 
 static int parse_one(int opt, const char *arg, struct api_opts *o)
@@ -167,30 +165,27 @@ static int parse_one(int opt, const char *arg, struct api_opts *o)
 }
 
 /* -1 when the process should run, else an exit status. */
+static int take_api_option(int opt, const char *arg, void *ctx)
+{
+	return parse_one(opt, arg, ctx);
+}
+
 static int parse_args(int argc, char **argv, struct api_opts *o)
 {
-	int opt, ret;
+	const struct opts_loop loop = {.shortopts = ":h",
+				       .longopts = options,
+				       .help = usage,
+				       .help_cmd = "kvmbox --api-sock x --help",
+				       .take = take_api_option,
+				       .ctx = o};
+	int ret;
 
 	*o = (struct api_opts){.sock = DEFAULT_API_SOCK, .body_limit = HTTP_DEFAULT_BODY_LIMIT};
 	if (sandbox_default_mode(&o->seccomp))
 		return bad_usage("KVMBOX_SECCOMP=%s: use on, log or off", getenv("KVMBOX_SECCOMP"));
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(usage, stdout);
-			return 0;
-		}
-		if (opt == '?')
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
-		if (opt == ':')
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
-		ret = parse_one(opt, optarg, o);
-		if (ret)
-			return ret;
-	}
-	if (optind < argc)
-		return bad_usage("unexpected argument '%s'", argv[optind]);
+	ret = opts_parse(argc, argv, &loop);
+	if (ret >= 0)
+		return ret;
 	if (o->no_api && !o->config_file)
 		return bad_usage("%s",
 				 "--no-api needs --config-file: nothing could configure the VM");
