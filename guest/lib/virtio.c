@@ -260,22 +260,31 @@ void virtio_driver_ok(struct virtio_pci_dev *d)
 			      VIRTIO_S_DRIVER_OK);
 }
 
-u64 virtio_init_queue(struct virtio_pci_dev *d, struct virtqueue *vq, u16 q, void *ring_page,
-		      u64 want, const char **why)
+u64 virtio_init_queues(struct virtio_pci_dev *d, struct virtqueue *vqs, void *const *pages,
+		       unsigned int n, u64 want, const char **why)
 {
 	u64 features = virtio_negotiate(d, want, why);
 
 	if (!features)
 		return 0;
-	*why = setup_queue(d, vq, q, ring_page);
-	if (*why)
-		return 0;
+	for (unsigned int i = 0; i < n; i++) {
+		*why = setup_queue(d, &vqs[i], vqs[i].index, pages[i]);
+		if (*why)
+			return 0;
+	}
 	virtio_driver_ok(d);
 	if (virtio_get_status(d) & (VIRTIO_S_NEEDS_RESET | VIRTIO_S_FAILED)) {
 		*why = "the device needs a reset right after DRIVER_OK";
 		return 0;
 	}
 	return features;
+}
+
+u64 virtio_init_queue(struct virtio_pci_dev *d, struct virtqueue *vq, u16 q, void *ring_page,
+		      u64 want, const char **why)
+{
+	vq->index = q;
+	return virtio_init_queues(d, vq, &ring_page, 1, want, why);
 }
 
 u64 virtio_init(struct virtio_pci_dev *d, struct virtqueue *vq, void *ring_page, u64 want,

@@ -15,6 +15,7 @@
 #define VIRTIO_ID_BLOCK	  2
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_RNG	  4
+#define VIRTIO_ID_VSOCK	  19
 
 /* Device status bits. */
 #define VIRTIO_S_ACKNOWLEDGE 0x01
@@ -121,6 +122,13 @@ u64 virtio_init(struct virtio_pci_dev *d, struct virtqueue *vq, void *ring_page,
 /* The same with queue q instead of queue 0 (the device's other queues stay disabled). */
 u64 virtio_init_queue(struct virtio_pci_dev *d, struct virtqueue *vq, u16 q, void *ring_page,
 		      u64 want, const char **why);
+
+/*
+ * The same with n queues: vqs[i].index names each (set by the caller), on page pages[i];
+ * every one is enabled before DRIVER_OK (a device that needs two, like vsock's rx and tx).
+ */
+u64 virtio_init_queues(struct virtio_pci_dev *d, struct virtqueue *vqs, void *const *pages,
+		       unsigned int n, u64 want, const char **why);
 
 /* Puts descriptor chain head into the avail ring and publishes it; then notify. */
 void vq_publish(struct virtqueue *vq, u16 head);

@@ -10,6 +10,13 @@
  *   net      its transmit queue           witness: virtio-blk (--net user --disk)
  *   console  its transmit queue (port 0)  witness: virtio-blk (--virtio-console=socket:)
  *   blk      its request queue            witness: virtio-rng (--disk --rng)
+ *   vsock    its transmit queue           witness: virtio-blk (--vsock --disk)
+ *
+ * vsock's rx and tx rings belong to the host kernel's vhost-vsock once the driver is ready:
+ * a bad chain lands there, which drops it (or uses it) and stops serving the queue, and
+ * kvmbox sees nothing of it. There the test asks that kvmbox keeps running, the witness
+ * keeps serving, and a reset brings vsock back: a connection request to a host port
+ * nobody listens on is answered with a reset packet on the receive queue.
  *
  * The disk comes from tests/guest/run: sector 0 begins with DISK_MAGIC. For net and
  * console, a last step breaks the transmit queue with a device-writable buffer, kicks it
@@ -41,6 +48,27 @@
 #define UART_LSR_DR    0x01
 #define CONSOLE_TEXT   "virtio-console: hello from virtio_hostile\n"
 
+/* struct virtio_vsock_hdr (little-endian, packed) and what the test sends. */
+struct vsock_hdr {
+	u64 src_cid;
+	u64 dst_cid;
+	u32 src_port;
+	u32 dst_port;
+	u32 len;
+	u16 type;
+	u16 op;
+	u32 flags;
+	u32 buf_alloc;
+	u32 fwd_cnt;
+} __attribute__((packed));
+
+#define VSOCK_HOST_CID	  2
+#define VSOCK_TYPE_STREAM 1
+#define VSOCK_OP_REQUEST  1
+#define VSOCK_OP_RST	  3
+#define VSOCK_HOST_PORT	  7777 /* nothing listens there in the lab */
+#define VSOCK_RX_LEN	  256
+
 struct blk_req_hdr {
 	u32 type;
 	u32 reserved;
@@ -65,7 +93,8 @@ struct kind {
 	u16 queue;
 	u16 dir; /* the flags of a buffer the device accepts on that queue */
 	bool (*good)(struct side *s);
-	bool idle_check; /* defect 1 of issue 12: broken TX kicked, the worker must not spin */
+	bool idle_check;   /* defect 1 of issue 12: broken TX kicked, the worker must not spin */
+	bool kernel_rings; /* vhost: the host kernel serves the rings, not kvmbox */
 };
 
 /* One misbehaviour: fills the queue's descriptors and publishes (or not) itself. */
@@ -78,6 +107,9 @@ struct bad_case {
 
 static struct side target, witness;
 static struct vring_desc *indirect_table;
+static struct virtqueue vsock_rx; /* vsock's receive queue, beside its tx in target.vq */
+static void *vsock_rx_ring;
+static u32 vsock_port = 40000; /* this side's port: a new one for every request */
 
 static void set_desc(struct vring_desc *d, u64 addr, u32 len, u16 flags, u16 next)
 {
@@ -164,21 +196,65 @@ static bool blk_good(struct side *s)
 	       !memcmp(data, DISK_MAGIC, sizeof(DISK_MAGIC) - 1);
 }
 
+/*
+ * vsock: a connection request to a host port nobody listens on, with one receive buffer
+ * posted first: the host's answer is a reset for exactly that port.
+ */
+static bool vsock_good(struct side *s)
+{
+	struct vsock_hdr *tx = (struct vsock_hdr *)s->buf;
+	struct vsock_hdr *rx = (struct vsock_hdr *)(s->buf + VSOCK_RX_LEN);
+	u64 cid = virtio_config_read32(&s->dev, 0) | (u64)virtio_config_read32(&s->dev, 4) << 32;
+	u32 len;
+
+	memset(rx, 0xff, VSOCK_RX_LEN);
+	set_desc(&vsock_rx.desc[0], (u64)rx, VSOCK_RX_LEN, VRING_DESC_F_WRITE, 0);
+	vq_publish(&vsock_rx, 0);
+	*tx = (struct vsock_hdr){.src_cid = cid,
+				 .dst_cid = VSOCK_HOST_CID,
+				 .src_port = ++vsock_port,
+				 .dst_port = VSOCK_HOST_PORT,
+				 .type = VSOCK_TYPE_STREAM,
+				 .op = VSOCK_OP_REQUEST,
+				 .buf_alloc = PAGE_SIZE};
+	set_desc(&s->vq.desc[0], (u64)tx, sizeof(*tx), 0, 0);
+	if (!wait_used(s, &len) || !vq_wait_used(&vsock_rx, &len, VIRTIO_S_NEEDS_RESET))
+		return false;
+	return len >= sizeof(*rx) && rx->op == VSOCK_OP_RST && rx->dst_cid == cid &&
+	       rx->dst_port == vsock_port && rx->src_port == VSOCK_HOST_PORT;
+}
+
 /* virtio-console has no features, so no indirect descriptors: those cases skip there. */
 static const struct kind kinds[] = {
-	{"rng", "--rng", VIRTIO_ID_RNG, 0, VRING_DESC_F_WRITE, rng_good, false},
-	{"net", "--net", VIRTIO_ID_NET, 1, 0, net_good, true},
-	{"console", "--virtio-console", VIRTIO_ID_CONSOLE, 1, 0, console_good, true},
-	{"blk", "--disk", VIRTIO_ID_BLOCK, 0, VRING_DESC_F_WRITE, blk_good, false},
+	{"rng", "--rng", VIRTIO_ID_RNG, 0, VRING_DESC_F_WRITE, rng_good, false, false},
+	{"net", "--net", VIRTIO_ID_NET, 1, 0, net_good, true, false},
+	{"console", "--virtio-console", VIRTIO_ID_CONSOLE, 1, 0, console_good, true, false},
+	{"blk", "--disk", VIRTIO_ID_BLOCK, 0, VRING_DESC_F_WRITE, blk_good, false, false},
+	{"vsock", "--vsock", VIRTIO_ID_VSOCK, 1, 0, vsock_good, false, true},
 };
+
+/* vsock: rx (queue 0) and tx (1) both, or the device stays idle. */
+static u64 vsock_start(struct side *s, const char **why)
+{
+	struct virtqueue q[2] = {{.index = 0}, {.index = 1}};
+	void *const pages[2] = {vsock_rx_ring, s->ring};
+	u64 features = virtio_init_queues(&s->dev, q, pages, 2, BIT(VIRTIO_F_INDIRECT_DESC), why);
+
+	vsock_rx = q[0];
+	s->vq = q[1];
+	return features;
+}
 
 /* Negotiates, enables the side's queue and serves one good request. */
 static bool side_start(struct side *s)
 {
 	const char *why;
 
-	s->features = virtio_init_queue(&s->dev, &s->vq, s->kind->queue, s->ring,
-					BIT(VIRTIO_F_INDIRECT_DESC), &why);
+	if (s->kind->id == VIRTIO_ID_VSOCK)
+		s->features = vsock_start(s, &why);
+	else
+		s->features = virtio_init_queue(&s->dev, &s->vq, s->kind->queue, s->ring,
+						BIT(VIRTIO_F_INDIRECT_DESC), &why);
 	if (!s->features)
 		report_info("virtio-%s: %s", s->kind->name, why);
 	return s->features && s->kind->good(s);
@@ -333,6 +409,14 @@ static void check_outcome(const struct bad_case *c, bool used, u32 len)
 {
 	u8 status = virtio_get_status(&target.dev);
 
+	if (target.kind->kernel_rings) {
+		/* Whatever the kernel did with it; the reset after this must undo it. */
+		report_info("the host kernel %s it (status %#x)", used ? "used" : "dropped",
+			    status);
+		report(witness.kind->good(&witness), "virtio-%s serves meanwhile",
+		       witness.kind->name);
+		return;
+	}
 	if (status & VIRTIO_S_NEEDS_RESET) {
 		report(true, "device reports NEEDS_RESET (status %#x)", status);
 		report(wait_isr_config(&target), "config change bit in ISR (MSI-X off)");
@@ -457,8 +541,9 @@ static bool setup(void)
 	const struct kind *k = kind_named(name);
 
 	indirect_table = alloc_page();
+	vsock_rx_ring = alloc_page();
 	if (!k) {
-		report(false, "dev=%s names a known device (rng, net, console, blk)", name);
+		report(false, "dev=%s names a known device (rng, net, console, blk, vsock)", name);
 		return false;
 	}
 	if (!find(&target, k) ||
