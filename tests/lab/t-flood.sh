@@ -17,17 +17,9 @@ boot_flood() {
 	guest_expect_end poweroff
 }
 
-flood_expect() {
-	local name v
-	for name in "$@"; do
-		v="$(guest_value "FLOOD-$name")"
-		[ "$v" = ok ] || fail "guest check $name: ${v:-no result line}"
-	done
-}
-
 test_flood_runs_to_the_end() {
 	boot_flood
-	flood_expect RUN
+	guest_expect_ok FLOOD RUN
 	[ "$BOOT_RC" = 0 ] || fail "kvmbox exited $BOOT_RC"
 	! grep -Eq "kvmbox: (error|fatal)|Sanitizer|seccomp" "$BOOT_LOG" ||
 		fail "$(grep -Em1 "kvmbox: (error|fatal)|Sanitizer|seccomp" "$BOOT_LOG")"
@@ -35,10 +27,10 @@ test_flood_runs_to_the_end() {
 
 test_disk_serves_during_the_flood() {
 	boot_flood
-	flood_expect BLK-BEFORE BLK-DURING BLK-AFTER
+	guest_expect_ok FLOOD BLK-BEFORE BLK-DURING BLK-AFTER
 }
 
 test_flooded_device_works_again() {
 	boot_flood
-	flood_expect RNG-AFTER
+	guest_expect_ok FLOOD RNG-AFTER
 }

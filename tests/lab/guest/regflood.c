@@ -35,24 +35,11 @@
 #include <sys/io.h>
 #endif
 
+#include "flood_regs.h"
+
 #define MAX_THREADS 16
 #define BAR_SIZE    0x4000 /* common, ISR, device, notify: kvmbox's virtio-pci BAR 4 */
 #define CFG_DWORDS  64
-
-struct region {
-	uint32_t base, len;
-};
-
-#if defined(__x86_64__)
-static const struct region ports[] = {
-	{0x2f8, 8}, /* COM2 */
-	{0x70, 2},  /* CMOS RTC index, data */
-	{0x60, 1},  /* i8042 data */
-	{0x64, 1},  /* i8042 command, status */
-	{0x510, 2}, /* fw_cfg selector, data */
-	{0x600, 9}, /* ACPI PM1a event (4), PM1a control (2), reset (1) */
-};
-#endif
 
 static unsigned long writes_per_thread;
 static int cfg_fd = -1;
@@ -69,37 +56,19 @@ static uint64_t xorshift(uint64_t *s)
 }
 
 #if defined(__x86_64__)
-static uint32_t lane_mask(uint32_t base, int width, uint32_t port, uint8_t bits)
-{
-	if (port < base || port >= base + width)
-		return ~0u;
-	return ~((uint32_t)bits << (8 * (port - base)));
-}
-
-static uint32_t tame(uint32_t port, int width, uint32_t v)
-{
-	v &= lane_mask(port, width, 0x605, 0x20); /* SLP_EN */
-	if (port <= 0x608 && 0x608 < port + width) {
-		uint32_t lane = 8 * (0x608 - port);
-
-		if ((v >> lane & 0xff) == 0x01) /* the reset value */
-			v &= ~(0xffu << lane);
-	}
-	if (port == 0x64 && ((uint8_t)v == 0xd1 || (uint8_t)v >= 0xf0))
-		v = 0xae; /* enable the keyboard instead: harmless */
-	return v;
-}
-
 static void flood_port(uint64_t *seed)
 {
-	const struct region *r = &ports[xorshift(seed) % (sizeof(ports) / sizeof(ports[0]))];
+	const struct flood_region *r;
 	int width = 1 << (xorshift(seed) % 3);
 	uint32_t port, v;
 
+	do /* COM1 is the console */
+		r = &flood_ports[xorshift(seed) % (sizeof(flood_ports) / sizeof(flood_ports[0]))];
+	while (r->console);
 	if ((uint32_t)width > r->len)
 		width = 1;
 	port = r->base + xorshift(seed) % (r->len - width + 1);
-	v = tame(port, width, (uint32_t)xorshift(seed));
+	v = flood_tame(port, width, (uint32_t)xorshift(seed));
 	if (width == 1)
 		outb((uint8_t)v, port);
 	else if (width == 2)
