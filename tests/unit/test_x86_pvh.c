@@ -14,6 +14,7 @@
 #include "arch/x86/e820.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/pvh.h"
+#include "util/file.h"
 
 #define TEXT_GPA   0x1000000
 #define TEXT_OFF   0x1000
@@ -282,6 +283,40 @@ static void test_pvh_start_info(void **state)
 	guest_memory_free(&mem);
 }
 
+static int read_input(const void *ctx, u64 off, void *dst, size_t len)
+{
+	return input_file_read(ctx, off, dst, len);
+}
+
+/*
+ * The lab kernel's vmlinux (tools/extract-vmlinux; tests/unit/run finds it in build/lab/):
+ * Linux gives the entry in 8 bytes, in its .init.text, above the 16 MiB it is linked at.
+ */
+static void test_pvh_real_vmlinux(void **state)
+{
+	const char *path = getenv("KVMBOX_TEST_VMLINUX");
+	struct guest_memory mem;
+	struct input_file f;
+	struct pvh_source src = {.read = read_input, .ctx = &f};
+	struct pvh_image img;
+	const char *why;
+
+	(void)state;
+	if (!path || !*path || input_file_open(&f, path, "KVMBOX_TEST_VMLINUX", 512 * MiB)) {
+		skip();
+		return;
+	}
+	src.size = f.size;
+	assert_int_equal(pvh_parse(&src, &img, &why), 0);
+	assert_true(img.entry > 16 * MiB && img.entry < img.load_end);
+	assert_true(img.nr_load >= 2 && img.load_end < 256 * MiB);
+	assert_int_equal(guest_memory_layout(&mem, 256 * MiB, X86_MMIO_HOLE_START), 0);
+	assert_int_equal(guest_memory_alloc(&mem), 0);
+	assert_int_equal(pvh_load_segments(&mem, &src, &img, &why), 0);
+	guest_memory_free(&mem);
+	input_file_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_pvh_parse_bad_segments),
 		cmocka_unit_test(test_pvh_load_segments),
 		cmocka_unit_test(test_pvh_start_info),
+		cmocka_unit_test(test_pvh_real_vmlinux),
 	};
 
 	return cmocka_run_group_tests_name("x86-pvh", tests, NULL, NULL);
