@@ -36,7 +36,7 @@ guest_cmdline() {
 
 # guest_boot NAME KVMBOX-RUN-OPTIONS...: boot the test guest with
 # `$KVMBOX run --kernel K --initrd I OPTIONS...` (without --kernel and --initrd when
-# OPTIONS have --firmware), with a timeout, output in
+# OPTIONS have --firmware, without --kernel when they have their own), with a timeout, output in
 # $LAB_LOGS/NAME.log. Sets BOOT_LOG and BOOT_RC (124: timed out).
 # Boots with the same options are made once per test run and shared, so
 # that several checks of one boot cost one boot.
@@ -54,6 +54,7 @@ guest_boot() {
 		local image=(--kernel "$LAB_KERNEL" --initrd "$LAB_INITRD") arg
 		for arg in "$@"; do
 			[ "$arg" = --firmware ] && image=()
+			[ "$arg" = --kernel ] && image=(--initrd "$LAB_INITRD")
 		done
 		{
 			printf '# %s run' "$KVMBOX"

@@ -14,10 +14,12 @@
 #include "bzimage.h"
 #include "layout.h"
 #include "multiboot.h"
+#include "pvh.h"
 
-#define KERNEL_MAX_SIZE	    (512 * MiB)
-#define INITRD_MAX_SIZE	    (2 * GiB)
-#define LINUX_MIN_LOAD_ADDR 0x1000000 /* the decompressor runs at 16 MiB at least */
+#define KERNEL_MAX_SIZE	     (512 * MiB)
+#define INITRD_MAX_SIZE	     (2 * GiB)
+#define LINUX_MIN_LOAD_ADDR  0x1000000 /* the decompressor runs at 16 MiB at least */
+#define KERNEL_FORMATS_ERROR "not a bzImage, PVH ELF64 or multiboot ELF32 kernel"
 
 static int install_acpi(struct vm *vm)
 {
@@ -45,17 +47,18 @@ static int install_acpi(struct vm *vm)
 	return 0;
 }
 
-/* Reads the initrd as high as the kernel allows, above everything the kernel needs. */
-static int place_initrd(struct vm *vm, const struct bzimage *bz, const struct input_file *initrd,
+/*
+ * Reads the initrd as high as the kernel allows (its last byte at most at max), in the
+ * low RAM region and above kernel_end, the end of everything the kernel needs.
+ */
+static int place_initrd(struct vm *vm, u64 max, u64 kernel_end, const struct input_file *initrd,
 			u64 *gpa)
 {
-	u64 low_top = vm->mem.regions[0].size;
-	u64 max = MIN((u64)bz->hdr.initrd_addr_max, low_top - 1);
-	u64 kernel_end = MAX((u64)X86_KERNEL_GPA, (u64)LINUX_MIN_LOAD_ADDR) + bz->hdr.init_size;
 	size_t len = initrd->size;
 	u64 at;
 	u8 *dst;
 
+	max = MIN(max, vm->mem.regions[0].size - 1);
 	if (len > max + 1 || ALIGN_DOWN(max + 1 - len, 4096) < kernel_end) {
 		pr_err("--initrd (%zu MiB) does not fit in guest RAM beside the kernel: "
 		       "raise --memory",
@@ -111,7 +114,10 @@ static int load_bzimage(struct vm *vm, const struct input_file *kernel, const u8
 		return -EXIT_BAD_INPUT;
 	ret = write_cmdline(vm, cmdline, bz.hdr.cmdline_size);
 	if (!ret && initrd->fd >= 0)
-		ret = place_initrd(vm, &bz, initrd, &boot.initrd_gpa);
+		ret = place_initrd(vm, bz.hdr.initrd_addr_max,
+				   MAX((u64)X86_KERNEL_GPA, (u64)LINUX_MIN_LOAD_ADDR) +
+					   bz.hdr.init_size,
+				   initrd, &boot.initrd_gpa);
 	if (ret)
 		return ret;
 	boot.cmdline_len = strlen(cmdline);
@@ -123,6 +129,54 @@ static int load_bzimage(struct vm *vm, const struct input_file *kernel, const u8
 	entry->mode = BOOT_ENTRY_LONG64;
 	entry->rip = X86_KERNEL_GPA + 0x200; /* the 64-bit entry, startup_64 */
 	entry->rsi = X86_BOOT_PARAMS_GPA;
+	return 0;
+}
+
+static int read_kernel(const void *ctx, u64 off, void *dst, size_t len)
+{
+	return input_file_read(ctx, off, dst, len);
+}
+
+/*
+ * An ELF vmlinux through PVH: its segments are read from the file straight to their
+ * physical addresses, the initrd goes above them, and the start info tells the kernel.
+ */
+static int load_pvh(struct vm *vm, const struct input_file *kernel, const struct input_file *initrd,
+		    struct boot_entry *entry)
+{
+	struct e820_entry map[E820_MAX_ENTRIES];
+	struct pvh_source src = {.read = read_kernel, .ctx = kernel, .size = kernel->size};
+	struct pvh_boot boot = {.cmdline_gpa = X86_CMDLINE_GPA,
+				.rsdp_gpa = X86_ACPI_GPA,
+				.e820 = map,
+				.info_gpa = X86_PVH_INFO_GPA,
+				.info_size = X86_PVH_INFO_SIZE};
+	const char *cmdline = vm->cfg->cmdline ? vm->cfg->cmdline : VM_DEFAULT_CMDLINE;
+	struct pvh_image img;
+	const char *why;
+	u32 ebx;
+	int ret;
+
+	if (pvh_parse(&src, &img, &why) || pvh_load_segments(&vm->mem, &src, &img, &why)) {
+		pr_err("--kernel %s: %s", vm->cfg->kernel, why);
+		return -EXIT_BAD_INPUT;
+	}
+	ret = write_cmdline(vm, cmdline, 0);
+	if (!ret && initrd->fd >= 0) {
+		ret = place_initrd(vm, UINT32_MAX, img.load_end, initrd, &boot.initrd_gpa);
+		boot.initrd_size = initrd->size;
+	}
+	if (ret)
+		return ret;
+	boot.e820_entries = e820_build(&vm->mem, map, E820_MAX_ENTRIES);
+	if (pvh_write_start_info(&vm->mem, &boot, &ebx, &why)) {
+		pr_err("--kernel %s: %s", vm->cfg->kernel, why);
+		return -EXIT_VMM_ERROR;
+	}
+	entry->mode = BOOT_ENTRY_PROT32;
+	entry->rip = img.entry;
+	entry->eax = 0;
+	entry->ebx = ebx;
 	return 0;
 }
 
@@ -250,6 +304,7 @@ int x86_check_boot_files(const struct vm_config *cfg)
 {
 	struct boot_files f;
 	struct bzimage bz;
+	struct pvh_image pvh;
 	const char *why = NULL;
 	int ret = boot_files_open(&f, cfg);
 
@@ -263,8 +318,13 @@ int x86_check_boot_files(const struct vm_config *cfg)
 	if (bzimage_detect(f.head, f.head_len)) {
 		if (bzimage_parse(f.head, f.head_len, f.kernel.size, &bz, &why) == 0)
 			why = NULL;
+	} else if (pvh_detect(f.head, f.head_len)) {
+		struct pvh_source src = {read_kernel, &f.kernel, f.kernel.size};
+
+		if (pvh_parse(&src, &pvh, &why) == 0)
+			why = NULL;
 	} else if (!multiboot_detect(f.head, f.head_len)) {
-		why = "not a bzImage or multiboot ELF kernel";
+		why = KERNEL_FORMATS_ERROR;
 	}
 	boot_files_close(&f);
 	if (why) {
@@ -284,10 +344,12 @@ int arch_load_guest(struct vm *vm, struct boot_entry *entry)
 	ret = install_acpi(vm);
 	if (!ret && bzimage_detect(f.head, f.head_len))
 		ret = load_bzimage(vm, &f.kernel, f.head, f.head_len, &f.initrd, entry);
+	else if (!ret && pvh_detect(f.head, f.head_len))
+		ret = load_pvh(vm, &f.kernel, &f.initrd, entry);
 	else if (!ret && multiboot_detect(f.head, f.head_len))
 		ret = load_multiboot_files(vm, &f.kernel, &f.initrd, entry);
 	else if (!ret) {
-		pr_err("--kernel %s: not a bzImage or multiboot ELF kernel", vm->cfg->kernel);
+		pr_err("--kernel %s: %s", vm->cfg->kernel, KERNEL_FORMATS_ERROR);
 		ret = -EXIT_BAD_INPUT;
 	}
 	boot_files_close(&f);

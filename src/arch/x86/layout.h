@@ -14,6 +14,8 @@
 #define X86_CMDLINE_MAX		0x10000
 #define X86_MULTIBOOT_INFO_GPA	0x30000 /* multiboot info, its strings and modules list */
 #define X86_MULTIBOOT_INFO_SIZE 0x10000
+#define X86_PVH_INFO_GPA	X86_MULTIBOOT_INFO_GPA /* or the PVH start info and tables */
+#define X86_PVH_INFO_SIZE	X86_MULTIBOOT_INFO_SIZE
 #define X86_MULTIBOOT_MIN_LOAD	0x1000	/* page 0 holds the IVT and the GDT kvmbox enters with */
 #define X86_LOW_RAM_END		0x9fc00 /* e820: usable RAM below the EBDA */
 #define X86_ACPI_GPA		0xe0000 /* RSDP (found by the BIOS-area scan too) and tables */
