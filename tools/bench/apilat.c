@@ -134,7 +134,8 @@ static int run_fc(int fd, int n, double *t, char *buf, const char *image)
 	for (int i = 0; i < n; i++) {
 		double t0 = now_us();
 
-		send_all(fd, "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\r\n");
+		send_all(fd,
+			 "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\r\n");
 		if (http_read(fd, buf) != 200)
 			return fprintf(stderr, "apilat: GET /: %.60s\n", buf), -1;
 		t[i] = now_us() - t0;
