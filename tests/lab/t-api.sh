@@ -6,8 +6,8 @@
 # PATCH /drives swapping a placeholder for an image; the main and API threads under
 # their seccomp lists by default (every call above then runs filtered), under none with
 # --no-seccomp; PUT /snapshot/create on a paused VM; PUT /snapshot/load restoring it in
-# a second process, refusing damaged files. Eight boots; the client is
-# tests/api/fc_client.py.
+# a second process (and a third, paused), refusing damaged files. Eight boots; the
+# client is tests/api/fc_client.py.
 
 API_DIR="$LAB_RUN_TMP/api"
 API_CLIENT=tests/api/fc_client.py
@@ -374,9 +374,11 @@ snap_file_check() {
 # with a byte flipped, a truncated one, a short memory file, an unknown override (400,
 # still usable), then loads it with resume_vm: the counter goes on from where it was (no
 # new boot, the guest's uptime continues), the file read back from the disk has every
-# value, keeps growing, and virtio-rng still answers; SendCtrlAltDel ends it with 0.
+# value, keeps growing, and virtio-rng still answers. A snapshot of that VM, loaded
+# paused in a third process, waits for PATCH Resumed. A load whose drive is gone fails
+# after it began: 400, and the process exits 1.
 test_snapshot_restore_continues_guest() {
-	local d="$API_DIR" c1 u1 first uptime got n1 boot_line
+	local d="$API_DIR" c1 u1 first uptime got n1 n2 boot_line i
 	api_launch api-restore-a --boot-timer
 	snap_configure
 	api_wait_line "KVMBOX-INIT: start"
@@ -422,7 +424,32 @@ test_snapshot_restore_continues_guest() {
 	got="$(snap_ask RNG 'dd if=/dev/hwrng bs=64 count=1 2>/dev/null | wc -c')"
 	[ "$got" = 64 ] || fail "virtio-rng after restore gave '$got' bytes, wanted 64"
 
+	n2="$(snap_count)"
+	snap_take "$d/restore2.snap" "$d/restore2.mem"
+	api_launch api-restore-c
+	snap_load_expect 204 "" "$d/restore2.snap" "$d/restore2.mem" ', "resume_vm": false'
+	got="$(api_call GET /)"
+	[[ "$got" == *'"state":"Paused"'* ]] || fail "GET / after a load without resume_vm: $got"
+	sleep 3
+	[ -z "$(snap_count)" ] || fail "the guest ran before PATCH Resumed: $(snap_count)"
+	api_expect 204 PATCH /vm '{"state": "Resumed"}'
+	# A guest that stays silent is poked once with a key (a serial interrupt): the
+	# failure then says whether that woke it, i.e. whether a timer was lost.
+	for ((i = 0; i < 30; i++)); do [ -n "$(snap_count)" ] && break; sleep 1; done
+	if [ -z "$(snap_count)" ]; then
+		echo "" >&3
+		sleep 15
+		fail "nothing ran 30 s after PATCH Resumed; after a key the counter is at '$(snap_count)'"
+	fi
+	snap_wait_count $((n2 + 2))
 	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
 	api_wait_exit
 	[ "$API_RC" = 0 ] || fail "SendCtrlAltDel after a restore: kvmbox exited $API_RC"
+
+	mv "$d/snap-root.img" "$d/snap-root.away"
+	api_launch api-restore-d
+	snap_load_expect 400 "cannot be opened" "$d/restore.snap" "$d/restore.mem"
+	mv "$d/snap-root.away" "$d/snap-root.img"
+	api_wait_exit
+	[ "$API_RC" = 1 ] || fail "a load that failed half-way: kvmbox exited $API_RC, not 1"
 }
