@@ -233,10 +233,13 @@ fuzz-clean:
 # loop, the reference) and exitloop.elf (a multiboot ELF32 guest in 32-bit assembly).
 # bench-exits runs tools/bench/exits (in the nested lab), bench-mem tools/bench/mem.
 # bench-io runs tools/bench/io (in the nested lab) with iobench, a static load generator
-# for the guest and L1.
+# for the guest and L1. bench-api runs tools/bench/api (here: pre-boot calls need no KVM).
 BENCH_O ?= $(O)/bench
 
-.PHONY: bench-tools bench-exits bench-mem bench-io
+.PHONY: bench-tools bench-exits bench-mem bench-io bench-api
+bench-api: all
+	KVMBOX=$(O)/kvmbox KVMBOX_BENCH_DIR=$(BENCH_O) tools/bench/api
+
 bench-tools: $(BENCH_O)/bare_kvm_run $(BENCH_O)/exitloop.elf
 
 $(BENCH_O)/bare_kvm_run: tools/bench/bare_kvm_run.c

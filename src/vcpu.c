@@ -20,6 +20,28 @@ enum exit_action { EXIT_CONTINUE, EXIT_STOP };
 
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *vcpu);
 
+/* The control API's "vcpu" metrics, as Firecracker names them. */
+enum vcpu_metric { M_IO_IN, M_IO_OUT, M_MMIO_READ, M_MMIO_WRITE, M_FAILURES, M_NR };
+static const char *const vcpu_metric_names[M_NR] = {
+	[M_IO_IN] = "exit_io_in",	  [M_IO_OUT] = "exit_io_out",
+	[M_MMIO_READ] = "exit_mmio_read", [M_MMIO_WRITE] = "exit_mmio_write",
+	[M_FAILURES] = "failures",
+};
+
+int vcpu_metrics_init(struct vm *vm)
+{
+	int ret = metrics_set_init(&vm->vcpu_metrics, "vcpu", NULL, vcpu_metric_names, M_NR);
+
+	if (!ret)
+		metrics_register(&vm->metrics, &vm->vcpu_metrics);
+	return ret;
+}
+
+static void count_exit(struct vcpu *vcpu, enum vcpu_metric m)
+{
+	metrics_add(&vcpu->vm->vcpu_metrics, m, 1);
+}
+
 static enum exit_action handle_io(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -35,6 +57,7 @@ static enum exit_action handle_io(struct vcpu *vcpu)
 		       size, count, (unsigned long long)off);
 		return EXIT_STOP;
 	}
+	count_exit(vcpu, is_write ? M_IO_OUT : M_IO_IN);
 	data = (u8 *)run + off;
 	for (u32 i = 0; i < count; i++, data += size) {
 		if (!bus_dispatch(&vcpu->vm->pio_bus, run->io.port, data, size, is_write)) {
@@ -56,6 +79,7 @@ static enum exit_action handle_mmio(struct vcpu *vcpu)
 		pr_err("vCPU %u: malformed KVM_EXIT_MMIO (len %u)", vcpu->id, len);
 		return EXIT_STOP;
 	}
+	count_exit(vcpu, run->mmio.is_write ? M_MMIO_WRITE : M_MMIO_READ);
 	if (!bus_dispatch(&vcpu->vm->mmio_bus, run->mmio.phys_addr, run->mmio.data, len,
 			  run->mmio.is_write)) {
 		if (!run->mmio.is_write)
@@ -106,6 +130,7 @@ static enum exit_action handle_fail_entry(struct vcpu *vcpu)
 	pr_err("vCPU %u: KVM could not enter the guest (hardware reason 0x%llx)", vcpu->id,
 	       (unsigned long long)vcpu->run->fail_entry.hardware_entry_failure_reason);
 	arch_vcpu_dump(vcpu);
+	count_exit(vcpu, M_FAILURES);
 	vm_request_stop(vcpu->vm, VM_STOP_ERROR, EXIT_VMM_ERROR);
 	return EXIT_STOP;
 }
@@ -118,6 +143,7 @@ static enum exit_action handle_internal_error(struct vcpu *vcpu)
 	for (u32 i = 0; i < run->internal.ndata && i < ARRAY_SIZE(run->internal.data); i++)
 		pr_err("  data[%u] = 0x%llx", i, (unsigned long long)run->internal.data[i]);
 	arch_vcpu_dump(vcpu);
+	count_exit(vcpu, M_FAILURES);
 	vm_request_stop(vcpu->vm, VM_STOP_ERROR, EXIT_VMM_ERROR);
 	return EXIT_STOP;
 }
@@ -144,6 +170,7 @@ static enum exit_action handle_unexpected(struct vcpu *vcpu)
 {
 	pr_err("vCPU %u: unexpected KVM exit reason %u", vcpu->id, vcpu->run->exit_reason);
 	arch_vcpu_dump(vcpu);
+	count_exit(vcpu, M_FAILURES);
 	vm_request_stop(vcpu->vm, VM_STOP_ERROR, EXIT_VMM_ERROR);
 	return EXIT_STOP;
 }

@@ -20,6 +20,8 @@ struct vcpu {
 	struct exit_stats *stats; /* with --stats */
 };
 
+/* The "vcpu" metrics set of vm (exits by kind), registered with vm->metrics. */
+int vcpu_metrics_init(struct vm *vm);
 int vcpu_create(struct vm *vm, unsigned int id, struct vcpu **out);
 void vcpu_destroy(struct vcpu *vcpu);
 int vcpu_start(struct vcpu *vcpu);

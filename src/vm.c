@@ -382,9 +382,12 @@ int vm_create(struct vm **out, const struct vm_config *cfg)
 	irq_lines_init(&vm->irq_lines, vm_kvm_irq_pin, vm);
 	bus_init(&vm->pio_bus, "pio");
 	bus_init(&vm->mmio_bus, "mmio");
+	metrics_registry_init(&vm->metrics);
 	*out = vm;
 
 	ret = vm_check_config(cfg);
+	if (!ret && vcpu_metrics_init(vm))
+		ret = -EXIT_VMM_ERROR;
 	if (!ret)
 		ret = vm_open(vm);
 	if (!ret)
@@ -562,6 +565,8 @@ void vm_destroy(struct vm *vm)
 	bus_destroy(&vm->pio_bus);
 	bus_destroy(&vm->mmio_bus);
 	guest_memory_free(&vm->mem);
+	metrics_unregister(&vm->metrics, &vm->vcpu_metrics);
+	metrics_set_fini(&vm->vcpu_metrics);
 	if (vm->stop_fd >= 0)
 		close(vm->stop_fd);
 	if (vm->vm_fd >= 0)

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "irq_line.h"
 #include "memory.h"
+#include "util/metrics.h"
 #include "devices/device.h"
 
 struct vcpu;
@@ -65,6 +66,10 @@ struct vm {
 	pthread_cond_t pause_cond;
 	bool pause_requested;
 	unsigned int nr_parked;
+
+	/* The control API's counters; every device registers its set here. */
+	struct metrics_registry metrics;
+	struct metrics_set vcpu_metrics;
 
 	/* The serial console's input, which the main loop feeds from stdin (set by its UART). */
 	const struct console_sink *serial_sink;

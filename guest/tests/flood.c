@@ -19,6 +19,7 @@
 #include "libguest.h"
 #include "smp.h"
 #include "virtio.h"
+#include "../../tests/lab/guest/flood_regs.h"
 
 #define DISK_MAGIC "kvmbox guest disk\n"
 #define SECTOR	   512
@@ -36,21 +37,6 @@
 #define VQ_SIZE	      16
 #define COMMON_Q_DESC 0x20 /* queue_desc, queue_driver, queue_device: 0x20-0x37 */
 #define COMMON_Q_END  0x38
-
-struct region {
-	u32 base, len; /* I/O ports */
-};
-
-/* The port-I/O devices of the x86 board (src/arch/x86/layout.h and the device files). */
-static const struct region ports[] = {
-	{0x3f8, 8}, /* COM1 */
-	{0x2f8, 8}, /* COM2 */
-	{0x70, 2},  /* CMOS RTC index, data */
-	{0x60, 1},  /* i8042 data */
-	{0x64, 1},  /* i8042 command, status */
-	{0x510, 2}, /* fw_cfg selector, data */
-	{0x600, 9}, /* ACPI PM1a event (4), PM1a control (2), reset (1) */
-};
 
 struct blk_req_hdr {
 	u32 type;
@@ -74,34 +60,6 @@ static u64 xorshift(u64 *s)
 	return *s;
 }
 
-/* Clears the bits of value that would land on byte lane port of a write at base. */
-static u32 lane_mask(u32 base, int width, u32 port, u8 bits)
-{
-	if (port < base || port >= base + width)
-		return ~0u;
-	return ~((u32)bits << (8 * (port - base)));
-}
-
-/* Tames a write that could legitimately reset or power off the VM (see the file comment). */
-static u32 tame(u32 port, int width, u32 v)
-{
-	u32 lane;
-
-	v &= lane_mask(port, width, 0x605, 0x20); /* SLP_EN, bit 13 of PM1a_CNT */
-	if (port <= 0x608 && 0x608 < port + width) {
-		lane = 8 * (0x608 - port);
-		if ((v >> lane & 0xff) == 0x01) /* the reset value */
-			v &= ~(0xffu << lane);
-	}
-	if (port == 0x64) {
-		u8 cmd = (u8)v;
-
-		if (cmd == 0xd1 || cmd >= 0xf0) /* write output port, pulse output lines */
-			v = 0xae;		/* enable the keyboard: harmless */
-	}
-	return v;
-}
-
 static void out_width(u32 port, int width, u32 v)
 {
 	if (width == 1)
@@ -114,7 +72,7 @@ static void out_width(u32 port, int width, u32 v)
 
 static void flood_port(u64 *seed)
 {
-	const struct region *r = &ports[xorshift(seed) % ARRAY_SIZE(ports)];
+	const struct flood_region *r = &flood_ports[xorshift(seed) % ARRAY_SIZE(flood_ports)];
 	int width = 1 << (xorshift(seed) % 3);
 	u32 off, port;
 
@@ -122,7 +80,7 @@ static void flood_port(u64 *seed)
 		width = 1;
 	off = xorshift(seed) % (r->len - width + 1);
 	port = r->base + off;
-	out_width(port, width, tame(port, width, (u32)xorshift(seed)));
+	out_width(port, width, flood_tame(port, width, (u32)xorshift(seed)));
 }
 
 /* A random allowed dword of a random function, then a write of random width into it. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -103,22 +104,48 @@ void api_put_metrics(struct api *api, json_t *body, struct api_resp *resp)
 	resp->status = 204;
 }
 
-/* One JSON line; its content is only a timestamp so far (see the README). */
-static void flush_metrics(struct api *api, struct api_resp *resp)
+/* One JSON line of every counter's increase since the last (src/util/metrics.h). */
+void api_metrics_flush(struct api *api)
 {
 	struct timespec now;
-	char line[64];
-	int n;
+	char *line;
+	ssize_t n;
 
+	clock_gettime(CLOCK_REALTIME, &now);
+	line = metrics_line(&api->vm->metrics, (u64)now.tv_sec * 1000 + (u64)now.tv_nsec / 1000000);
+	if (!line) {
+		pr_warn("metrics: out of memory");
+		return;
+	}
+	n = write(api->metrics_fd, line, strlen(line));
+	if (n != (ssize_t)strlen(line))
+		pr_debug("metrics: %s", n < 0 ? strerror(errno) : "short write");
+	free(line);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	api->metrics_next_s = now.tv_sec + API_METRICS_PERIOD_S;
+}
+
+int api_metrics_timeout_ms(struct api *api)
+{
+	struct timespec now;
+
+	if (api->metrics_fd < 0 || !api->vm || api->state == API_NOT_STARTED)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!api->metrics_next_s)
+		api->metrics_next_s = now.tv_sec + API_METRICS_PERIOD_S;
+	if (now.tv_sec >= api->metrics_next_s)
+		return 0;
+	return (int)(api->metrics_next_s - now.tv_sec) * 1000;
+}
+
+static void flush_metrics(struct api *api, struct api_resp *resp)
+{
 	if (api->metrics_fd < 0) {
 		api_fault(resp, "The metrics system is not initialized: PUT /metrics first.");
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	n = snprintf(line, sizeof(line), "{\"utc_timestamp_ms\":%lld}\n",
-		     (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
-	if (write(api->metrics_fd, line, (size_t)n) != n)
-		pr_debug("metrics: %s", strerror(errno));
+	api_metrics_flush(api);
 	resp->status = 204;
 }
 

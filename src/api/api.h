@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "../config.h"
 #include "http.h"
@@ -66,6 +67,7 @@ struct api {
 	char *log_path, *log_level;
 	char *metrics_path;
 	int metrics_fd;
+	time_t metrics_next_s; /* CLOCK_MONOTONIC second of the next periodic line */
 
 	/* What InstanceStart built; cfg outlives the VM, which points to it. */
 	struct vm_config cfg;
@@ -112,6 +114,12 @@ void api_put_vsock(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_entropy(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_logger(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_metrics(struct api *api, json_t *body, struct api_resp *resp);
+/* Firecracker writes a metrics line every 60 s besides each FlushMetrics. */
+#define API_METRICS_PERIOD_S 60
+/* Writes one metrics line now; the next periodic one is a period later. */
+void api_metrics_flush(struct api *api);
+/* Milliseconds until the next periodic line is due (0: now), -1 for none. */
+int api_metrics_timeout_ms(struct api *api);
 void api_put_action(struct api *api, json_t *body, struct api_resp *resp);
 void api_patch_vm(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_snapshot_create(struct api *api, json_t *body, struct api_resp *resp);

@@ -171,8 +171,12 @@ static bool serve_once(struct api_server *srv, int extra_fd)
 	fds[n++] = (struct pollfd){.fd = extra_fd, .events = POLLIN};
 	for (unsigned int i = 0; i < API_MAX_CONNS; i++)
 		fds[n++] = (struct pollfd){.fd = srv->conns[i].fd, .events = POLLIN};
-	if (poll(fds, n, -1) < 0)
+	int ret = poll(fds, n, api_metrics_timeout_ms(srv->api));
+
+	if (ret < 0)
 		return false;
+	if (api_metrics_timeout_ms(srv->api) == 0)
+		api_metrics_flush(srv->api);
 	if (fds[1].revents)
 		return true;
 	for (unsigned int i = 0; i < API_MAX_CONNS; i++) {

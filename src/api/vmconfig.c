@@ -159,7 +159,8 @@ static int build_disks(struct api *api)
 
 			if (d->root != (pass == 0))
 				continue;
-			if (asprintf(&s, "%s%s", d->path, d->ro ? ",ro" : "") < 0 || !keep(api, s))
+			if (asprintf(&s, "%s%s,id=%s", d->path, d->ro ? ",ro" : "", d->id) < 0 ||
+			    !keep(api, s))
 				return -1;
 			api->cfg.disks[api->cfg.nr_disks++] = s;
 		}
@@ -176,8 +177,8 @@ static int build_devices(struct api *api)
 	for (unsigned int i = 0; i < api->nr_nics; i++) {
 		const struct api_nic *n = &api->nics[i];
 
-		if (asprintf(&s, "tap=%s%s%s", n->host_dev, n->mac ? ",mac=" : "",
-			     n->mac ? n->mac : "") < 0 ||
+		if (asprintf(&s, "tap=%s%s%s,id=%s", n->host_dev, n->mac ? ",mac=" : "",
+			     n->mac ? n->mac : "", n->id) < 0 ||
 		    !keep(api, s))
 			return -1;
 		api->cfg.nics[api->cfg.nr_nics++] = s;

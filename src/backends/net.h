@@ -37,8 +37,11 @@ struct net_hostfwd {
 	u16 guest_port;
 };
 
+#define NET_ID_MAX 64
+
 struct net_options {
 	enum net_kind kind;
+	char id[NET_ID_MAX]; /* id=: names the NIC's metrics (the API's iface_id) */
 	char ifname[IFNAMSIZ];
 	bool vhost;
 	u8 mac[6];
@@ -47,7 +50,7 @@ struct net_options {
 };
 
 /*
- * Parses `tap=IFNAME[,vhost=on|off][,mac=M]` or `user[,hostfwd=...][,mac=M]` for NIC
+ * Parses `tap=IFNAME[,vhost=on|off][,mac=M][,id=ID]` or `user[,hostfwd=...][,mac=M][,id=ID]` for NIC
  * number index (which picks the default MAC). Returns 0, or -EINVAL with a one-line
  * reason in err.
  */

@@ -157,6 +157,11 @@ static int parse_item(char *item, struct net_options *opt, int *kind_seen, char 
 			return opt_error(err, errlen,
 					 "mac=%s: expected a unicast xx:xx:xx:xx:xx:xx address",
 					 val);
+	} else if (!strcmp(item, "id") && val) {
+		if (!*val || strlen(val) >= sizeof(opt->id))
+			return opt_error(err, errlen, "id=%s: 1 to %d characters", val,
+					 NET_ID_MAX - 1);
+		strcpy(opt->id, val);
 	} else if (!strcmp(item, "hostfwd") && val) {
 		if (opt->nr_hostfwd == NET_MAX_HOSTFWD)
 			return opt_error(err, errlen, "at most %d hostfwd= items", NET_MAX_HOSTFWD);
@@ -164,8 +169,8 @@ static int parse_item(char *item, struct net_options *opt, int *kind_seen, char 
 	} else {
 		return opt_error(
 			err, errlen,
-			"unknown item '%s%s' (expected tap=, user, vhost=, mac=, hostfwd=)", item,
-			val ? "=" : "");
+			"unknown item '%s%s' (expected tap=, user, vhost=, mac=, id=, hostfwd=)",
+			item, val ? "=" : "");
 	}
 	return 0;
 }

@@ -80,6 +80,17 @@ guest_value() {
 	tr -d '\r' <"$BOOT_LOG" | sed -n "s/^KVMBOX-$1: //p" | tail -n1
 }
 
+# guest_expect_ok PREFIX NAME...: each KVMBOX-PREFIX-NAME line of the last boot says ok
+# (the guest halves print one per check, or what went wrong).
+guest_expect_ok() {
+	local prefix="$1" name v
+	shift
+	for name in "$@"; do
+		v="$(guest_value "$prefix-$name")"
+		[ "$v" = ok ] || fail "guest check $name: ${v:-no result line}"
+	done
+}
+
 # guest_has_line TEXT: whether the last boot printed TEXT as a whole line.
 guest_has_line() {
 	tr -d '\r' <"$BOOT_LOG" | grep -qxF "$1"

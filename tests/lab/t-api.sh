@@ -6,7 +6,8 @@
 # PATCH /drives swapping a placeholder for an image; the main and API threads under
 # their seccomp lists by default (every call above then runs filtered), under none with
 # --no-seccomp; PUT /snapshot/create on a paused VM; PUT /snapshot/load restoring it in
-# a second process (and a third, paused), refusing damaged files. Eight boots; the
+# a second process (and a third, paused), refusing damaged files; FlushMetrics lines
+# counting the guest's disk I/O and exits. Nine boots; the
 # client is tests/api/fc_client.py.
 
 API_DIR="$LAB_RUN_TMP/api"
@@ -452,4 +453,49 @@ test_snapshot_restore_continues_guest() {
 	mv "$d/snap-root.away" "$d/snap-root.img"
 	api_wait_exit
 	[ "$API_RC" = 1 ] || fail "a load that failed half-way: kvmbox exited $API_RC, not 1"
+}
+
+# metrics_value FILE OBJECT KEY: KEY of OBJECT in the last line of FILE ('' if absent).
+metrics_value() {
+	python3 -c 'import json, sys
+line = open(sys.argv[1]).read().splitlines()[-1]
+print(json.loads(line).get(sys.argv[2], {}).get(sys.argv[3], ""))' "$@"
+}
+
+# --metrics-path and FlushMetrics: after the guest wrote and read its root drive, the
+# line has that drive's own object (block_rootfs) with the bytes, the "block" group,
+# and the vCPUs' exits; the next line counts only what happened since.
+test_metrics_count_guest_io() {
+	local m="$API_DIR/metrics.json" w r i got
+	mkdir -p "$API_DIR"
+	: >"$m"
+	api_launch api-metrics --metrics-path "$m"
+	# A failed check must not leave kvmbox running (it holds the drive's lock).
+	trap 'kill -KILL "$API_PID" 2>/dev/null' EXIT
+	api_configure shell "" "kvmbox.modules=virtio_pci,virtio_blk"
+	api_wait_line "KVMBOX-INIT: start"
+	api_expect 204 PUT /actions '{"action_type": "FlushMetrics"}'
+	echo 'dd if=/dev/urandom of=/dev/vda bs=64k count=16 oflag=direct 2>/dev/null; dd if=/dev/vda of=/dev/null bs=64k count=8 iflag=direct 2>/dev/null; echo KVMBOX-MDONE: ok' >&3
+	for ((i = 0; i < 60; i++)); do
+		[ -n "$(guest_value MDONE)" ] && break
+		sleep 1
+	done
+	[ "$(guest_value MDONE)" = ok ] || fail "the guest's dd did not finish"
+	api_expect 204 PUT /actions '{"action_type": "FlushMetrics"}'
+	[ "$(wc -l <"$m")" -ge 2 ] || fail "two FlushMetrics, $(wc -l <"$m") lines in $m"
+	w="$(metrics_value "$m" block_rootfs write_bytes)"
+	r="$(metrics_value "$m" block_rootfs read_bytes)"
+	[ -n "$w" ] && [ "$w" -ge $((1024 * 1024)) ] || fail "block_rootfs write_bytes '$w' after 1 MiB written: $(tail -1 "$m")"
+	[ -n "$r" ] && [ "$r" -ge $((512 * 1024)) ] || fail "block_rootfs read_bytes '$r' after 512 KiB read"
+	got="$(metrics_value "$m" block write_count)"
+	[ -n "$got" ] && [ "$got" -ge 16 ] || fail "block write_count '$got' after 16 writes"
+	# Kicks are ioeventfds that KVM handles; the console's output reaches kvmbox.
+	got="$(metrics_value "$m" vcpu exit_io_out)"
+	[ -n "$got" ] && [ "$got" -gt 0 ] || fail "vcpu exit_io_out '$got' after the guest printed a line"
+	# Only what came since: nothing written by the guest in between.
+	api_expect 204 PUT /actions '{"action_type": "FlushMetrics"}'
+	got="$(metrics_value "$m" block_rootfs write_bytes)"
+	[ "$got" = 0 ] || fail "a third line with nothing written: write_bytes '$got'"
+	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
+	api_wait_exit
 }

@@ -19,15 +19,6 @@ blk_images() {
 	[ -f "$BLK_DIR/k.img" ] || truncate -s 16M "$BLK_DIR/k.img"
 }
 
-# blk_expect NAME...: each KVMBOX-BLK-NAME line of the last boot says ok.
-blk_expect() {
-	local name v
-	for name in "$@"; do
-		v="$(guest_value "BLK-$name")"
-		[ "$v" = ok ] || fail "guest check $name: ${v:-no result line}"
-	done
-}
-
 boot_a() {
 	blk_images
 	# -v: the engine each disk uses is an info message.
@@ -48,7 +39,7 @@ boot_b() {
 
 test_disk_serial_and_size() {
 	boot_a
-	blk_expect DISK
+	guest_expect_ok BLK DISK
 	[ "$(guest_value BLK-SECTORS)" = 131072 ] ||
 		fail "64 MiB disk: guest sees $(guest_value BLK-SECTORS) sectors"
 	[ "$(guest_value BLK-RO)" = 0 ] || fail "a read-write disk shows ro=$(guest_value BLK-RO)"
@@ -56,17 +47,17 @@ test_disk_serial_and_size() {
 
 test_filesystem_write_fsync_read() {
 	boot_a
-	blk_expect FS
+	guest_expect_ok BLK FS
 }
 
 test_raw_io_and_discard() {
 	boot_a
-	blk_expect RAW DISCARD
+	guest_expect_ok BLK RAW DISCARD
 }
 
 test_reset_by_unbind_bind() {
 	boot_a
-	blk_expect REBIND
+	guest_expect_ok BLK REBIND
 	! grep -q "needs a reset" "$BOOT_LOG" || fail "the device asked for a reset"
 	[ "$BOOT_RC" = 0 ] || fail "kvmbox exited $BOOT_RC"
 }
@@ -82,14 +73,14 @@ test_io_uring_engine() {
 
 test_read_only_disk() {
 	boot_b
-	blk_expect DISKS RO-WRITE RO-MOUNT
+	guest_expect_ok BLK DISKS RO-WRITE RO-MOUNT
 	sha256sum -c --quiet "$BLK_DIR/a.sha256" >/dev/null 2>&1 ||
 		fail "the read-only image changed"
 }
 
 test_two_disks_on_threads() {
 	boot_b
-	blk_expect DISKS
+	guest_expect_ok BLK DISKS
 	[ "$(grep -c "virtio-blk .*: threads I/O" "$BOOT_LOG")" -ge 2 ] ||
 		fail "KVMBOX_BLOCK_BACKEND=threads: expected both disks on the thread pool"
 }
@@ -97,7 +88,7 @@ test_two_disks_on_threads() {
 test_sparse_disk_above_4g() {
 	local got kib
 	boot_b
-	blk_expect BIG
+	guest_expect_ok BLK BIG
 	got="$(dd if="$BLK_DIR/big.img" bs=4096 skip=1179648 count=1 2>/dev/null | tr -d '\0')"
 	[ "$got" = kvmbox-above-4g ] || fail "host file at 4.5 GiB holds '$got'"
 	kib="$(du -k "$BLK_DIR/big.img" | cut -f1)"

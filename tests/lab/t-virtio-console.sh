@@ -89,15 +89,6 @@ con_stdio_boot() {
 	con_finish stdio
 }
 
-# con_expect NAME...: each KVMBOX-HVC-NAME line of the last boot says ok.
-con_expect() {
-	local name v
-	for name in "$@"; do
-		v="$(guest_value "HVC-$name")"
-		[ "$v" = ok ] || fail "guest check $name: ${v:-no result line}"
-	done
-}
-
 con_expect_socket_boot() {
 	con_socket_boot
 	if [ "$BOOT_RC" = 124 ] || [ "$BOOT_RC" = 137 ]; then
@@ -109,7 +100,7 @@ con_expect_socket_boot() {
 test_round_trip() {
 	local tag sent got
 	con_expect_socket_boot
-	con_expect OPEN ROUNDTRIP
+	guest_expect_ok HVC OPEN ROUNDTRIP
 	# What the guest saw is exactly what the peer sent for what the guest sent.
 	sent="$(guest_value HVC-SENT-1)"
 	got="$(guest_value HVC-GOT-1)"
@@ -123,17 +114,17 @@ test_round_trip() {
 
 test_driver_unbind_bind() {
 	con_expect_socket_boot
-	con_expect DRIVER-REBIND ROUNDTRIP-AFTER-REBIND
+	guest_expect_ok HVC DRIVER-REBIND ROUNDTRIP-AFTER-REBIND
 }
 
 test_rebind_with_output_in_flight() {
 	con_expect_socket_boot
-	con_expect REBIND-LOOP ROUNDTRIP-AFTER-LOOP
+	guest_expect_ok HVC REBIND-LOOP ROUNDTRIP-AFTER-LOOP
 }
 
 test_new_client_after_the_first_left() {
 	con_expect_socket_boot
-	con_expect NEW-CLIENT
+	guest_expect_ok HVC NEW-CLIENT
 	[ "$(grep -c "^PEER-CONNECTED: " "$LAB_RUN_TMP/console-peer.log")" = 2 ] ||
 		fail "the peer did not connect twice: $(tr '\n' '|' <"$LAB_RUN_TMP/console-peer.log")"
 	[ "$(cat "$LAB_RUN_TMP/console-peer.rc")" = 0 ] ||
@@ -142,7 +133,7 @@ test_new_client_after_the_first_left() {
 
 test_output_without_client_does_not_block() {
 	con_expect_socket_boot
-	con_expect WRITE-WITHOUT-CLIENT
+	guest_expect_ok HVC WRITE-WITHOUT-CLIENT
 }
 
 # A driver that follows the rules never sees NEEDS_RESET; kvmbox removes its socket.
@@ -156,7 +147,7 @@ test_clean_exit() {
 
 test_stdio_round_trip_and_ctrl_a_x() {
 	con_stdio_boot
-	con_expect STDIO-ROUNDTRIP
+	guest_expect_ok HVC STDIO-ROUNDTRIP
 	guest_has_line "KVMBOX-HVC-STDIO-QUIT-NOW: yes" || fail "the guest did not get to Ctrl-A x"
 	! guest_has_line "KVMBOX-HVC-STDIO-STILL-RUNNING: yes" || fail "Ctrl-A x did not stop kvmbox"
 	[ "$BOOT_RC" = 0 ] || fail "kvmbox exited $BOOT_RC after Ctrl-A x, expected 0"

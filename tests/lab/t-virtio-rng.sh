@@ -20,38 +20,29 @@ boot_intx() {
 	guest_expect_end poweroff
 }
 
-# rng_expect NAME...: each KVMBOX-RNG-NAME line of the last boot says ok.
-rng_expect() {
-	local name v
-	for name in "$@"; do
-		v="$(guest_value "RNG-$name")"
-		[ "$v" = ok ] || fail "guest check $name: ${v:-no result line}"
-	done
-}
-
 test_reads_random_bytes() {
 	boot_msix
-	rng_expect READ
+	guest_expect_ok RNG READ
 }
 
 test_interrupts_are_msix() {
 	boot_msix
-	rng_expect MSIX
+	guest_expect_ok RNG MSIX
 }
 
 test_driver_unbind_bind_resets() {
 	boot_msix
-	rng_expect DRIVER-REBIND
+	guest_expect_ok RNG DRIVER-REBIND
 }
 
 test_pci_unbind_bind_resets() {
 	boot_msix
-	rng_expect PCI-REBIND MSIX-AFTER-REBIND READ-AGAIN
+	guest_expect_ok RNG PCI-REBIND MSIX-AFTER-REBIND READ-AGAIN
 }
 
 test_repeated_resets_with_reads_in_flight() {
 	boot_msix
-	rng_expect REBIND-LOOP
+	guest_expect_ok RNG REBIND-LOOP
 }
 
 # A driver that follows the rules never sees NEEDS_RESET, and kvmbox has no complaint.
@@ -64,7 +55,7 @@ test_no_device_errors() {
 
 test_intx_without_msi() {
 	boot_intx
-	rng_expect READ INTX DRIVER-REBIND
+	guest_expect_ok RNG READ INTX DRIVER-REBIND
 }
 
 # Without --rng there is no virtio device at all.

@@ -71,15 +71,6 @@ vsock_boot() {
 	guest_expect_end poweroff
 }
 
-# vsock_expect NAME...: each KVMBOX-VSOCK-NAME line of the last boot says ok.
-vsock_expect() {
-	local name v
-	for name in "$@"; do
-		v="$(guest_value "VSOCK-$name")"
-		[ "$v" = ok ] || fail "guest check $name: ${v:-no result line}"
-	done
-}
-
 # host_saw LINE: the listener took a connection from our CID with that line.
 host_saw() {
 	grep -qxF "peer $VSOCK_CID $1" "$HOST_LOG" ||
@@ -88,23 +79,23 @@ host_saw() {
 
 test_host_listener_accepts_guest_connection() {
 	vsock_boot
-	vsock_expect BOUND CONNECT
+	guest_expect_ok VSOCK BOUND CONNECT
 	host_saw first
 }
 
 test_guest_reads_its_cid() {
 	vsock_boot
-	vsock_expect LOCAL-CID
+	guest_expect_ok VSOCK LOCAL-CID
 }
 
 test_interrupts_are_msix() {
 	vsock_boot
-	vsock_expect MSIX
+	guest_expect_ok VSOCK MSIX
 }
 
 test_driver_unbind_bind_resets() {
 	vsock_boot
-	vsock_expect DRIVER-REBIND CONNECT-AGAIN
+	guest_expect_ok VSOCK DRIVER-REBIND CONNECT-AGAIN
 	host_saw after-rebind-1
 	host_saw after-rebind-3
 	host_saw last

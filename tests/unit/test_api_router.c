@@ -406,9 +406,11 @@ static void test_build_config(void **state)
 	assert_int_equal(api_build_config(&api, &resp), 0);
 	assert_string_equal(api.cfg.cmdline, "console=ttyS0 ro root=/dev/vda rw");
 	assert_int_equal(api.cfg.nr_disks, 2);
-	assert_string_equal(api.cfg.disks[0], disk); /* the root drive is /dev/vda */
-	assert_non_null(strstr(api.cfg.disks[1], ",ro"));
-	assert_string_equal(api.cfg.nics[0], "tap=tap7");
+	/* The root drive is /dev/vda; the IDs name each device's metrics. */
+	snprintf(body, sizeof(body), "%s,id=root", disk);
+	assert_string_equal(api.cfg.disks[0], body);
+	assert_non_null(strstr(api.cfg.disks[1], ",ro,id=data"));
+	assert_string_equal(api.cfg.nics[0], "tap=tap7,id=eth0");
 	assert_string_equal(api.cfg.vsock, "cid=9");
 	assert_int_equal(api.cfg.memory, 128 * MiB);
 	assert_int_equal(api.cfg.seccomp, SANDBOX_LOG);

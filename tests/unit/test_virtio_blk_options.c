@@ -38,11 +38,14 @@ static void test_option_ro_serial(void **state)
 	assert_int_equal(virtio_blk_parse_option("x,serial=,ro", &o), 0);
 	assert_true(o.ro);
 	assert_int_equal(o.serial[0], 0);
+	assert_int_equal(virtio_blk_parse_option("x,id=rootfs,ro", &o), 0);
+	assert_string_equal(o.id, "rootfs");
 }
 
 static void test_option_errors(void **state)
 {
 	struct blk_options o;
+	char long_id[5 + METRICS_ID_MAX + 1];
 
 	(void)state;
 	assert_int_equal(virtio_blk_parse_option("x,bogus=1", &o), -EINVAL);
@@ -57,6 +60,12 @@ static void test_option_errors(void **state)
 	assert_int_equal(virtio_blk_parse_option("x,,ro", &o), -EINVAL);
 	assert_int_equal(virtio_blk_parse_option("x,", &o), -EINVAL);
 	assert_int_equal(virtio_blk_parse_option("x,RO", &o), -EINVAL);
+	assert_int_equal(virtio_blk_parse_option("x,id=", &o), -EINVAL);
+	memset(long_id, 'a', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	memcpy(long_id, "x,id=", 5);
+	assert_int_equal(virtio_blk_parse_option(long_id, &o), -EINVAL);
+	assert_non_null(strstr(o.err, "longer than"));
 }
 
 /* The image file. */

@@ -51,6 +51,10 @@ static void test_parse_tap(void **state)
 	assert_memory_equal(o.mac, mine, 6);
 	parse_ok("tap=t,vhost=off", 0, &o);
 	assert_false(o.vhost);
+	assert_string_equal(o.id, "");
+	parse_ok("tap=t,id=eth0", 0, &o);
+	assert_string_equal(o.id, "eth0");
+	parse_bad("tap=t,id=", "id=");
 }
 
 static void test_parse_user(void **state)

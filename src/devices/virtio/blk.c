@@ -231,8 +231,56 @@ static void mark_broken(struct virtio_blk *b)
 	b->broken = true;
 }
 
+/* The control API's "block" metrics, as Firecracker names them. */
+enum blk_metric {
+	M_READS,
+	M_WRITES,
+	M_READ_BYTES,
+	M_WRITE_BYTES,
+	M_FLUSHES,
+	M_INVALID,
+	M_FAILS,
+	M_NR
+};
+static const char *const blk_metric_names[M_NR] = {
+	[M_READS] = "read_count",      [M_WRITES] = "write_count",
+	[M_READ_BYTES] = "read_bytes", [M_WRITE_BYTES] = "write_bytes",
+	[M_FLUSHES] = "flush_count",   [M_INVALID] = "invalid_reqs_count",
+	[M_FAILS] = "execute_fails",
+};
+
+/* Named by id= (the API gives the drive's ID), else by the serial. */
+static void blk_metrics_init(struct virtio_blk *b)
+{
+	char id[METRICS_ID_MAX] = {0};
+
+	if (b->opts.id[0])
+		memcpy(id, b->opts.id, sizeof(id));
+	else
+		memcpy(id, b->opts.serial, VIRTIO_BLK_ID_BYTES);
+	if (metrics_set_init(&b->metrics, "block", id, blk_metric_names, M_NR))
+		metrics_set_init(&b->metrics, "block", NULL, blk_metric_names, M_NR);
+}
+
+static void count_request(struct virtio_blk *b, const struct blk_req *r, int status)
+{
+	if (status == VIRTIO_BLK_S_UNSUPP)
+		metrics_add(&b->metrics, M_INVALID, 1);
+	else if (status != VIRTIO_BLK_S_OK)
+		metrics_add(&b->metrics, M_FAILS, 1);
+	else if (r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT) {
+		bool in = r->type == VIRTIO_BLK_T_IN;
+
+		metrics_add(&b->metrics, in ? M_READS : M_WRITES, 1);
+		metrics_add(&b->metrics, in ? M_READ_BYTES : M_WRITE_BYTES, r->data_len);
+	} else if (r->type == VIRTIO_BLK_T_FLUSH) {
+		metrics_add(&b->metrics, M_FLUSHES, 1);
+	}
+}
+
 static void req_complete(struct virtio_blk *b, struct blk_req *r, int status)
 {
+	count_request(b, r, status);
 	if (!b->broken) {
 		*r->status = (u8)status;
 		if (virtqueue_push(&b->vdev.queues[0].vq, r->head,
@@ -574,6 +622,8 @@ static void blk_destroy(struct virtio_dev *vdev)
 	struct virtio_blk *b = container_of(vdev, struct virtio_blk, vdev);
 
 	blk_stop(vdev);
+	if (vdev->vm)
+		metrics_unregister(&vdev->vm->metrics, &b->metrics);
 	virtio_blk_fini(b);
 	free(b);
 }
@@ -634,6 +684,7 @@ int virtio_blk_init(struct virtio_blk *b, const struct blk_options *o, enum bloc
 		b->reqs = NULL;
 		return ret;
 	}
+	blk_metrics_init(b);
 	blk_fill_config(b);
 	b->vdev.ops = &blk_dev_ops;
 	b->vdev.config = (u8 *)&b->config;
@@ -654,6 +705,7 @@ int virtio_blk_init(struct virtio_blk *b, const struct blk_options *o, enum bloc
 void virtio_blk_fini(struct virtio_blk *b)
 {
 	block_file_close(&b->file);
+	metrics_set_fini(&b->metrics);
 	free(b->chain);
 	free(b->reqs);
 	b->chain = NULL;
@@ -707,6 +759,7 @@ static int virtio_blk_realize(struct vm *vm)
 			ret = -EXIT_VMM_ERROR;
 			break;
 		}
+		metrics_register(&vm->metrics, &disks[i]->metrics);
 		disks[i] = NULL; /* the VM's now: it goes with the VM */
 	}
 	for (i = 0; i < n; i++) {

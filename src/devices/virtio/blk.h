@@ -6,6 +6,7 @@
 #include <linux/virtio_blk.h>
 
 #include "../../backends/block.h"
+#include "../../util/metrics.h"
 #include "virtio.h"
 
 /*
@@ -44,11 +45,12 @@ struct blk_options {
 	char path[PATH_MAX];
 	bool ro;
 	u8 serial[VIRTIO_BLK_ID_BYTES]; /* zero-padded, as GET_ID returns it */
+	char id[METRICS_ID_MAX];	/* id=: names the disk's metrics (the API's drive_id) */
 	char err[160];			/* why parsing failed */
 };
 
 /*
- * Parses one --disk argument: PATH[,ro][,serial=S] (S at most 20 bytes). Returns 0, or
+ * Parses one --disk argument: PATH[,ro][,serial=S][,id=ID] (S at most 20 bytes). Returns 0, or
  * -EINVAL with a one-line reason in o->err.
  */
 int virtio_blk_parse_option(const char *arg, struct blk_options *o);
@@ -104,6 +106,7 @@ struct virtio_blk {
 	struct block_file file;
 	enum block_backend backend;
 	struct virtio_blk_config config;
+	struct metrics_set metrics;
 	/* The transport's entry points; tests put their own here. */
 	void (*notify)(struct virtio_dev *vdev, unsigned int q);
 	void (*set_needs_reset)(struct virtio_dev *vdev, const char *why);

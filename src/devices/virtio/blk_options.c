@@ -17,6 +17,14 @@ static int parse_one(struct blk_options *o, const char *s, size_t len)
 
 	if (len == 2 && !memcmp(s, "ro", 2)) {
 		o->ro = true;
+	} else if (len > 3 && !memcmp(s, "id=", 3)) {
+		if (len - 3 >= sizeof(o->id)) {
+			snprintf(o->err, sizeof(o->err), "id '%.*s' is longer than %zu bytes",
+				 (int)(len - 3), s + 3, sizeof(o->id) - 1);
+			return -EINVAL;
+		}
+		memcpy(o->id, s + 3, len - 3);
+		o->id[len - 3] = '\0';
 	} else if (len >= sl && !memcmp(s, serial, sl)) {
 		if (len - sl > VIRTIO_BLK_ID_BYTES) {
 			snprintf(o->err, sizeof(o->err), "serial '%.*s' is longer than 20 bytes",
@@ -26,11 +34,11 @@ static int parse_one(struct blk_options *o, const char *s, size_t len)
 		memset(o->serial, 0, sizeof(o->serial));
 		memcpy(o->serial, s + sl, len - sl);
 	} else if (!len) {
-		snprintf(o->err, sizeof(o->err), "empty option (expected ro or serial=S)");
+		snprintf(o->err, sizeof(o->err), "empty option (expected ro, serial=S or id=ID)");
 		return -EINVAL;
 	} else {
-		snprintf(o->err, sizeof(o->err), "unknown option '%.*s' (expected ro or serial=S)",
-			 (int)len, s);
+		snprintf(o->err, sizeof(o->err),
+			 "unknown option '%.*s' (expected ro, serial=S or id=ID)", (int)len, s);
 		return -EINVAL;
 	}
 	return 0;
@@ -45,7 +53,7 @@ int virtio_blk_parse_option(const char *arg, struct blk_options *o)
 	if (!len || len >= sizeof(o->path)) {
 		snprintf(o->err, sizeof(o->err), "%s",
 			 len ? "the path is too long"
-			     : "a path is required (PATH[,ro][,serial=S])");
+			     : "a path is required (PATH[,ro][,serial=S][,id=ID])");
 		return -EINVAL;
 	}
 	memcpy(o->path, arg, len);

@@ -152,6 +152,14 @@ static unsigned int iov_skip(const struct iovec *src, unsigned int n, size_t ski
 }
 
 /* Sends one chain. Returns 0 (sent or dropped), -EAGAIN (retry later) or -EIO. */
+/* The control API's "net" metrics, as Firecracker names them. */
+enum net_metric { M_RX_BYTES, M_RX_PACKETS, M_TX_BYTES, M_TX_PACKETS, M_TX_MALFORMED, M_NR };
+static const char *const net_metric_names[M_NR] = {
+	[M_RX_BYTES] = "rx_bytes_count",	  [M_RX_PACKETS] = "rx_packets_count",
+	[M_TX_BYTES] = "tx_bytes_count",	  [M_TX_PACKETS] = "tx_packets_count",
+	[M_TX_MALFORMED] = "tx_malformed_frames",
+};
+
 static int tx_one(struct virtio_net *n, const struct vq_chain *c)
 {
 	struct virtio_net_hdr_v1 hdr;
@@ -168,6 +176,7 @@ static int tx_one(struct virtio_net *n, const struct vq_chain *c)
 	if (virtio_net_check_tx_hdr(&hdr, n->tx_offloads, c->out_len - NET_HDR_LEN)) {
 		pr_guest("virtio-net %u: dropped a frame with a bad header or length", n->index);
 		n->tx_dropped++;
+		metrics_add(&n->metrics, M_TX_MALFORMED, 1);
 		return 0;
 	}
 	hdr.num_buffers = 0;
@@ -184,6 +193,8 @@ static int tx_one(struct virtio_net *n, const struct vq_chain *c)
 	if (ret == -EAGAIN)
 		return ret;
 	n->tx_packets++;
+	metrics_add(&n->metrics, M_TX_PACKETS, 1);
+	metrics_add(&n->metrics, M_TX_BYTES, c->out_len - NET_HDR_LEN);
 	return 0;
 }
 
@@ -286,6 +297,8 @@ static int rx_complete(struct virtio_net *n)
 		if (virtqueue_push(vq, n->rx_heads[i], n->rx_written[i]) < 0)
 			return net_broken(n, "receive queue broken");
 	}
+	metrics_add(&n->metrics, M_RX_PACKETS, 1);
+	metrics_add(&n->metrics, M_RX_BYTES, n->rx_len > NET_HDR_LEN ? n->rx_len - NET_HDR_LEN : 0);
 	n->rx_nbufs = 0;
 	n->rx_len = n->rx_done = 0;
 	n->rx_packets++;
@@ -614,6 +627,8 @@ static void net_destroy(struct virtio_dev *vdev)
 	/* The transport stopped us already; this only guards a start without a stop. */
 	if (n->worker_running || n->vhost_active)
 		net_stop(vdev);
+	if (vdev->vm)
+		metrics_unregister(&vdev->vm->metrics, &n->metrics);
 	virtio_net_cleanup(n);
 	free(n);
 }
@@ -658,6 +673,12 @@ int virtio_net_init(struct virtio_net *n, const struct net_options *opt, unsigne
 		virtio_net_cleanup(n);
 		return -ENOMEM;
 	}
+	/* Named by id=, which the API sets to the interface's ID. */
+	if (metrics_set_init(&n->metrics, "net", opt->id, net_metric_names, M_NR) &&
+	    metrics_set_init(&n->metrics, "net", NULL, net_metric_names, M_NR)) {
+		virtio_net_cleanup(n);
+		return -ENOMEM;
+	}
 	memcpy(n->config, opt->mac, sizeof(opt->mac));
 	put_le16(n->config + offsetof(struct virtio_net_config, status), VIRTIO_NET_S_LINK_UP);
 	put_le16(n->config + offsetof(struct virtio_net_config, max_virtqueue_pairs), 1);
@@ -684,6 +705,7 @@ void virtio_net_cleanup(struct virtio_net *n)
 	n->rx_first = n->rx_chain = n->tx_chain = NULL;
 	n->tx_iov = NULL;
 	n->ps = (struct net_pollset){0};
+	metrics_set_fini(&n->metrics);
 	if (n->be)
 		n->be->ops->destroy(n->be);
 	n->be = NULL;
@@ -744,6 +766,7 @@ static int net_create(struct vm *vm, const struct net_options *opt, unsigned int
 		free(n);
 		return -EXIT_VMM_ERROR;
 	}
+	metrics_register(&vm->metrics, &n->metrics);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <linux/virtio_net.h>
 
 #include "../../backends/net.h"
+#include "../../util/metrics.h"
 #include "virtio.h"
 
 #define VIRTIO_NET_RXQ	      0
@@ -70,6 +71,7 @@ struct virtio_net {
 	bool tx_blocked;      /* the backend is full: wait until it is writable */
 
 	u64 rx_packets, tx_packets, rx_dropped, tx_dropped;
+	struct metrics_set metrics; /* the API's view of the same, and bytes */
 };
 
 /*

@@ -135,4 +135,5 @@ rng_main() {
 	return $rng_status
 }
 
-rng_main
+# regflood.sh sources this file for its helpers only.
+[ -n "${rng_lib_only:-}" ] || rng_main
