@@ -37,6 +37,11 @@ struct vm_config {
 	const char *firmware;	   /* arm64: a UEFI image to boot instead of a kernel */
 	const char *flash;	   /* arm64: the firmware's variable store (a file) */
 	enum sandbox_mode seccomp; /* --seccomp: the per-thread system call filters */
+	/*
+	 * A snapshot's memory file (PUT /snapshot/load): guest RAM is mapped from it and
+	 * no boot image is loaded; the snapshot's state is put back after vm_create().
+	 */
+	const char *restore_mem;
 
 	/*
 	 * Device options as the user wrote them; each device type parses its own

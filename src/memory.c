@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "memory.h"
 
@@ -41,10 +44,20 @@ int guest_memory_layout_at(struct guest_memory *mem, u64 base, u64 ram_size)
 	return 0;
 }
 
+static void guest_memory_set_regions(struct guest_memory *mem, u8 *base)
+{
+	u64 off = 0;
+
+	mem->base = base;
+	for (unsigned int i = 0; i < mem->nr; i++) {
+		mem->regions[i].hva = mem->base + off;
+		off += mem->regions[i].size;
+	}
+}
+
 int guest_memory_alloc(struct guest_memory *mem)
 {
 	void *p;
-	u64 off = 0;
 
 	/* NORESERVE: guest RAM is faulted in lazily and counted only where touched. */
 	p = mmap(NULL, mem->total, PROT_READ | PROT_WRITE,
@@ -52,11 +65,29 @@ int guest_memory_alloc(struct guest_memory *mem)
 	if (p == MAP_FAILED)
 		return -errno;
 	madvise(p, mem->total, MADV_MERGEABLE);
-	mem->base = p;
-	for (unsigned int i = 0; i < mem->nr; i++) {
-		mem->regions[i].hva = mem->base + off;
-		off += mem->regions[i].size;
+	guest_memory_set_regions(mem, p);
+	return 0;
+}
+
+int guest_memory_map_file(struct guest_memory *mem, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	void *p;
+
+	if (fd < 0)
+		return -errno;
+	/* Checked again here: a file that shrank since the load's check would SIGBUS. */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (u64)st.st_size < mem->total) {
+		close(fd);
+		return -EINVAL;
 	}
+	/* Private: pages are read on first touch and the guest's writes never reach the file. */
+	p = mmap(NULL, mem->total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	guest_memory_set_regions(mem, p);
 	return 0;
 }
 

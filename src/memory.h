@@ -30,6 +30,11 @@ int guest_memory_layout(struct guest_memory *mem, u64 ram_size, u64 hole_start);
 int guest_memory_layout_at(struct guest_memory *mem, u64 base, u64 ram_size);
 /* Maps the host memory for a laid-out guest_memory. Returns 0 or -errno. */
 int guest_memory_alloc(struct guest_memory *mem);
+/*
+ * Maps a snapshot's memory file (at least mem->total bytes, else -EINVAL) as the guest's
+ * RAM, copy-on-write. Returns 0 or -errno.
+ */
+int guest_memory_map_file(struct guest_memory *mem, const char *path);
 void guest_memory_free(struct guest_memory *mem);
 
 /*

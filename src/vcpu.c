@@ -175,6 +175,18 @@ static enum exit_action handle_unexpected(struct vcpu *vcpu)
 	return EXIT_STOP;
 }
 
+/* --boot-timer: logged at the default level, as the user asked for it. */
+static void vcpu_boot_timer(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (vcpu->id != 0 || !vm->timer_start_ns)
+		return;
+	pr_warn("boot timer: vCPU 0 first KVM_RUN %.3f ms after the %s request",
+		(double)(vm_now_ns() - vm->timer_start_ns) / 1e6, vm->timer_what);
+	vm->timer_start_ns = 0;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -190,6 +202,7 @@ static void *vcpu_thread(void *arg)
 		int ret;
 
 		vm_park_vcpu(vcpu->vm);
+		vcpu_boot_timer(vcpu);
 		ret = __kvm_ioctl(vcpu->fd, KVM_RUN, NULL);
 
 		if (ret == -EINTR || ret == -EAGAIN) {

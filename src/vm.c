@@ -93,6 +93,14 @@ static void vm_map_coalesced_ring(struct vm *vm)
 		vm->coalesced_ring = (void *)((u8 *)vm->vcpus[0]->run + (u64)page * 4096);
 }
 
+u64 vm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
 bool vm_stopping(struct vm *vm)
 {
 	return __atomic_load_n(&vm->stop_reason, __ATOMIC_ACQUIRE) != VM_RUNNING;
@@ -270,7 +278,16 @@ static int vm_setup_memory(struct vm *vm)
 		       (unsigned long long)vm->cfg->memory);
 		return -EXIT_BAD_INPUT;
 	}
-	ret = guest_memory_alloc(&vm->mem);
+	if (vm->cfg->restore_mem) {
+		ret = guest_memory_map_file(&vm->mem, vm->cfg->restore_mem);
+		if (ret) {
+			pr_err("cannot map the memory file %s: %s", vm->cfg->restore_mem,
+			       ret == -EINVAL ? "shorter than the VM's RAM" : strerror(-ret));
+			return -EXIT_VMM_ERROR;
+		}
+	} else {
+		ret = guest_memory_alloc(&vm->mem);
+	}
 	if (ret) {
 		pr_err("cannot reserve %llu MiB for guest RAM: %s",
 		       (unsigned long long)(vm->cfg->memory / MiB), strerror(-ret));
@@ -383,6 +400,11 @@ int vm_create(struct vm **out, const struct vm_config *cfg)
 		ret = arch_vm_finalize(vm);
 	if (!ret)
 		ret = vm_realize_devices(vm);
+	/* A restored VM's memory and registers come from the snapshot instead. */
+	if (!ret && cfg->restore_mem) {
+		vm_map_coalesced_ring(vm);
+		return 0;
+	}
 	if (!ret)
 		ret = arch_load_guest(vm, &entry);
 	if (!ret && arch_vcpu_set_entry(vm->vcpus[0], &entry) < 0)

@@ -73,6 +73,13 @@ struct vm {
 
 	/* The serial console's input, which the main loop feeds from stdin (set by its UART). */
 	const struct console_sink *serial_sink;
+	/*
+	 * --boot-timer: when the start was asked for (CLOCK_MONOTONIC ns) and by what;
+	 * vCPU 0 logs the time to its first KVM_RUN and clears it. 0: not timed.
+	 */
+	u64 timer_start_ns;
+	const char *timer_what;
+
 	/* Where stdin goes instead, when a device takes it (--virtio-console on stdio). */
 	struct console_sink *stdin_sink;
 };
@@ -105,6 +112,8 @@ void vm_park_vcpu(struct vm *vm);
 /* Asks every vCPU to stop; safe from any thread, only the first call counts. */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int exit_code);
 bool vm_stopping(struct vm *vm);
+/* CLOCK_MONOTONIC in nanoseconds, for --boot-timer. */
+u64 vm_now_ns(void);
 
 void vm_add_device(struct vm *vm, struct device *dev);
 /*

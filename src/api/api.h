@@ -43,6 +43,7 @@ struct api {
 	/* From the command line. */
 	const char *instance_id;
 	size_t body_limit;
+	bool boot_timer; /* --boot-timer */
 
 	/* machine-config */
 	unsigned int vcpus;
@@ -73,6 +74,12 @@ struct api {
 	char *cfg_strings[VM_MAX_DISKS + VM_MAX_NICS + 2];
 	struct vm *vm;
 	int start_status; /* kvmbox's exit status for the last failed InstanceStart */
+	/*
+	 * PUT /snapshot/load: the memory file the VM's RAM maps, and the exit status when
+	 * a load failed after it had begun building the VM (the process then ends).
+	 */
+	char *restore_mem;
+	int load_failed;
 	enum api_state state;
 	pthread_mutex_t lock;
 };
@@ -131,5 +138,10 @@ int api_instance_start(struct api *api, struct api_resp *resp);
 
 /* Applies a --config-file (the keys of GET /vm/config). 0, or -1 after one error line. */
 int api_load_config_file(struct api *api, const char *path);
+/*
+ * Applies a parsed configuration (the keys of GET /vm/config) through the handlers; what
+ * starts each error line. 0, or -1 after one error line.
+ */
+int api_apply_config(struct api *api, const char *what, json_t *root);
 
 #endif

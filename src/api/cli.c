@@ -36,7 +36,9 @@ static const char usage[] =
 	"  --no-seccomp             no seccomp filters (default: kvmbox's per-thread lists,\n"
 	"                           or KVMBOX_SECCOMP=on|log|off)\n"
 	"  --seccomp-filter F       refused: kvmbox cannot load Firecracker's compiled filters\n"
-	"  --boot-timer, --show-level, --show-log-origin, --module M, --enable-pci,\n"
+	"  --boot-timer             log how long after InstanceStart or PUT /snapshot/load\n"
+	"                           vCPU 0 first enters the guest\n"
+	"  --show-level, --show-log-origin, --module M, --enable-pci,\n"
 	"  --start-time-us N, --start-time-cpu-us N, --parent-cpu-time-us N\n"
 	"                           accepted for compatibility; no effect\n"
 	"  -h, --help               show this help\n"
@@ -55,6 +57,7 @@ enum {
 	O_LEVEL,
 	O_METRICS_PATH,
 	O_MAX_PAYLOAD,
+	O_BOOT_TIMER,
 	O_IGNORED,
 	O_IGNORED_ARG,
 };
@@ -70,7 +73,7 @@ static const struct option options[] = {
 	{"level", required_argument, NULL, O_LEVEL},
 	{"metrics-path", required_argument, NULL, O_METRICS_PATH},
 	{"http-api-max-payload-size", required_argument, NULL, O_MAX_PAYLOAD},
-	{"boot-timer", no_argument, NULL, O_IGNORED},
+	{"boot-timer", no_argument, NULL, O_BOOT_TIMER},
 	{"show-level", no_argument, NULL, O_IGNORED},
 	{"show-log-origin", no_argument, NULL, O_IGNORED},
 	{"enable-pci", no_argument, NULL, O_IGNORED},
@@ -84,7 +87,7 @@ static const struct option options[] = {
 
 struct api_opts {
 	const char *sock, *id, *config_file, *log_path, *level, *metrics_path;
-	bool no_api;
+	bool no_api, boot_timer;
 	enum sandbox_mode seccomp;
 	unsigned int body_limit;
 };
@@ -133,6 +136,9 @@ static int parse_one(int opt, const char *arg, struct api_opts *o)
 		break;
 	case O_NO_API:
 		o->no_api = true;
+		break;
+	case O_BOOT_TIMER:
+		o->boot_timer = true;
 		break;
 	case O_NO_SECCOMP:
 		o->seccomp = SANDBOX_OFF;
@@ -319,6 +325,7 @@ int api_main(int argc, char **argv)
 		return ret;
 	api_init(&api, o.id);
 	api.body_limit = o.body_limit;
+	api.boot_timer = o.boot_timer;
 	api.cfg.seccomp = o.seccomp;
 	ret = apply_log_options(&api, &o) ? EXIT_BAD_INPUT : serve(&api, &o);
 	api_free(&api);

@@ -3,6 +3,7 @@
  * --config-file: the whole pre-boot configuration in one JSON file, with the top-level
  * keys of GET /vm/config, applied through the same handlers as the API calls.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ static int report(const char *path, const char *key, struct api_resp *resp)
 	int ret = resp->status == 204 ? 0 : -1;
 
 	if (ret)
-		pr_err("--config-file %s: %s: %s", path, key, msg ? msg : "refused");
+		pr_err("%s: %s: %s", path, key, msg ? msg : "refused");
 	json_decref(j);
 	free(resp->body);
 	resp->body = NULL;
@@ -36,7 +37,7 @@ static int apply_list(struct api *api, const char *path, const char *key, json_t
 	json_t *item;
 
 	if (!json_is_array(list)) {
-		pr_err("--config-file %s: %s must be an array", path, key);
+		pr_err("%s: %s must be an array", path, key);
 		return -1;
 	}
 	json_array_foreach(list, i, item)
@@ -45,8 +46,7 @@ static int apply_list(struct api *api, const char *path, const char *key, json_t
 		const char *id = api_str(item, id_key);
 
 		if (!id) {
-			pr_err("--config-file %s: %s[%zu]: missing field `%s`", path, key, i,
-			       id_key);
+			pr_err("%s: %s[%zu]: missing field `%s`", path, key, i, id_key);
 			return -1;
 		}
 		if (drives)
@@ -98,7 +98,7 @@ static bool known(const char *key)
 	return false;
 }
 
-static int apply(struct api *api, const char *path, json_t *root)
+int api_apply_config(struct api *api, const char *path, json_t *root)
 {
 	const char *key;
 	json_t *v;
@@ -106,7 +106,7 @@ static int apply(struct api *api, const char *path, json_t *root)
 	json_object_foreach(root, key, v)
 	{
 		if (!known(key)) {
-			pr_err("--config-file %s: unknown key `%s`", path, key);
+			pr_err("%s: unknown key `%s`", path, key);
 			return -1;
 		}
 	}
@@ -116,7 +116,7 @@ static int apply(struct api *api, const char *path, json_t *root)
 			return -1;
 	}
 	if (!api->kernel) {
-		pr_err("--config-file %s: boot-source is required", path);
+		pr_err("%s: boot-source is required", path);
 		return -1;
 	}
 	return 0;
@@ -128,6 +128,7 @@ int api_load_config_file(struct api *api, const char *path)
 	size_t len;
 	u8 *buf;
 	json_t *root;
+	char *what;
 	int ret;
 
 	if (read_whole_file(path, "--config-file", CONFIG_FILE_MAX, &buf, &len))
@@ -139,7 +140,13 @@ int api_load_config_file(struct api *api, const char *path)
 		       jerr.line, jerr.column);
 		return -1;
 	}
-	ret = apply(api, path, root);
+	if (asprintf(&what, "--config-file %s", path) >= 0) {
+		ret = api_apply_config(api, what, root);
+		free(what);
+	} else {
+		pr_err("--config-file %s: out of memory", path);
+		ret = -1;
+	}
 	json_decref(root);
 	return ret;
 }

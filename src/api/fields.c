@@ -12,6 +12,7 @@ static const char *const type_names[] = {
 	[F_UINT] = "an unsigned integer",
 	[F_LIMITER] = "a rate limiter object",
 	[F_ANY_OBJ] = "an object",
+	[F_ARRAY] = "an array",
 };
 
 /* A rate limiter kvmbox can honour: none, i.e. {} or an object of nulls. */
@@ -49,6 +50,8 @@ static bool type_ok(enum api_ftype type, json_t *v)
 	case F_LIMITER:
 	case F_ANY_OBJ:
 		return json_is_object(v);
+	case F_ARRAY:
+		return json_is_array(v);
 	}
 	return false;
 }
@@ -140,4 +143,9 @@ bool api_valid_id(const char *id)
 			return false;
 	}
 	return true;
+}
+
+bool api_valid_ifname(const char *dev)
+{
+	return *dev && strlen(dev) < 16 && !strchr(dev, ',') && !strchr(dev, '/');
 }

@@ -15,6 +15,7 @@ enum api_ftype {
 	F_UINT,
 	F_LIMITER, /* a rate limiter: {} or null (token buckets are not done) */
 	F_ANY_OBJ,
+	F_ARRAY, /* of anything: the handler checks the items */
 };
 
 struct api_field {
@@ -40,5 +41,7 @@ bool api_uint(json_t *body, const char *key, u64 *out);
 void api_set_str(char **dst, const char *s);
 /* Firecracker's ids: 1 to 64 characters, letters, digits and '_'. */
 bool api_valid_id(const char *id);
+/* A host network interface name kvmbox's --net syntax can carry (IFNAMSIZ, no ',' or '/'). */
+bool api_valid_ifname(const char *dev);
 
 #endif

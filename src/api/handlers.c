@@ -280,7 +280,7 @@ void api_put_nic(struct api *api, const char *id, json_t *body, struct api_resp 
 		return;
 	dev = api_str(body, "host_dev_name");
 	mac = api_str(body, "guest_mac");
-	if (!*dev || strlen(dev) >= 16 || strchr(dev, ',') || strchr(dev, '/')) {
+	if (!api_valid_ifname(dev)) {
 		api_fault(resp, "host_dev_name %s is not a valid interface name", dev);
 		return;
 	}

@@ -68,6 +68,7 @@ void api_free(struct api *api)
 	free(api->log_path);
 	free(api->log_level);
 	free(api->metrics_path);
+	free(api->restore_mem);
 	if (api->metrics_fd >= 0)
 		close(api->metrics_fd);
 	pthread_mutex_destroy(&api->lock);

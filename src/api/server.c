@@ -182,7 +182,8 @@ static bool serve_once(struct api_server *srv, int extra_fd)
 	for (unsigned int i = 0; i < API_MAX_CONNS; i++) {
 		if (fds[i + 2].revents && srv->conns[i].fd >= 0)
 			conn_read(srv, &srv->conns[i]);
-		if (srv->api->state != API_NOT_STARTED && !srv->thread_running)
+		if ((srv->api->state != API_NOT_STARTED || srv->api->load_failed) &&
+		    !srv->thread_running)
 			return false;
 	}
 	if (fds[0].revents)
@@ -192,7 +193,7 @@ static bool serve_once(struct api_server *srv, int extra_fd)
 
 int api_server_serve_preboot(struct api_server *srv, int sig_fd)
 {
-	while (srv->api->state == API_NOT_STARTED) {
+	while (srv->api->state == API_NOT_STARTED && !srv->api->load_failed) {
 		if (serve_once(srv, sig_fd)) {
 			struct signalfd_siginfo si;
 
@@ -200,7 +201,7 @@ int api_server_serve_preboot(struct api_server *srv, int sig_fd)
 				return 128 + (int)si.ssi_signo;
 		}
 	}
-	return 0;
+	return srv->api->load_failed;
 }
 
 static void *serve_thread(void *opaque)

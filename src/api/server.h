@@ -36,8 +36,9 @@ struct api_server {
  */
 int api_server_open(struct api_server *srv, struct api *api, const char *path);
 /*
- * Serves until InstanceStart succeeds (returns 0) or a termination signal arrives on
- * sig_fd (returns 128 + its number).
+ * Serves until InstanceStart or a snapshot load succeeds (returns 0), a load fails
+ * after it began building the VM (returns the exit status it set), or a termination
+ * signal arrives on sig_fd (returns 128 + its number).
  */
 int api_server_serve_preboot(struct api_server *srv, int sig_fd);
 /* Serves the running VM's calls on a thread of its own until api_server_close(). */

@@ -220,6 +220,7 @@ int api_build_config(struct api *api, struct api_resp *resp)
 
 int api_instance_start(struct api *api, struct api_resp *resp)
 {
+	u64 t0 = vm_now_ns();
 	struct vm *vm = NULL;
 	int ret;
 
@@ -235,6 +236,10 @@ int api_instance_start(struct api *api, struct api_resp *resp)
 		return -1;
 	}
 	api->vm = vm;
+	if (api->boot_timer) {
+		vm->timer_start_ns = t0;
+		vm->timer_what = "InstanceStart";
+	}
 	api->state = API_RUNNING;
 	resp->status = 204;
 	resp->body = NULL;

@@ -77,5 +77,11 @@ int arch_ctrl_alt_del(struct vm *vm);
 struct snap_buf;
 int arch_vcpu_save(struct vcpu *vcpu, struct snap_buf *sb);
 int arch_vm_save(struct vm *vm, struct snap_buf *sb);
+/*
+ * Puts back what the save hooks wrote, from an untrusted section: the VM's first, then
+ * each vCPU's, before any vCPU runs. 0 or -errno (said in a line).
+ */
+int arch_vm_load(struct vm *vm, struct snap_buf *sb);
+int arch_vcpu_load(struct vcpu *vcpu, struct snap_buf *sb);
 
 #endif

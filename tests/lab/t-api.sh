@@ -5,8 +5,9 @@
 # power-off and reboot (0), SIGTERM (143), SendCtrlAltDel (0); PATCH /vm pause and resume;
 # PATCH /drives swapping a placeholder for an image; the main and API threads under
 # their seccomp lists by default (every call above then runs filtered), under none with
-# --no-seccomp; PUT /snapshot/create on a paused VM, and /snapshot/load refusing damaged
-# files; FlushMetrics lines counting the guest's disk I/O and exits. Eight boots; the
+# --no-seccomp; PUT /snapshot/create on a paused VM; PUT /snapshot/load restoring it in
+# a second process (and a third, paused), refusing damaged files; FlushMetrics lines
+# counting the guest's disk I/O and exits. Nine boots; the
 # client is tests/api/fc_client.py.
 
 API_DIR="$LAB_RUN_TMP/api"
@@ -258,34 +259,6 @@ test_snapshot_create_on_paused_vm() {
 	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
 	api_wait_exit
 	[ "$API_RC" = 0 ] || fail "SendCtrlAltDel after a snapshot: kvmbox exited $API_RC"
-	api_load_refusals
-}
-
-# api_load_expect FAULT STATE-FILE MEM-FILE: PUT /snapshot/load answers 400 with FAULT.
-api_load_expect() {
-	local got
-	got="$(api_call PUT /snapshot/load '{"snapshot_path": "'"$2"'",
-		"mem_backend": {"backend_type": "File", "backend_path": "'"$3"'"}, "resume_vm": true}')"
-	[[ "$got" == 400* && "$got" == *"$1"* ]] || fail "load of $2, $3: '$got', expected '$1'"
-}
-
-# PUT /snapshot/load on a fresh process checks the files the create above wrote: one
-# byte flipped, truncated, a short memory file are refused with the reason; the whole
-# snapshot passes the checks (and then gets the 400 of a restore not done yet).
-api_load_refusals() {
-	local d="$API_DIR"
-	cp "$d/vm.snap" "$d/flip.snap"
-	printf '\xff' | dd of="$d/flip.snap" bs=1 seek=100 conv=notrunc status=none
-	head -c -1 "$d/vm.snap" >"$d/cut.snap"
-	truncate -s 256M "$d/short.mem"
-	api_launch api-snap-load
-	api_load_expect "CRC mismatch" "$d/flip.snap" "$d/vm.mem"
-	api_load_expect "truncated" "$d/cut.snap" "$d/vm.mem"
-	api_load_expect "bytes, the snapshot's RAM is 536870912" "$d/vm.snap" "$d/short.mem"
-	api_load_expect "not supported by kvmbox yet" "$d/vm.snap" "$d/vm.mem"
-	api_expect 204 PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 128}'
-	kill -TERM "$API_PID"
-	api_wait_exit
 }
 
 # Kata's shape: a zero-length placeholder drive at boot, then PATCH /drives points it at
@@ -319,6 +292,167 @@ test_patch_drive_swaps_file() {
 	[ "$got" = "2048 KVMBOXSWAPOK" ] || fail "the guest's vdb after the swap: '$got'"
 	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
 	api_wait_exit
+}
+
+# snap_configure: 2 vCPUs, 256 MiB, a root disk of the test's own (an ext2 file system
+# the guest's counter appends to) and virtio-rng, booted to a shell.
+snap_configure() {
+	local cmdline
+	cmdline="$(guest_cmdline info shell) kvmbox.modules=virtio_pci,virtio_blk,crc32c_generic,ext4,virtio_rng"
+	rm -f "$API_DIR/snap-root.img"
+	truncate -s 32M "$API_DIR/snap-root.img"
+	api_expect 204 PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 256}'
+	api_expect 204 PUT /boot-source '{"kernel_image_path": "'"$LAB_KERNEL"'", "initrd_path": "'"$LAB_INITRD"'",
+		"boot_args": "'"$cmdline"'"}'
+	api_expect 204 PUT /entropy '{}'
+	api_expect 204 PUT /drives/rootfs '{"drive_id": "rootfs", "path_on_host": "'"$API_DIR/snap-root.img"'",
+		"is_root_device": true, "is_read_only": false}'
+	api_expect 204 PUT /actions '{"action_type": "InstanceStart"}'
+}
+
+# snap_count: the counter's last value, from its "KVMBOX-COUNT: N UPTIME" lines.
+snap_count() {
+	local v
+	v="$(guest_value COUNT)"
+	echo "${v%% *}"
+}
+
+# snap_wait_count MIN: until the counter printed MIN or more (fails after 60 s).
+snap_wait_count() {
+	local i
+	for ((i = 0; i < 60; i++)); do
+		[ "$(snap_count)" -ge "$1" ] 2>/dev/null && return 0
+		kill -0 "$API_PID" 2>/dev/null || fail "kvmbox ended while the counter ran"
+		sleep 1
+	done
+	fail "the guest's counter did not reach $1 (at '$(snap_count)')"
+}
+
+# snap_ask KEY COMMAND: runs COMMAND in the guest's shell, prints its KVMBOX-KEY value.
+snap_ask() {
+	local i v
+	echo "echo KVMBOX-$1: \$($2)" >&3
+	for ((i = 0; i < 30; i++)); do
+		v="$(guest_value "$1")"
+		[ -n "$v" ] && break
+		sleep 1
+	done
+	echo "$v"
+}
+
+# snap_take STATE MEM: pause, snapshot, and kill -9 the process (as a host would lose it).
+snap_take() {
+	api_expect 204 PATCH /vm '{"state": "Paused"}'
+	rm -f "$1" "$2"
+	api_expect 204 PUT /snapshot/create '{"snapshot_path": "'"$1"'", "mem_file_path": "'"$2"'"}'
+	kill -KILL "$API_PID"
+	wait "$API_PID" 2>/dev/null || true
+	rm -f "$API_SOCK"
+}
+
+# snap_load_expect STATUS FAULT STATE MEM [MORE-JSON]: PUT /snapshot/load answers STATUS
+# (with FAULT in the body for a 400).
+snap_load_expect() {
+	local got
+	got="$(api_call PUT /snapshot/load '{"snapshot_path": "'"$3"'",
+		"mem_backend": {"backend_type": "File", "backend_path": "'"$4"'"}'"${5:-}"'}')"
+	[[ "$got" == "$1"* && "$got" == *"$2"* ]] || fail "load of $3, $4: '$got', expected $1 '$2'"
+}
+
+# snap_file_check KEY: the counter's file read back from the disk (caches dropped): as
+# many lines as its last value (each number appended once, none lost), at least MIN.
+snap_file_check() {
+	local got
+	got="$(snap_ask "$1" 'sync; echo 3 >/proc/sys/vm/drop_caches; wc -l </mnt/count; tail -n1 /mnt/count')"
+	set -- $got "$2"
+	[ -n "${2:-}" ] && [ "$1" = "$2" ] && [ "$2" -ge "$3" ] ||
+		fail "the counter's file on the disk: '$got' (lines, last), expected >= $3 and equal"
+	echo "$2"
+}
+
+# The snapshot round trip: a guest counter prints to the console and appends to a file
+# on its disk with fsync; pause, create, kill -9; a second process refuses a state file
+# with a byte flipped, a truncated one, a short memory file, an unknown override (400,
+# still usable), then loads it with resume_vm: the counter goes on from where it was (no
+# new boot, the guest's uptime continues), the file read back from the disk has every
+# value, keeps growing, and virtio-rng still answers. A snapshot of that VM, loaded
+# paused in a third process, waits for PATCH Resumed. A load whose drive is gone fails
+# after it began: 400, and the process exits 1.
+test_snapshot_restore_continues_guest() {
+	local d="$API_DIR" c1 u1 first uptime got n1 n2 boot_line i
+	api_launch api-restore-a --boot-timer
+	snap_configure
+	api_wait_line "KVMBOX-INIT: start"
+	sleep 2
+	got="$(snap_ask MOUNT 'mke2fs -F /dev/vda >/dev/null 2>&1; mkdir -p /mnt; mount -t ext2 /dev/vda /mnt && echo ok')"
+	[ "$got" = ok ] || fail "the guest could not make and mount its file system: '$got'"
+	echo '(n=0; while true; do n=$((n+1)); echo $n >>/mnt/count; fsync /mnt/count 2>/dev/null || sync; echo "KVMBOX-COUNT: $n $(cut -d" " -f1 /proc/uptime)"; sleep 1; done) &' >&3
+	snap_wait_count 3
+	boot_line="$(grep -h 'first KVM_RUN' "$BOOT_LOG" | tail -n1)"
+	snap_take "$d/restore.snap" "$d/restore.mem"
+	c1="$(snap_count)"
+	u1="$(guest_value COUNT)"
+	u1="${u1#* }"
+
+	cp "$d/restore.snap" "$d/restore-flip.snap"
+	printf '\xff' | dd of="$d/restore-flip.snap" bs=1 seek=200 conv=notrunc status=none
+	head -c -7 "$d/restore.snap" >"$d/restore-cut.snap"
+	truncate -s 128M "$d/restore-short.mem"
+	api_launch api-restore-b --boot-timer
+	snap_load_expect 400 "CRC mismatch" "$d/restore-flip.snap" "$d/restore.mem"
+	snap_load_expect 400 "truncated" "$d/restore-cut.snap" "$d/restore.mem"
+	snap_load_expect 400 "the snapshot's RAM is 268435456" "$d/restore.snap" "$d/restore-short.mem"
+	snap_load_expect 400 "no interface eth9" "$d/restore.snap" "$d/restore.mem" \
+		', "network_overrides": [{"iface_id": "eth9", "host_dev_name": "tap9"}]'
+	got="$(api_call GET /)"
+	[[ "$got" == 200*'"state":"Not started"'* ]] || fail "GET / after refused loads: $got"
+	snap_load_expect 204 "" "$d/restore.snap" "$d/restore.mem" ', "resume_vm": true'
+	snap_wait_count $((c1 + 2))
+	guest_has_line "KVMBOX-INIT: start" && fail "the restored guest booted again"
+	first="$(tr -d '\r' <"$BOOT_LOG" | sed -n 's/^KVMBOX-COUNT: //p' | head -n1)"
+	uptime="${first#* }"
+	first="${first%% *}"
+	[ "$first" -gt "$c1" ] && [ "$first" -le $((c1 + 3)) ] ||
+		fail "the counter went on from $first, it was at $c1 at the snapshot"
+	awk -v a="$uptime" -v b="$u1" 'BEGIN { exit !(a >= b && a < b + 600) }' ||
+		fail "the guest's uptime after restore $uptime, before $u1"
+	echo "snapshot restore: counter $c1 -> $first, uptime $u1 -> $uptime" >&2
+	echo "fresh boot: ${boot_line#*boot timer: }" >&2
+	echo "restore: $(grep -h 'first KVM_RUN' "$BOOT_LOG" | tail -n1 | sed 's/.*boot timer: //')" >&2
+	n1="$(snap_file_check FILE-1 "$c1")"
+	snap_wait_count $((n1 + 2))
+	snap_file_check FILE-2 $((n1 + 1)) >/dev/null
+	got="$(snap_ask RNG 'dd if=/dev/hwrng bs=64 count=1 2>/dev/null | wc -c')"
+	[ "$got" = 64 ] || fail "virtio-rng after restore gave '$got' bytes, wanted 64"
+
+	n2="$(snap_count)"
+	snap_take "$d/restore2.snap" "$d/restore2.mem"
+	api_launch api-restore-c
+	snap_load_expect 204 "" "$d/restore2.snap" "$d/restore2.mem" ', "resume_vm": false'
+	got="$(api_call GET /)"
+	[[ "$got" == *'"state":"Paused"'* ]] || fail "GET / after a load without resume_vm: $got"
+	sleep 3
+	[ -z "$(snap_count)" ] || fail "the guest ran before PATCH Resumed: $(snap_count)"
+	api_expect 204 PATCH /vm '{"state": "Resumed"}'
+	# A guest that stays silent is poked once with a key (a serial interrupt): the
+	# failure then says whether that woke it, i.e. whether a timer was lost.
+	for ((i = 0; i < 30; i++)); do [ -n "$(snap_count)" ] && break; sleep 1; done
+	if [ -z "$(snap_count)" ]; then
+		echo "" >&3
+		sleep 15
+		fail "nothing ran 30 s after PATCH Resumed; after a key the counter is at '$(snap_count)'"
+	fi
+	snap_wait_count $((n2 + 2))
+	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
+	api_wait_exit
+	[ "$API_RC" = 0 ] || fail "SendCtrlAltDel after a restore: kvmbox exited $API_RC"
+
+	mv "$d/snap-root.img" "$d/snap-root.away"
+	api_launch api-restore-d
+	snap_load_expect 400 "cannot be opened" "$d/restore.snap" "$d/restore.mem"
+	mv "$d/snap-root.away" "$d/snap-root.img"
+	api_wait_exit
+	[ "$API_RC" = 1 ] || fail "a load that failed half-way: kvmbox exited $API_RC, not 1"
 }
 
 # metrics_value FILE OBJECT KEY: KEY of OBJECT in the last line of FILE ('' if absent).

@@ -4,6 +4,13 @@
  * (src/snapshot/load.c): a whole snapshot passes; a damaged, truncated or other-version
  * state file, missing sections and a memory file shorter than the RAM are refused, each
  * with a message that names the file and the reason.
+ *
+ * Then PUT /snapshot/load's two phases, without KVM. The checks that change nothing (a
+ * saved configuration that is not valid or does not match the state, network_overrides
+ * naming no saved interface or a bad tap name) answer 400 and leave the process as it
+ * was: still unconfigured, a later load allowed. A load that fails once it has begun
+ * applying the saved configuration (its drive is gone) answers 400 and marks the
+ * process for exit status 1.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,13 +23,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "snapshot/create.h"
 #include "snapshot/load.h"
 
 #define RAM (1ULL << 20)
 
 static char dir[] = "/tmp/kvmbox-snapload-XXXXXX";
-static char state_path[64], mem_path[64];
+static char state_path[64], mem_path[64], body[512];
 
 /* A snapshot's state file with nr_vcpus vCPU sections (skip: one left out, or -1). */
 static void write_state(u32 version, unsigned int nr_vcpus, int skip, size_t cut)
@@ -150,6 +158,124 @@ static void test_short_memory_file_is_refused(void **state)
 	fclose(fopen(mem_path, "wb"));
 }
 
+#define API_RAM (16ULL << 20) /* the least kvmbox takes */
+
+/* A state file of one vCPU and 16 MiB of RAM whose configuration is config. */
+static void write_config_state(const char *config)
+{
+	u64 ram = API_RAM;
+	struct statefile_section secs[] = {
+		{SNAP_SEC_CONFIG, strlen(config), (const u8 *)config},
+		{SNAP_SEC_MEMORY, sizeof(ram), (const u8 *)&ram},
+		{SNAP_SEC_ARCH_VM, 3, (const u8 *)"irq"},
+		{SNAP_SEC_DEVICES, 0, NULL},
+		{SNAP_SEC_VCPU, 4, (const u8 *)"regs"},
+	};
+	u8 *buf;
+	size_t len;
+	FILE *f;
+
+	assert_int_equal(statefile_build(secs, 5, STATEFILE_VERSION, &buf, &len), 0);
+	f = fopen(state_path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	fclose(f);
+	free(buf);
+}
+
+/* PUT /snapshot/load of the files with extra fields; the status, the body in *out. */
+static int load(struct api *api, const char *extra, char **out)
+{
+	struct http_request req = {.method = HTTP_PUT, .keep_alive = true};
+	struct api_resp resp = {0};
+
+	strcpy(req.method_name, "PUT");
+	strcpy(req.path, "/snapshot/load");
+	snprintf(body, sizeof(body), "{\"snapshot_path\": \"%s\", \"mem_file_path\": \"%s\"%s}",
+		 state_path, mem_path, extra);
+	req.body = body;
+	req.body_len = strlen(body);
+	api_handle(api, &req, &resp);
+	*out = resp.body;
+	return resp.status;
+}
+
+/* A 400 saying want, and the process as it was. */
+static void expect_load_refused(const char *config, const char *extra, const char *want)
+{
+	struct api api;
+	char *out = NULL;
+
+	api_init(&api, "vm");
+	write_config_state(config);
+	write_mem(API_RAM);
+	assert_int_equal(load(&api, extra, &out), 400);
+	if (!out || !strstr(out, want))
+		fail_msg("load: got %s, wanted %s", out, want);
+	free(out);
+	assert_int_equal(api.load_failed, 0);
+	assert_int_equal(api.state, API_NOT_STARTED);
+	assert_null(api.kernel);
+	assert_int_equal(api.nr_drives + api.nr_nics, 0);
+	api_free(&api);
+}
+
+#define NIC                                                                              \
+	"\"network-interfaces\": [{\"iface_id\": \"1\", \"host_dev_name\": \"tap0\"}], " \
+	"\"boot-source\": {\"kernel_image_path\": \"/gone/vmlinuz\"}"
+
+static void test_config_not_matching_the_state_is_refused(void **state)
+{
+	(void)state;
+	expect_load_refused("{}", "", "its configuration is not valid");
+	expect_load_refused("[1", "", "its configuration is not valid");
+	expect_load_refused("{\"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 32}, " NIC
+			    "}",
+			    "", "(32 MiB, 1 vCPUs) does not match its state (16 MiB, 1 vCPUs)");
+	expect_load_refused("{\"machine-config\": {\"vcpu_count\": 2, \"mem_size_mib\": 16}, " NIC
+			    "}",
+			    "", "does not match its state (16 MiB, 1 vCPUs)");
+}
+
+#define GOOD "{\"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 16}, " NIC "}"
+
+static void test_bad_network_overrides_are_refused(void **state)
+{
+	(void)state;
+	expect_load_refused(GOOD, ", \"network_overrides\": {}", "network_overrides");
+	expect_load_refused(
+		GOOD, ", \"network_overrides\": [{\"iface_id\": \"2\", \"host_dev_name\": \"t\"}]",
+		"the snapshot has no interface 2");
+	expect_load_refused(
+		GOOD,
+		", \"network_overrides\": [{\"iface_id\": \"1\", \"host_dev_name\": \"a/b\"}]",
+		"host_dev_name a/b is not a valid interface name");
+	expect_load_refused(GOOD, ", \"network_overrides\": [{\"iface_id\": \"1\"}]",
+			    "host_dev_name");
+}
+
+/* The drive the saved configuration names is gone: the load fails half-way. */
+static void test_failure_after_the_checks_ends_the_process(void **state)
+{
+	struct api api;
+	char *out = NULL;
+
+	(void)state;
+	api_init(&api, "vm");
+	write_mem(API_RAM);
+	write_config_state(
+		"{\"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 16}, " NIC ", "
+		"\"drives\": [{\"drive_id\": \"rootfs\", \"path_on_host\": \"/gone/root.img\", "
+		"\"is_root_device\": true, \"is_read_only\": false}]}");
+	assert_int_equal(load(&api, ", \"resume_vm\": true", &out), 400);
+	if (!out || !strstr(out, "/gone/root.img cannot be opened") || !strstr(out, "kvmbox exits"))
+		fail_msg("load: got %s", out);
+	free(out);
+	assert_int_equal(api.load_failed, 1);
+	assert_null(api.vm);
+	api_free(&api);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +283,9 @@ int main(void)
 		cmocka_unit_test(test_damaged_state_files_are_refused),
 		cmocka_unit_test(test_missing_sections_are_refused),
 		cmocka_unit_test(test_short_memory_file_is_refused),
+		cmocka_unit_test(test_config_not_matching_the_state_is_refused),
+		cmocka_unit_test(test_bad_network_overrides_are_refused),
+		cmocka_unit_test(test_failure_after_the_checks_ends_the_process),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

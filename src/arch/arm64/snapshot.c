@@ -18,3 +18,17 @@ int arch_vm_save(struct vm *vm, struct snap_buf *sb)
 	pr_err("snapshots are not supported on arm64 yet");
 	return -EOPNOTSUPP;
 }
+
+int arch_vcpu_load(struct vcpu *vcpu, struct snap_buf *sb)
+{
+	(void)vcpu, (void)sb;
+	pr_err("snapshots are not supported on arm64 yet");
+	return -EOPNOTSUPP;
+}
+
+int arch_vm_load(struct vm *vm, struct snap_buf *sb)
+{
+	(void)vm, (void)sb;
+	pr_err("snapshots are not supported on arm64 yet");
+	return -EOPNOTSUPP;
+}

@@ -7,6 +7,7 @@
 #define MSR_IA32_SYSENTER_ESP 0x175
 #define MSR_IA32_SYSENTER_EIP 0x176
 #define MSR_IA32_MISC_ENABLE  0x1a0
+#define MSR_IA32_TSC_DEADLINE 0x6e0
 #define MSR_MTRRdefType	      0x2ff
 #define MSR_STAR	      0xc0000081
 #define MSR_LSTAR	      0xc0000082

@@ -12,6 +12,7 @@
 #include <linux/kvm.h>
 
 #include "arch/arch.h"
+#include "msr.h"
 #include "snapshot.h"
 #include "util/log.h"
 #include "vcpu.h"
@@ -27,12 +28,12 @@ struct msr_list {
 	struct kvm_msr_entry entries[X86_SNAP_MAX_MSRS];
 };
 
-static int get(int fd, unsigned long req, void *arg, const char *what)
+static int kioctl(int fd, unsigned long req, void *arg, const char *what)
 {
 	if (ioctl(fd, req, arg) < 0) {
 		int ret = -errno;
 
-		pr_err("snapshot: %s: %s", what, strerror(errno));
+		pr_err("%s: %s", what, strerror(errno));
 		return ret;
 	}
 	return 0;
@@ -49,7 +50,7 @@ static int msr_index_list(int kvm_fd, struct msr_list *m)
 	if (!list)
 		return -ENOMEM;
 	list->nmsrs = X86_SNAP_MAX_MSRS;
-	ret = get(kvm_fd, KVM_GET_MSR_INDEX_LIST, list, "KVM_GET_MSR_INDEX_LIST");
+	ret = kioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, list, "KVM_GET_MSR_INDEX_LIST");
 	n = MIN(list->nmsrs, (u32)X86_SNAP_MAX_MSRS);
 	for (u32 i = 0; !ret && i < n; i++)
 		m->entries[i] = (struct kvm_msr_entry){.index = list->indices[i]};
@@ -59,23 +60,29 @@ static int msr_index_list(int kvm_fd, struct msr_list *m)
 }
 
 /*
- * KVM_GET_MSRS stops at the first MSR it cannot read and returns how many it did: drop
- * that one and go on, so the list is what this vCPU has (at most one retry per MSR).
+ * KVM_GET_MSRS and KVM_SET_MSRS stop at the first MSR they cannot read or this host
+ * refuses to take, and return how many they did: drop that one and go again, so a save
+ * lists what this vCPU has and a load sets all that this host knows (at most one retry
+ * per MSR; a load says which it skipped).
  */
-static int read_msrs(int fd, struct msr_list *m)
+static int msrs_io(int fd, unsigned long req, struct kvm_msrs *m)
 {
+	const char *what = req == KVM_SET_MSRS ? "KVM_SET_MSRS" : "KVM_GET_MSRS";
+
 	for (u32 tries = 0; tries <= X86_SNAP_MAX_MSRS; tries++) {
-		int n = ioctl(fd, KVM_GET_MSRS, m);
+		int n = ioctl(fd, req, m);
 
 		if (n < 0) {
-			pr_err("snapshot: KVM_GET_MSRS: %s", strerror(errno));
+			pr_err("%s: %s", what, strerror(errno));
 			return -errno;
 		}
-		if ((u32)n >= m->hdr.nmsrs)
+		if ((u32)n >= m->nmsrs)
 			return 0;
+		if (req == KVM_SET_MSRS)
+			pr_warn("restore: this host does not take MSR 0x%x", m->entries[n].index);
 		memmove(&m->entries[n], &m->entries[n + 1],
-			(m->hdr.nmsrs - (u32)n - 1) * sizeof(m->entries[0]));
-		m->hdr.nmsrs--;
+			(m->nmsrs - (u32)n - 1) * sizeof(m->entries[0]));
+		m->nmsrs--;
 	}
 	return -EIO;
 }
@@ -89,7 +96,7 @@ static int save_msrs(struct vcpu *vcpu, struct snap_buf *sb)
 		return -ENOMEM;
 	ret = msr_index_list(vcpu->vm->kvm_fd, m);
 	if (!ret)
-		ret = read_msrs(vcpu->fd, m);
+		ret = msrs_io(vcpu->fd, KVM_GET_MSRS, &m->hdr);
 	if (!ret) {
 		snap_put_u32(sb, m->hdr.nmsrs);
 		snap_put(sb, m->entries, m->hdr.nmsrs * sizeof(m->entries[0]));
@@ -98,31 +105,40 @@ static int save_msrs(struct vcpu *vcpu, struct snap_buf *sb)
 	return ret;
 }
 
+/* A vCPU's section after its id: these in this order, then the MSRs. */
+struct x86_vcpu_snap {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_xsave xsave;
+	struct kvm_xcrs xcrs;
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events events;
+	struct kvm_mp_state mp;
+	struct kvm_debugregs dregs;
+};
+
+struct x86_vm_snap {
+	struct kvm_irqchip chip[3];
+	struct kvm_pit_state2 pit;
+	struct kvm_clock_data clock;
+};
+
 /* Each state in a fixed order; the load reads them back in the same order. */
 int arch_vcpu_save(struct vcpu *vcpu, struct snap_buf *sb)
 {
-	struct {
-		struct kvm_regs regs;
-		struct kvm_sregs sregs;
-		struct kvm_xsave xsave;
-		struct kvm_xcrs xcrs;
-		struct kvm_lapic_state lapic;
-		struct kvm_vcpu_events events;
-		struct kvm_mp_state mp;
-		struct kvm_debugregs dregs;
-	} *s = calloc(1, sizeof(*s));
+	struct x86_vcpu_snap *s = calloc(1, sizeof(*s));
 	int fd = vcpu->fd, ret;
 
 	if (!s)
 		return -ENOMEM;
-	ret = get(fd, KVM_GET_REGS, &s->regs, "KVM_GET_REGS");
-	ret = ret ?: get(fd, KVM_GET_SREGS, &s->sregs, "KVM_GET_SREGS");
-	ret = ret ?: get(fd, KVM_GET_XSAVE, &s->xsave, "KVM_GET_XSAVE");
-	ret = ret ?: get(fd, KVM_GET_XCRS, &s->xcrs, "KVM_GET_XCRS");
-	ret = ret ?: get(fd, KVM_GET_LAPIC, &s->lapic, "KVM_GET_LAPIC");
-	ret = ret ?: get(fd, KVM_GET_VCPU_EVENTS, &s->events, "KVM_GET_VCPU_EVENTS");
-	ret = ret ?: get(fd, KVM_GET_MP_STATE, &s->mp, "KVM_GET_MP_STATE");
-	ret = ret ?: get(fd, KVM_GET_DEBUGREGS, &s->dregs, "KVM_GET_DEBUGREGS");
+	ret = kioctl(fd, KVM_GET_REGS, &s->regs, "KVM_GET_REGS");
+	ret = ret ?: kioctl(fd, KVM_GET_SREGS, &s->sregs, "KVM_GET_SREGS");
+	ret = ret ?: kioctl(fd, KVM_GET_XSAVE, &s->xsave, "KVM_GET_XSAVE");
+	ret = ret ?: kioctl(fd, KVM_GET_XCRS, &s->xcrs, "KVM_GET_XCRS");
+	ret = ret ?: kioctl(fd, KVM_GET_LAPIC, &s->lapic, "KVM_GET_LAPIC");
+	ret = ret ?: kioctl(fd, KVM_GET_VCPU_EVENTS, &s->events, "KVM_GET_VCPU_EVENTS");
+	ret = ret ?: kioctl(fd, KVM_GET_MP_STATE, &s->mp, "KVM_GET_MP_STATE");
+	ret = ret ?: kioctl(fd, KVM_GET_DEBUGREGS, &s->dregs, "KVM_GET_DEBUGREGS");
 	if (!ret) {
 		snap_begin_section(sb, "x86-vcpu", X86_VCPU_SNAP_VERSION);
 		snap_put_u32(sb, vcpu->id);
@@ -135,23 +151,148 @@ int arch_vcpu_save(struct vcpu *vcpu, struct snap_buf *sb)
 
 int arch_vm_save(struct vm *vm, struct snap_buf *sb)
 {
-	struct {
-		struct kvm_irqchip chip[3];
-		struct kvm_pit_state2 pit;
-		struct kvm_clock_data clock;
-	} s;
+	struct x86_vm_snap s;
 	int ret = 0;
 
 	memset(&s, 0, sizeof(s));
 	for (u32 i = 0; !ret && i < 3; i++) {
 		s.chip[i].chip_id = i; /* KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE, _IOAPIC */
-		ret = get(vm->vm_fd, KVM_GET_IRQCHIP, &s.chip[i], "KVM_GET_IRQCHIP");
+		ret = kioctl(vm->vm_fd, KVM_GET_IRQCHIP, &s.chip[i], "KVM_GET_IRQCHIP");
 	}
-	ret = ret ?: get(vm->vm_fd, KVM_GET_PIT2, &s.pit, "KVM_GET_PIT2");
-	ret = ret ?: get(vm->vm_fd, KVM_GET_CLOCK, &s.clock, "KVM_GET_CLOCK");
+	ret = ret ?: kioctl(vm->vm_fd, KVM_GET_PIT2, &s.pit, "KVM_GET_PIT2");
+	ret = ret ?: kioctl(vm->vm_fd, KVM_GET_CLOCK, &s.clock, "KVM_GET_CLOCK");
 	if (ret)
 		return ret;
 	snap_begin_section(sb, "x86-vm", X86_VM_SNAP_VERSION);
 	snap_put(sb, &s, sizeof(s));
 	return sb->error ? -ENOMEM : 0;
+}
+
+/*
+ * Loading. The file is untrusted: lengths come from snap_get(), which refuses to read
+ * past the section, and every value KVM takes is checked by KVM itself (a bad control
+ * register, a bad LAPIC state: the ioctl fails and the load with it).
+ */
+
+/* The saved MSR list, its count checked; NULL after a line saying what is wrong. */
+static struct msr_list *get_msrs(struct vcpu *vcpu, struct snap_buf *sb)
+{
+	struct msr_list *m;
+	u32 n;
+
+	if (!snap_get_u32(sb, &n) || n > X86_SNAP_MAX_MSRS) {
+		pr_err("restore: vCPU %u: bad MSR count", vcpu->id);
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->hdr.nmsrs = n;
+	if (!snap_get(sb, m->entries, n * sizeof(m->entries[0]))) {
+		pr_err("restore: vCPU %u: the MSRs are cut short", vcpu->id);
+		free(m);
+		return NULL;
+	}
+	for (u32 i = 0; i < n; i++)
+		m->entries[i].reserved = 0;
+	return m;
+}
+
+/* Sets MSR index again from m's saved value, when m has it. */
+static int put_msr_again(int fd, const struct msr_list *m, u32 index)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entry;
+	} one = {.hdr.nmsrs = 1};
+
+	for (u32 i = 0; i < m->hdr.nmsrs; i++) {
+		if (m->entries[i].index != index)
+			continue;
+		one.entry = m->entries[i];
+		return msrs_io(fd, KVM_SET_MSRS, &one.hdr);
+	}
+	return 0;
+}
+
+/*
+ * KVM's order: segments and control registers (with the APIC base) before the general
+ * registers and the MSRs, the FPU state, the LAPIC once its base is set, and pending
+ * events and the run state last, as they depend on all the rest.
+ */
+static int put_vcpu(struct vcpu *vcpu, struct x86_vcpu_snap *s, struct msr_list *m)
+{
+	int fd = vcpu->fd, ret;
+
+	ret = kioctl(fd, KVM_SET_SREGS, &s->sregs, "KVM_SET_SREGS");
+	ret = ret ?: kioctl(fd, KVM_SET_REGS, &s->regs, "KVM_SET_REGS");
+	ret = ret ?: msrs_io(fd, KVM_SET_MSRS, &m->hdr);
+	ret = ret ?: kioctl(fd, KVM_SET_XSAVE, &s->xsave, "KVM_SET_XSAVE");
+	ret = ret ?: kioctl(fd, KVM_SET_XCRS, &s->xcrs, "KVM_SET_XCRS");
+	ret = ret ?: kioctl(fd, KVM_SET_LAPIC, &s->lapic, "KVM_SET_LAPIC");
+	/*
+	 * KVM ignores a TSC deadline while the timer is in another mode (its reset mode,
+	 * when the MSRs went in) and clears it when KVM_SET_LAPIC changes the mode: set
+	 * again now, or a vCPU halted until its deadline would sleep for good.
+	 */
+	ret = ret ?: put_msr_again(fd, m, MSR_IA32_TSC_DEADLINE);
+	ret = ret ?: kioctl(fd, KVM_SET_DEBUGREGS, &s->dregs, "KVM_SET_DEBUGREGS");
+	/* GET does not flag these as valid, but they were read: SET must take them. */
+	s->events.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+	ret = ret ?: kioctl(fd, KVM_SET_VCPU_EVENTS, &s->events, "KVM_SET_VCPU_EVENTS");
+	ret = ret ?: kioctl(fd, KVM_SET_MP_STATE, &s->mp, "KVM_SET_MP_STATE");
+	return ret;
+}
+
+int arch_vcpu_load(struct vcpu *vcpu, struct snap_buf *sb)
+{
+	struct x86_vcpu_snap *s;
+	struct msr_list *m = NULL;
+	u32 id;
+	int ret = -EINVAL;
+
+	if (snap_open_section(sb, "x86-vcpu") != X86_VCPU_SNAP_VERSION || !snap_get_u32(sb, &id) ||
+	    id != vcpu->id) {
+		pr_err("restore: vCPU %u: not this vCPU's section or version", vcpu->id);
+		return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	if (!snap_get(sb, s, sizeof(*s)))
+		pr_err("restore: vCPU %u: the section is short", vcpu->id);
+	else
+		m = get_msrs(vcpu, sb);
+	if (m)
+		ret = put_vcpu(vcpu, s, m);
+	free(m);
+	free(s);
+	return ret;
+}
+
+int arch_vm_load(struct vm *vm, struct snap_buf *sb)
+{
+	struct x86_vm_snap s;
+	int ret = 0;
+
+	if (snap_open_section(sb, "x86-vm") != X86_VM_SNAP_VERSION ||
+	    !snap_get(sb, &s, sizeof(s))) {
+		pr_err("restore: the VM's section is short or of another version");
+		return -EINVAL;
+	}
+	/*
+	 * The clock goes on from where it was saved (the time the VM was paused does not
+	 * pass for the guest); no flags, which older KVMs refuse.
+	 */
+	s.clock.flags = 0;
+	memset(s.clock.pad, 0, sizeof(s.clock.pad));
+	ret = kioctl(vm->vm_fd, KVM_SET_CLOCK, &s.clock, "KVM_SET_CLOCK");
+	for (u32 i = 0; !ret && i < 3; i++) {
+		if (s.chip[i].chip_id != i) {
+			pr_err("restore: irqchip %u is numbered %u", i, s.chip[i].chip_id);
+			return -EINVAL;
+		}
+		ret = kioctl(vm->vm_fd, KVM_SET_IRQCHIP, &s.chip[i], "KVM_SET_IRQCHIP");
+	}
+	return ret ?: kioctl(vm->vm_fd, KVM_SET_PIT2, &s.pit, "KVM_SET_PIT2");
 }
