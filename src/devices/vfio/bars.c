@@ -187,7 +187,8 @@ static int bar_map(struct pci_function *fn, unsigned int bar, u64 addr)
 }
 
 /*
- * Whether BAR i can run from an mmap: VFIO allows it, it fills whole pages, and it holds
+ * Whether BAR i can run from an mmap: VFIO allows it, --vfio PATH,mmap=off does not
+ * forbid it, it fills whole pages, and it holds
  * no MSI-X structure kvmbox cannot model (then all of it is trapped, as the table may be
  * anywhere).
  */
@@ -197,7 +198,8 @@ static bool bar_mmappable(const struct vfio_dev *vd, unsigned int i, u64 size)
 	const struct vfio_cfg_info *in = &vd->info;
 	long page = sysconf(_SC_PAGESIZE);
 
-	if (!(r->flags & VFIO_REGION_INFO_FLAG_MMAP) || r->size != size || size % (u64)page)
+	if (!(r->flags & VFIO_REGION_INFO_FLAG_MMAP) || r->size != size || size % (u64)page ||
+	    vd->no_mmap)
 		return false;
 	return !(in->has_msix && !in->msix_vectors && (in->msix_bir == i || in->pba_bir == i));
 }
@@ -245,8 +247,11 @@ static void bar_setup(struct vfio_dev *vd, unsigned int i)
 	trap_ctx[vd->index][i] = (struct trap_ctx){vd, i};
 	vd->bars[i].trap_start = 0;
 	vd->bars[i].trap_end = size;
-	if (vd->fn.bars[i].is_io || !bar_mmappable(vd, i, size))
+	if (vd->fn.bars[i].is_io || !bar_mmappable(vd, i, size)) {
+		if (vd->no_mmap)
+			pr_info("--vfio %s: BAR%u trapped (mmap=off)", vd->path, i);
 		return;
+	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vd->fd,
 		 (off_t)vd->regions[i].offset);
 	if (p == MAP_FAILED) {

@@ -80,6 +80,7 @@ static int vfio_realize_one(struct vm *vm, unsigned int index)
 	vd->vm = vm;
 	vd->path = vm->cfg->vfio[index];
 	vd->index = index;
+	vd->no_mmap = vm->cfg->vfio_trap[index];
 	vd->msi_fd = vd->intx_fd = vd->intx_resample_fd = -1;
 	vd->fd = vd->group_fd = -1;
 	/* Added at once so that a failure below is cleaned up with the VM. */

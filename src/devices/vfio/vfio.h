@@ -69,6 +69,7 @@ struct vfio_dev {
 	char name[64];	     /* the device's address, 0000:00:01.0 */
 	unsigned int index;  /* among the --vfio devices: picks its memory slots */
 	bool container_held; /* counted among the shared container's users */
+	bool no_mmap;	     /* --vfio PATH,mmap=off: every BAR trapped */
 	int group_fd;
 	int fd;
 	u32 dev_flags;
