@@ -4,6 +4,8 @@
  * aligned 32-bit word) at OFFSET of a PCI BAR through an mmap of its sysfs resource file,
  * and prints what it reads (after a write, read back) in hex. For registers no driver
  * owns: edu's ID register, a virtio device's status.
+ * bar-rw -t N RESOURCE OFFSET: times N 32-bit reads there (tools/bench/vfio) and prints
+ * `reads=N ns_per_read=X`.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile uint8_t *map_page(const char *path)
@@ -30,12 +33,48 @@ static volatile uint8_t *map_page(const char *path)
 	return p;
 }
 
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* -t N RESOURCE OFFSET: N timed reads of the aligned word at OFFSET. */
+static int time_reads(int argc, char **argv)
+{
+	unsigned long n, off;
+	volatile uint32_t *w;
+	double t0;
+
+	if (argc != 5)
+		return 2;
+	n = strtoul(argv[2], NULL, 0);
+	off = strtoul(argv[4], NULL, 0);
+	if (!n || off >= 4096 || (off & 3))
+		return 2;
+	w = (volatile uint32_t *)(map_page(argv[3]) + off);
+	t0 = now_ns();
+	for (unsigned long i = 0; i < n; i++)
+		(void)*w;
+	printf("reads=%lu ns_per_read=%.0f\n", n, (now_ns() - t0) / (double)n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int wide = argc > 1 && !strcmp(argv[1], "-4");
 	volatile uint8_t *regs;
 	unsigned long off;
 
+	if (argc > 1 && !strcmp(argv[1], "-t")) {
+		if (time_reads(argc, argv) == 2) {
+			fprintf(stderr, "usage: bar-rw -t N RESOURCE OFFSET\n");
+			return 2;
+		}
+		return 0;
+	}
 	argv += wide;
 	argc -= wide;
 	if (argc != 3 && argc != 4) {
