@@ -57,6 +57,7 @@ struct vm_config {
 	const char *virtio_console;
 	const char *vsock;	       /* --vsock cid=N */
 	const char *vfio[VM_MAX_VFIO]; /* --vfio SYSFS_PATH of a host PCI device */
+	bool vfio_trap[VM_MAX_VFIO];   /* its ,mmap=off: no BAR runs from an mmap */
 	unsigned int nr_vfio;
 };
 

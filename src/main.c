@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -80,10 +81,10 @@ static const char usage_run[] =
 	"      --vsock cid=N          a virtio-vsock socket device with guest CID N (3 to\n"
 	"                             4294967294) through the host's vhost-vsock; the\n"
 	"                             guest reaches the host at CID 2\n"
-	"      --vfio PATH            pass the host PCI device at sysfs PATH (bound to\n"
+	"      --vfio PATH[,mmap=off] pass the host PCI device at sysfs PATH (bound to\n"
 	"                             vfio-pci), or the mediated device at\n"
 	"                             /sys/bus/mdev/devices/UUID, through to the guest\n"
-	"                             (repeat, up to 4)\n"
+	"                             (repeat, up to 4); mmap=off traps every BAR access\n"
 	"\n"
 	"Jail (run as root; see the README's Jail section):\n"
 	"      --jail DIR             run in new mount, PID, IPC and UTS namespaces with\n"
@@ -188,6 +189,26 @@ static int parse_memory(const char *arg, u64 *out)
 }
 
 /* Options that add a device: kept as written, parsed by the device when it is created. */
+/* --vfio PATH[,mmap=on|off]: mmap=off traps every BAR access (a comparison, a workaround). */
+static int parse_vfio(const char *arg, struct vm_config *cfg)
+{
+	static char paths[VM_MAX_VFIO][PATH_MAX]; /* PATH without the option, for the run */
+	const char *opt = strchr(arg, ',');
+	size_t len = opt ? (size_t)(opt - arg) : strlen(arg);
+
+	if (opt && strcmp(opt, ",mmap=on") && strcmp(opt, ",mmap=off"))
+		return usage_error("--vfio %s: the only option after PATH is mmap=on or mmap=off",
+				   arg);
+	if (len >= PATH_MAX)
+		return usage_error("--vfio %s: the path is too long", arg);
+	memcpy(paths[cfg->nr_vfio], arg, len);
+	paths[cfg->nr_vfio][len] = '\0';
+	cfg->vfio_trap[cfg->nr_vfio] = opt && !strcmp(opt, ",mmap=off");
+	cfg->vfio[cfg->nr_vfio] = paths[cfg->nr_vfio];
+	cfg->nr_vfio++;
+	return 0;
+}
+
 static int parse_device_option(int opt, const char *arg, struct vm_config *cfg)
 {
 	switch (opt) {
@@ -217,8 +238,7 @@ static int parse_device_option(int opt, const char *arg, struct vm_config *cfg)
 	case OPT_VFIO:
 		if (cfg->nr_vfio == VM_MAX_VFIO)
 			return usage_error("--vfio %s: too many --vfio options (at most 4)", arg);
-		cfg->vfio[cfg->nr_vfio++] = arg;
-		return 0;
+		return parse_vfio(arg, cfg);
 	default:
 		return EXIT_BAD_INPUT;
 	}

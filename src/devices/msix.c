@@ -57,6 +57,18 @@ static void vector_fire(struct msix *m, unsigned int v)
 }
 
 /*
+ * Tells a backend whose device signals vectors by itself (passthrough) that the vector's
+ * message, mask or enable state may have changed. Called with m->lock held.
+ */
+static void vectors_sync(struct msix *m, unsigned int first, unsigned int last)
+{
+	if (!m->backend || !m->backend->sync)
+		return;
+	for (unsigned int v = first; v <= last && v < m->nr_vectors; v++)
+		m->backend->sync(m, v);
+}
+
+/*
  * After anything that may unmask vectors: routes the deliverable ones now (on the vCPU
  * thread, not later on a device's hot path) and sends what was pending.
  */
@@ -141,7 +153,42 @@ static const struct msix_backend kvm_backend = {
 	.fire = kvm_fire,
 };
 
-int msix_init_kvm(struct msix *m, struct vm *vm)
+/*
+ * A device that signals its vectors itself (VFIO) writes the eventfds; KVM must not
+ * deliver a masked vector, so its irqfd is detached while masked and what the device
+ * signalled meanwhile is read back from the eventfd as the pending bit. Called with
+ * m->lock held whenever the vector's message or mask may have changed.
+ */
+static void passthrough_sync(struct msix *m, unsigned int v)
+{
+	bool want = m->enabled && !vector_masked(m, v);
+	u64 count;
+
+	if (!want && m->attached[v]) {
+		irq_irqfd_deassign(m->vm_fd, m->irqfd[v], m->gsi[v]);
+		m->attached[v] = false;
+	}
+	if (!m->attached[v] && read(m->irqfd[v], &count, sizeof(count)) == sizeof(count))
+		pba_set(m, v, true);
+	/* The route first: the irqfd delivers the moment it is attached. */
+	if (!want || vector_route(m, v))
+		return;
+	if (!m->attached[v])
+		m->attached[v] = !irq_irqfd_assign(m->vm_fd, m->irqfd[v], m->gsi[v]);
+	if (m->attached[v] && pba_test(m, v)) {
+		pba_set(m, v, false);
+		kvm_fire(m, v);
+	}
+}
+
+static const struct msix_backend passthrough_backend = {
+	.route = kvm_route,
+	.fire = kvm_fire,
+	.sync = passthrough_sync,
+};
+
+/* A GSI and an eventfd per vector; the irqfd attached now when attach is set. */
+static int kvm_vectors_alloc(struct msix *m, struct vm *vm, bool attach)
 {
 	int ret;
 
@@ -156,15 +203,32 @@ int msix_init_kvm(struct msix *m, struct vm *vm)
 		m->irqfd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (m->irqfd[v] < 0)
 			return -errno;
+		if (!attach)
+			continue;
 		ret = irq_irqfd_assign(m->vm_fd, m->irqfd[v], m->gsi[v]);
-		if (ret < 0) {
-			close(m->irqfd[v]);
-			m->irqfd[v] = -1;
+		if (ret < 0)
 			return ret;
-		}
+		m->attached[v] = true;
 	}
-	msix_set_backend(m, &kvm_backend, NULL);
 	return 0;
+}
+
+int msix_init_kvm(struct msix *m, struct vm *vm)
+{
+	int ret = kvm_vectors_alloc(m, vm, true);
+
+	if (!ret)
+		msix_set_backend(m, &kvm_backend, NULL);
+	return ret;
+}
+
+int msix_init_passthrough(struct msix *m, struct vm *vm)
+{
+	int ret = kvm_vectors_alloc(m, vm, false);
+
+	if (!ret)
+		msix_set_backend(m, &passthrough_backend, NULL);
+	return ret;
 }
 
 void msix_destroy(struct msix *m)
@@ -172,8 +236,10 @@ void msix_destroy(struct msix *m)
 	if (!m->fn)
 		return;
 	for (unsigned int v = 0; v < m->nr_vectors; v++) {
-		if (m->irqfd[v] >= 0) {
+		if (m->attached[v])
 			irq_irqfd_deassign(m->vm_fd, m->irqfd[v], m->gsi[v]);
+		m->attached[v] = false;
+		if (m->irqfd[v] >= 0) {
 			close(m->irqfd[v]);
 			m->irqfd[v] = -1;
 		}
@@ -190,6 +256,7 @@ void msix_reset(struct msix *m)
 {
 	pthread_mutex_lock(&m->lock);
 	entries_reset(m);
+	vectors_sync(m, 0, m->nr_vectors - 1u);
 	pci_config_set16(m->fn, m->cap + MSIX_CAP_CONTROL, m->nr_vectors - 1);
 	pthread_mutex_unlock(&m->lock);
 }
@@ -205,6 +272,7 @@ void msix_config_written(struct msix *m, u32 offset, u32 len)
 	pthread_mutex_lock(&m->lock);
 	m->enabled = ctrl & MSIX_CONTROL_ENABLE;
 	m->func_masked = ctrl & MSIX_CONTROL_MASKALL;
+	vectors_sync(m, 0, m->nr_vectors - 1u);
 	vectors_unmasked(m, 0, m->nr_vectors - 1);
 	pthread_mutex_unlock(&m->lock);
 }
@@ -233,6 +301,7 @@ static void entry_write(struct msix *m, unsigned int v, unsigned int dword, u32 
 		bool was_masked = e->ctrl & MSIX_ENTRY_MASKED;
 
 		e->ctrl = val & MSIX_ENTRY_MASKED;
+		vectors_sync(m, v, v);
 		if (was_masked && !(e->ctrl & MSIX_ENTRY_MASKED))
 			vectors_unmasked(m, v, v);
 		return;
@@ -240,6 +309,8 @@ static void entry_write(struct msix *m, unsigned int v, unsigned int dword, u32 
 	if (*field != val) {
 		*field = val;
 		e->dirty = true;
+		/* A device that fires by itself needs the new message now, masked or not. */
+		vectors_sync(m, v, v);
 	}
 }
 
@@ -290,6 +361,8 @@ void msix_pba_io(struct msix *m, u64 offset, u8 *data, u32 len, bool is_write)
 		return;
 	}
 	pthread_mutex_lock(&m->lock);
+	/* A passed-through device's interrupts while masked wait in the backend. */
+	vectors_sync(m, (unsigned int)(offset / 8) * 64, (unsigned int)(offset / 8) * 64 + 63);
 	val = m->pba[offset / 8];
 	pthread_mutex_unlock(&m->lock);
 	if (len == 4)

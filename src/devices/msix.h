@@ -37,6 +37,11 @@ struct irq_routing;
 struct msix_backend {
 	int (*route)(struct msix *m, unsigned int vector, u64 addr, u32 data);
 	void (*fire)(struct msix *m, unsigned int vector);
+	/*
+	 * Optional, for a device that signals vectors without msix_notify (passthrough): the
+	 * vector's message, mask or enable state may have changed, or its pending bit is read.
+	 */
+	void (*sync)(struct msix *m, unsigned int vector);
 };
 
 struct msix_entry {
@@ -65,6 +70,7 @@ struct msix {
 	struct irq_routing *irq;
 	u32 gsi[MSIX_MAX_VECTORS];
 	int irqfd[MSIX_MAX_VECTORS];
+	bool attached[MSIX_MAX_VECTORS]; /* the irqfd is assigned to KVM now */
 };
 
 /*
@@ -76,6 +82,12 @@ int msix_init(struct msix *m, struct pci_function *fn, u16 nr_vectors, u8 bar, u
 	      u32 pba_off);
 /* Delivers through KVM: a GSI, an MSI route and an irqfd per vector. Returns 0 or -errno. */
 int msix_init_kvm(struct msix *m, struct vm *vm);
+/*
+ * For a passed-through device, which writes the eventfds (m->irqfd) itself: the same KVM
+ * routes, with each irqfd attached only while its vector is deliverable and the pending
+ * bit read from the eventfd while it is not. Returns 0 or -errno.
+ */
+int msix_init_passthrough(struct msix *m, struct vm *vm);
 void msix_set_backend(struct msix *m, const struct msix_backend *backend, void *opaque);
 void msix_destroy(struct msix *m);
 /* Power-on state: all vectors masked with empty messages, nothing pending, disabled. */

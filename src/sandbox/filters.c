@@ -115,7 +115,7 @@ static const struct sandbox_rule vcpu_rules[] = {
 
 /*
  * A passed-through device (--vfio): the guest's config and trapped BAR accesses are
- * pread/pwrite on the device fd; enabling MSI or INTx, moving a BAR (its IOMMU mapping
+ * pread/pwrite on the device fd; enabling MSI, MSI-X or INTx, moving a BAR (its IOMMU mapping
  * follows) and the reset at exit are ioctls on the device and container fds.
  */
 static const struct sandbox_rule vfio_rules[] = {

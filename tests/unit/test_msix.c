@@ -31,6 +31,8 @@ struct fake {
 	u64 route_addr[MSIX_MAX_VECTORS];
 	u32 route_data[MSIX_MAX_VECTORS];
 	int route_ret;
+	unsigned int synced[MSIX_MAX_VECTORS];
+	bool dev_signalled[MSIX_MAX_VECTORS]; /* a passed-through device's, while masked */
 };
 
 static int fake_route(struct msix *m, unsigned int v, u64 addr, u32 data)
@@ -53,6 +55,20 @@ static void fake_fire(struct msix *m, unsigned int v)
 }
 
 static const struct msix_backend fake_backend = {.route = fake_route, .fire = fake_fire};
+
+/* Like the passthrough backend: what the device signalled meanwhile becomes pending. */
+static void fake_sync(struct msix *m, unsigned int v)
+{
+	struct fake *f = m->opaque;
+
+	f->synced[v]++;
+	if (f->dev_signalled[v])
+		m->pba[v / 64] |= 1ull << (v % 64);
+	f->dev_signalled[v] = false;
+}
+
+static const struct msix_backend sync_backend = {
+	.route = fake_route, .fire = fake_fire, .sync = fake_sync};
 
 static void fake_config_written(struct pci_function *fn, u32 offset, u32 len)
 {
@@ -453,6 +469,34 @@ static void test_irq_routing_full(void **state)
 	irq_routing_free(r);
 }
 
+/* A backend with sync hears of every change a self-signalling device depends on. */
+static void test_sync_backend(void **state)
+{
+	struct fake *f = fake_new();
+
+	(void)state;
+	msix_set_backend(&f->m, &sync_backend, f);
+	set_control(f, MSIX_CONTROL_ENABLE);
+	for (unsigned int v = 0; v < NR_VECTORS; v++)
+		assert_int_equal(f->synced[v], 1);
+	assert_int_equal(f->synced[NR_VECTORS], 0); /* only the vectors the guest sees */
+	program(f, 1, 0x4051, true);
+	/* address low, data (changed) and the mask write; address high (unchanged 0) not */
+	assert_int_equal(f->synced[1], 4);
+	/* Signalled while masked: the PBA read asks the backend first. */
+	f->dev_signalled[1] = true;
+	assert_int_equal(pba_read(f, 0, 8), 1u << 1);
+	assert_int_equal(f->fired[1], 0);
+	table_write(f, 1 * 16 + MSIX_ENTRY_CTRL, 0, 4);
+	assert_int_equal(f->fired[1], 1);
+	assert_int_equal(pba_read(f, 0, 4), 0);
+	/* Disabling MSI-X tells every vector (the backend detaches them). */
+	f->synced[3] = 0;
+	set_control(f, 0);
+	assert_int_equal(f->synced[3], 1);
+	fake_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_init_errors),
 		cmocka_unit_test(test_irq_routing),
 		cmocka_unit_test(test_irq_routing_full),
+		cmocka_unit_test(test_sync_backend),
 	};
 
 	return cmocka_run_group_tests_name("msix", tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * The guest's view of a passed-through device, built from a fake device's configuration
  * space and region sizes (what VFIO_DEVICE_GET_REGION_INFO and a read of the config
  * region would answer): identity, BAR sizing and relocation through conf1 (memory and I/O
- * BARs), what is hidden (ROM, MSI-X), the emulated MSI capability, and hostile capability lists
+ * BARs), what is hidden (ROM, an MSI-X that does not fit), the emulated MSI and MSI-X
+ * capabilities, and hostile capability lists
  * (loops, out-of-range and misaligned pointers, a capability running past the end).
  */
 #include <stdarg.h>
@@ -285,6 +286,140 @@ static void test_hostile_cap_lists(void **state)
 	assert_int_equal(n, VFIO_CAP_WALK_MAX);
 }
 
+/* edu with an MSI-X capability at 0x50: 8 vectors, table and PBA in BAR0. */
+static void fake_edu_msix(struct fake_dev *d, u16 ctl, u32 table, u32 pba)
+{
+	fake_edu(d);
+	d->raw[0x41] = 0x50;
+	d->raw[0x50] = PCI_CAP_ID_MSIX;
+	put16(d->raw, 0x52, ctl);
+	put32(d->raw, 0x54, table);
+	put32(d->raw, 0x58, pba);
+}
+
+static void test_msix_exposed(void **state)
+{
+	struct fake_dev d;
+	struct pci_function fn;
+	struct vfio_cfg_info info;
+	struct msix m;
+	u32 cap;
+
+	(void)state;
+	/* The PBA in a second, 64-bit BAR2 of 16 KiB. */
+	fake_edu_msix(&d, 0x0007, 0x80000, 0x1000 | 2);
+	put32(d.raw, PCI_BAR0 + 8, PCI_BAR_MEM_TYPE_64);
+	d.bar_size[2] = 16 * KiB;
+	assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+	assert_int_equal(info.msix_vectors, 8);
+	assert_int_equal(info.msix_table_off, 0x80000);
+	assert_int_equal(info.pba_bir, 2);
+	assert_int_equal(vfio_msix_expose(&m, &fn, &info), 0);
+	/* In the guest's list after MSI, with the device's layout and table size. */
+	cap = cfg_read(&bus, 3, info.msi_cap + 1, 1);
+	assert_int_equal(cap, m.cap);
+	assert_int_equal(cfg_read(&bus, 3, cap, 1), PCI_CAP_ID_MSIX);
+	assert_int_equal(cfg_read(&bus, 3, cap + MSIX_CAP_CONTROL, 2), 7);
+	assert_int_equal(cfg_read(&bus, 3, cap + MSIX_CAP_TABLE, 4), 0x80000);
+	assert_int_equal(cfg_read(&bus, 3, cap + MSIX_CAP_PBA, 4), 0x1000 | 2);
+	/* Enable and Function Mask are the guest's; the table size is not. */
+	cfg_write(&bus, 3, cap + MSIX_CAP_CONTROL, 0xffff, 2);
+	assert_int_equal(cfg_read(&bus, 3, cap + MSIX_CAP_CONTROL, 2), 0xc007);
+	msix_destroy(&m);
+	pci_bus_destroy(&bus);
+}
+
+/* 2048 vectors on the device: the guest sees kvmbox's 64, traps cover the device's table. */
+static void test_msix_large_table(void **state)
+{
+	struct fake_dev d;
+	struct pci_function fn;
+	struct vfio_cfg_info info;
+	struct msix m;
+
+	(void)state;
+	fake_edu_msix(&d, 0x07ff, 0x40000, 0x50000);
+	assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+	assert_int_equal(info.msix_vectors, 2048);
+	assert_int_equal(vfio_msix_expose(&m, &fn, &info), 0);
+	assert_int_equal(m.nr_vectors, MSIX_MAX_VECTORS);
+	assert_int_equal(cfg_read(&bus, 3, m.cap + MSIX_CAP_CONTROL, 2), MSIX_MAX_VECTORS - 1);
+	msix_destroy(&m);
+	pci_bus_destroy(&bus);
+}
+
+/* Hostile layouts: MSI-X is hidden, never trusted into a trap outside the BAR. */
+static void test_msix_hostile(void **state)
+{
+	static const struct {
+		u16 ctl;
+		u32 table, pba;
+	} bad[] = {
+		{0x0007, 0xfffc0, 0x1000},    /* table runs past the 1 MiB BAR */
+		{0x0007, 0x1000, 0xffffc},    /* PBA runs past it */
+		{0x0007, 0x1000 | 6, 0x2000}, /* BIR 6 and 7 are reserved */
+		{0x0007, 0x1000, 0x2000 | 7},
+		{0x0007, 0x1000 | 3, 0x2000}, /* a BAR the device lacks */
+		{0x0007, 0x1000, 0x1040},     /* PBA inside the table */
+		{0x07ff, 0xfc000, 0x1000},    /* 2048 entries do not fit */
+		{0x0007, 0xfffffff8, 0x1000}, /* offset arithmetic must not wrap */
+	};
+	struct fake_dev d;
+	struct pci_function fn;
+	struct vfio_cfg_info info;
+	struct msix m;
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fake_edu_msix(&d, bad[i].ctl, bad[i].table, bad[i].pba);
+		assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+		assert_true(info.has_msix);
+		assert_int_equal(info.msix_vectors, 0);
+		assert_int_equal(vfio_msix_expose(&m, &fn, &info), -EINVAL);
+		assert_int_equal(cfg_read(&bus, 3, info.msi_cap + 1, 1), 0);
+		pci_bus_destroy(&bus);
+	}
+	/* A capability whose table and PBA dwords would run off the space: not even noted. */
+	fake_edu(&d);
+	d.raw[0x41] = 0xf8;
+	d.raw[0xf8] = PCI_CAP_ID_MSIX;
+	assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+	assert_false(info.has_msix);
+	pci_bus_destroy(&bus);
+}
+
+/* virtio's vendor-specific capabilities: shown as they are, read-only; broken ones not. */
+static void test_vendor_caps_copied(void **state)
+{
+	struct fake_dev d;
+	struct pci_function fn;
+	struct vfio_cfg_info info;
+	u32 cap;
+
+	(void)state;
+	fake_edu(&d);
+	d.raw[0x41] = 0x60;
+	d.raw[0x60] = PCI_CAP_ID_VNDR;
+	d.raw[0x61] = 0xf0;
+	d.raw[0x62] = 16; /* cap_len */
+	d.raw[0x63] = 1;  /* virtio: common configuration */
+	d.raw[0x64] = 4;  /* in BAR4 */
+	put32(d.raw, 0x68, 0x1000);
+	d.raw[0xf0] = PCI_CAP_ID_VNDR;
+	d.raw[0xf2] = 0x20; /* runs past the end of the space */
+	assert_int_equal(build_on_bus(&d, &fn, &info), 0);
+	cap = cfg_read(&bus, 3, info.msi_cap + 1, 1);
+	assert_int_not_equal(cap, 0);
+	assert_int_equal(cfg_read(&bus, 3, cap, 1), PCI_CAP_ID_VNDR);
+	assert_int_equal(cfg_read(&bus, 3, cap + 2, 2), 0x0110);
+	assert_int_equal(cfg_read(&bus, 3, cap + 4, 1), 4);
+	assert_int_equal(cfg_read(&bus, 3, cap + 8, 4), 0x1000);
+	cfg_write(&bus, 3, cap + 8, 0xdeadbeef, 4);
+	assert_int_equal(cfg_read(&bus, 3, cap + 8, 4), 0x1000);
+	assert_int_equal(cfg_read(&bus, 3, cap + 1, 1), 0); /* the broken one is not listed */
+	pci_bus_destroy(&bus);
+}
+
 static void test_msix_noted_and_hidden(void **state)
 {
 	struct fake_dev d;
@@ -302,6 +437,7 @@ static void test_msix_noted_and_hidden(void **state)
 	assert_true(info.has_msix);
 	assert_int_equal(info.msix_bir, 2);
 	assert_int_equal(info.pba_bir, 4);
+	assert_int_equal(info.msix_vectors, 0); /* BAR2 and BAR4 do not exist */
 	/* The guest's list has the MSI capability only. */
 	assert_int_equal(cfg_read(&bus, 3, info.msi_cap + 1, 1), 0);
 	pci_bus_destroy(&bus);
@@ -318,6 +454,10 @@ int main(void)
 		cmocka_unit_test(test_msi_emulated),
 		cmocka_unit_test(test_hostile_cap_lists),
 		cmocka_unit_test(test_msix_noted_and_hidden),
+		cmocka_unit_test(test_msix_exposed),
+		cmocka_unit_test(test_vendor_caps_copied),
+		cmocka_unit_test(test_msix_large_table),
+		cmocka_unit_test(test_msix_hostile),
 	};
 
 	return cmocka_run_group_tests_name("vfio_config", tests, NULL, NULL);

@@ -3,10 +3,12 @@
  * The device's memory BARs in the guest. A region VFIO lets kvmbox mmap becomes a KVM
  * memory slot wherever the guest puts the BAR, so register accesses run without exits;
  * it is also mapped into the IOMMU at that guest address, so that another passed device
- * can DMA into it (peer-to-peer), and unmapped from both when the BAR moves. A BAR that
- * holds the MSI-X table or PBA, a region that cannot be mmapped, and one smaller than a
- * page are trapped instead: each access is a pread/pwrite on the device fd. I/O BARs are
- * always trapped, on the port bus (VFIO offers no mmap of port regions).
+ * can DMA into it (peer-to-peer), and unmapped from both when the BAR moves. The page(s)
+ * holding the MSI-X table and PBA stay trapped (kvmbox's MSI-X model answers there; the
+ * guest never reaches the real table), the rest of that BAR is mapped as above. A region
+ * that cannot be mmapped and one smaller than a page are trapped whole: each access is a
+ * pread/pwrite on the device fd. I/O BARs are always trapped, on the port bus (VFIO offers
+ * no mmap of port regions).
  */
 #include <errno.h>
 #include <string.h>
@@ -18,7 +20,7 @@
 #include "../../vm.h"
 #include "vfio.h"
 
-/* Memory slots after the arm64 firmware's two: PCI_NUM_BARS per --vfio device. */
+/* Memory slots after the arm64 firmware's two: two per BAR (around its MSI-X pages). */
 #define VFIO_FIRST_SLOT (VM_FIRST_DEVICE_SLOT + 2)
 
 struct trap_ctx {
@@ -28,12 +30,35 @@ struct trap_ctx {
 
 static struct trap_ctx trap_ctx[VM_MAX_VFIO][PCI_NUM_BARS];
 
+/* Accesses to the MSI-X table and PBA go to kvmbox's model: never to the device. */
+static bool msix_trap(struct vfio_dev *vd, unsigned int bar, u64 off, u8 *data, u32 len,
+		      bool is_write)
+{
+	const struct vfio_cfg_info *in = &vd->info;
+	u64 t = in->msix_table_off, p = in->msix_pba_off;
+
+	if (!in->msix_vectors)
+		return false;
+	if (bar == in->msix_bir && off >= t && off - t < msix_table_size(in->msix_vectors)) {
+		msix_table_io(&vd->msix, off - t, data, len, is_write);
+		return true;
+	}
+	if (bar == in->pba_bir && off >= p && off - p < msix_pba_size(in->msix_vectors)) {
+		msix_pba_io(&vd->msix, off - p, data, len, is_write);
+		return true;
+	}
+	return false;
+}
+
 static void bar_trap_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
 {
 	struct trap_ctx *t = opaque;
 	const struct vfio_region *r = &t->vd->regions[t->bar];
 	ssize_t n;
 
+	offset += t->vd->bars[t->bar].trap_start; /* the bus range starts there */
+	if (msix_trap(t->vd, t->bar, offset, data, len, is_write))
+		return;
 	if (offset >= r->size || len > r->size - offset) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -51,9 +76,9 @@ static void bar_trap_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_wri
 	}
 }
 
-static u32 bar_slot(const struct vfio_dev *vd, unsigned int bar)
+static u32 bar_slot(const struct vfio_dev *vd, unsigned int bar, unsigned int piece)
 {
-	return VFIO_FIRST_SLOT + vd->index * PCI_NUM_BARS + bar;
+	return VFIO_FIRST_SLOT + (vd->index * PCI_NUM_BARS + bar) * 2 + piece;
 }
 
 /* Ports [port, port + size) forward to the device; the guest's port is checked first. */
@@ -79,12 +104,61 @@ static int bar_map_io(struct vfio_dev *vd, unsigned int bar, u64 port, u64 size)
 	return ret;
 }
 
+/* Piece i of the mmapped BAR: a KVM memory slot, and mapped for peer-to-peer DMA. */
+static int piece_map(struct vfio_dev *vd, unsigned int bar, unsigned int i)
+{
+	struct vfio_bar *b = &vd->bars[bar];
+	struct vfio_bar_piece *pc = &b->piece[i];
+	void *hva = (u8 *)b->map + pc->off;
+	u64 gpa = b->gpa + pc->off;
+	int ret;
+
+	if (!pc->len)
+		return 0;
+	ret = vm_set_memslot(vd->vm, bar_slot(vd, bar, i), gpa, pc->len, hva, false);
+	if (ret) {
+		pr_guest("--vfio %s: BAR%u at 0x%llx: no memory slot (%s)", vd->name, bar,
+			 (unsigned long long)b->gpa, strerror(-ret));
+		return ret;
+	}
+	pc->slot_set = true;
+	/* Peer-to-peer: another device's DMA to this address reaches the BAR. */
+	ret = vfio_dma_map(gpa, pc->len, hva);
+	pc->dma_set = !ret;
+	if (ret)
+		pr_debug("--vfio %s: BAR%u at 0x%llx not mapped for peer-to-peer DMA: %s", vd->name,
+			 bar, (unsigned long long)gpa, strerror(-ret));
+	return 0;
+}
+
+static void bar_unmap(struct pci_function *fn, unsigned int bar, u64 addr)
+{
+	struct vfio_dev *vd = fn->opaque;
+	struct vfio_bar *b = &vd->bars[bar];
+
+	if (b->trapped_set)
+		bus_unregister(fn->bars[bar].is_io ? &vd->vm->pio_bus : &vd->vm->mmio_bus,
+			       addr + b->trap_start);
+	b->trapped_set = false;
+	for (unsigned int i = 0; i < 2; i++) {
+		struct vfio_bar_piece *pc = &b->piece[i];
+
+		if (pc->dma_set && vfio_dma_unmap(addr + pc->off, pc->len))
+			pr_debug("--vfio %s: BAR%u at 0x%llx: IOMMU unmap failed", vd->name, bar,
+				 (unsigned long long)(addr + pc->off));
+		if (pc->slot_set)
+			vm_set_memslot(vd->vm, bar_slot(vd, bar, i), addr + pc->off, 0,
+				       (u8 *)b->map + pc->off, false);
+		pc->dma_set = pc->slot_set = false;
+	}
+}
+
 static int bar_map(struct pci_function *fn, unsigned int bar, u64 addr)
 {
 	struct vfio_dev *vd = fn->opaque;
 	struct vfio_bar *b = &vd->bars[bar];
 	u64 size = fn->bars[bar].size;
-	int ret;
+	int ret = 0;
 
 	if (fn->bars[bar].is_io)
 		return bar_map_io(vd, bar, addr, size);
@@ -99,52 +173,70 @@ static int bar_map(struct pci_function *fn, unsigned int bar, u64 addr)
 	 * must decode before the IOMMU can map its BAR (VFIO faults the mmap otherwise).
 	 */
 	vfio_command_forward(vd);
-	if (!b->map) {
-		ret = bus_register(&vd->vm->mmio_bus, addr, size, bar_trap_io,
+	if (b->trap_end > b->trap_start) {
+		ret = bus_register(&vd->vm->mmio_bus, addr + b->trap_start,
+				   b->trap_end - b->trap_start, bar_trap_io,
 				   &trap_ctx[vd->index][bar], "vfio");
 		b->trapped_set = !ret;
-		return ret;
 	}
-	ret = vm_set_memslot(vd->vm, bar_slot(vd, bar), addr, b->map_size, b->map, false);
-	if (ret) {
-		pr_guest("--vfio %s: BAR%u at 0x%llx: no memory slot (%s)", vd->name, bar,
-			 (unsigned long long)addr, strerror(-ret));
-		return ret;
-	}
-	b->slot_set = true;
-	/* Peer-to-peer: another device's DMA to this address reaches the BAR. */
-	ret = vfio_dma_map(addr, b->map_size, b->map);
-	b->dma_set = !ret;
+	for (unsigned int i = 0; i < 2 && !ret && b->map; i++)
+		ret = piece_map(vd, bar, i);
 	if (ret)
-		pr_debug("--vfio %s: BAR%u at 0x%llx not mapped for peer-to-peer DMA: %s", vd->name,
-			 bar, (unsigned long long)addr, strerror(-ret));
-	return 0;
+		bar_unmap(fn, bar, addr); /* nothing half-mapped stays behind */
+	return ret;
 }
 
-static void bar_unmap(struct pci_function *fn, unsigned int bar, u64 addr)
-{
-	struct vfio_dev *vd = fn->opaque;
-	struct vfio_bar *b = &vd->bars[bar];
-
-	if (b->trapped_set)
-		bus_unregister(fn->bars[bar].is_io ? &vd->vm->pio_bus : &vd->vm->mmio_bus, addr);
-	if (b->dma_set && vfio_dma_unmap(addr, b->map_size))
-		pr_debug("--vfio %s: BAR%u at 0x%llx: IOMMU unmap failed", vd->name, bar,
-			 (unsigned long long)addr);
-	if (b->slot_set)
-		vm_set_memslot(vd->vm, bar_slot(vd, bar), addr, 0, b->map, false);
-	b->trapped_set = b->dma_set = b->slot_set = false;
-}
-
-/* Whether BAR i can run from an mmap: VFIO allows it, it fills whole pages, no MSI-X. */
+/*
+ * Whether BAR i can run from an mmap: VFIO allows it, --vfio PATH,mmap=off does not
+ * forbid it, it fills whole pages, and it holds
+ * no MSI-X structure kvmbox cannot model (then all of it is trapped, as the table may be
+ * anywhere).
+ */
 static bool bar_mmappable(const struct vfio_dev *vd, unsigned int i, u64 size)
 {
 	const struct vfio_region *r = &vd->regions[i];
+	const struct vfio_cfg_info *in = &vd->info;
 	long page = sysconf(_SC_PAGESIZE);
 
-	if (!(r->flags & VFIO_REGION_INFO_FLAG_MMAP) || r->size != size || size % (u64)page)
+	if (!(r->flags & VFIO_REGION_INFO_FLAG_MMAP) || r->size != size || size % (u64)page ||
+	    vd->no_mmap)
 		return false;
-	return !(vd->info.has_msix && (vd->info.msix_bir == i || vd->info.pba_bir == i));
+	return !(in->has_msix && !in->msix_vectors && (in->msix_bir == i || in->pba_bir == i));
+}
+
+static void span_add(u64 *lo, u64 *hi, u64 start, u64 len)
+{
+	if (start < *lo)
+		*lo = start;
+	if (start + len > *hi)
+		*hi = start + len;
+}
+
+/*
+ * An mmapped BAR runs from the mmap except the page(s) holding its MSI-X table or PBA,
+ * which stay trapped (one range from the first such page to the last): up to two pieces.
+ */
+static void bar_split(struct vfio_dev *vd, unsigned int i, u64 size)
+{
+	const struct vfio_cfg_info *in = &vd->info;
+	struct vfio_bar *b = &vd->bars[i];
+	u64 page = (u64)sysconf(_SC_PAGESIZE), lo = size, hi = 0;
+
+	if (in->msix_vectors && in->msix_bir == i)
+		span_add(&lo, &hi, in->msix_table_off, msix_table_size(in->msix_vectors));
+	if (in->msix_vectors && in->pba_bir == i)
+		span_add(&lo, &hi, in->msix_pba_off, msix_pba_size(in->msix_vectors));
+	memset(b->piece, 0, sizeof(b->piece));
+	if (lo >= hi) {
+		b->trap_start = b->trap_end = 0;
+		b->piece[0].len = size;
+		return;
+	}
+	/* Checked by config.c: both lie inside the region, which is size bytes. */
+	b->trap_start = lo & ~(page - 1);
+	b->trap_end = (hi + page - 1) & ~(page - 1);
+	b->piece[0] = (struct vfio_bar_piece){.off = 0, .len = b->trap_start};
+	b->piece[1] = (struct vfio_bar_piece){.off = b->trap_end, .len = size - b->trap_end};
 }
 
 static void bar_setup(struct vfio_dev *vd, unsigned int i)
@@ -153,8 +245,13 @@ static void bar_setup(struct vfio_dev *vd, unsigned int i)
 	void *p;
 
 	trap_ctx[vd->index][i] = (struct trap_ctx){vd, i};
-	if (vd->fn.bars[i].is_io || !bar_mmappable(vd, i, size))
+	vd->bars[i].trap_start = 0;
+	vd->bars[i].trap_end = size;
+	if (vd->fn.bars[i].is_io || !bar_mmappable(vd, i, size)) {
+		if (vd->no_mmap)
+			pr_info("--vfio %s: BAR%u trapped (mmap=off)", vd->path, i);
 		return;
+	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vd->fd,
 		 (off_t)vd->regions[i].offset);
 	if (p == MAP_FAILED) {
@@ -164,6 +261,7 @@ static void bar_setup(struct vfio_dev *vd, unsigned int i)
 	}
 	vd->bars[i].map = p;
 	vd->bars[i].map_size = size;
+	bar_split(vd, i, size);
 }
 
 int vfio_bars_setup(struct vfio_dev *vd)

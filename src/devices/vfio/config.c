@@ -4,15 +4,18 @@
  * device's own, which is not trusted (a device or a malicious firmware may offer loops,
  * pointers out of range, capabilities that overrun the space). The guest gets the
  * identity, the memory and I/O BARs (sized and moved through kvmbox's own BAR logic, so the
- * real BARs are never written; I/O BARs only where the board has port space), an MSI
- * capability kvmbox emulates, and the interrupt pin.
- * Hidden on purpose: the ROM BAR (a ROM is for firmware, which kvmbox replaces),
- * MSI-X (not supported yet: drivers fall back to MSI or INTx) and every other capability
- * (power management, PCIe), whose writes could reach the device's state behind kvmbox.
+ * real BARs are never written; I/O BARs only where the board has port space), MSI and
+ * MSI-X capabilities kvmbox emulates (MSI-X only when its table and PBA fit in real memory
+ * BARs), read-only copies of vendor-specific capabilities (virtio finds its registers
+ * through them), and the interrupt pin.
+ * Hidden on purpose: the ROM BAR (a ROM is for firmware, which kvmbox replaces) and every
+ * other capability (power management, PCIe), whose writes could reach the device's state
+ * behind kvmbox.
  */
 #include <errno.h>
 #include <string.h>
 
+#include "../msix.h"
 #include "vfio.h"
 
 #define PCI_MSI_FLAGS_64BIT   0x0080
@@ -57,20 +60,73 @@ unsigned int vfio_cap_walk(const u8 raw[PCI_CONFIG_SIZE],
 	return n;
 }
 
+#define VFIO_VNDR_CAPS_MAX 8
+
 struct walk_state {
 	struct vfio_cfg_info *info;
+	u8 vndr[VFIO_VNDR_CAPS_MAX]; /* vendor-specific capabilities, shown as they are */
+	unsigned int nr_vndr;
+	u16 msix_vectors;
 	u16 msi_ctl;
 	bool msi_found;
 };
 
 static void note_msix(struct walk_state *w, const u8 *raw, u8 off)
 {
-	/* Table and PBA offset/BIR dwords at +4 and +8: fit, since off <= 0xfc - 8 is checked. */
-	if (off > PCI_CONFIG_SIZE - 12)
+	u32 table, pba;
+
+	/* Table and PBA offset/BIR dwords at +4 and +8 must fit in the space. */
+	if (off > PCI_CONFIG_SIZE - MSIX_CAP_LEN || w->info->has_msix)
 		return;
+	table = raw32(raw, off + 4);
+	pba = raw32(raw, off + 8);
 	w->info->has_msix = true;
-	w->info->msix_bir = raw32(raw, off + 4) & 7;
-	w->info->pba_bir = raw32(raw, off + 8) & 7;
+	w->info->msix_bir = table & 7;
+	w->info->pba_bir = pba & 7;
+	w->info->msix_table_off = table & ~7u;
+	w->info->msix_pba_off = pba & ~7u;
+	w->msix_vectors = (u16)((raw16(raw, off + 2) & 0x7ff) + 1);
+}
+
+/* [off, off + len) inside memory BAR bir of fn, whose region has bar_size[bir] bytes. */
+static bool in_mem_bar(const struct pci_function *fn, const u64 *bar_size, u8 bir, u64 off, u64 len)
+{
+	if (bir >= PCI_NUM_BARS || !fn->bars[bir].size || fn->bars[bir].is_io)
+		return false;
+	return off < bar_size[bir] && len <= bar_size[bir] - off;
+}
+
+/*
+ * MSI-X is shown only when the device's whole table and PBA lie inside real memory BARs
+ * and do not overlap: kvmbox traps exactly those bytes, so they must exist.
+ */
+static void check_msix(struct vfio_cfg_info *info, const struct pci_function *fn,
+		       const u64 *bar_size, u16 vectors)
+{
+	u64 tlen = (u64)vectors * MSIX_ENTRY_SIZE, plen = ((vectors + 63u) / 64u) * 8u;
+	u64 t = info->msix_table_off, p = info->msix_pba_off;
+
+	if (!info->has_msix || !in_mem_bar(fn, bar_size, info->msix_bir, t, tlen) ||
+	    !in_mem_bar(fn, bar_size, info->pba_bir, p, plen))
+		return;
+	if (info->msix_bir == info->pba_bir && t < p + plen && p < t + tlen)
+		return;
+	info->msix_vectors = vectors;
+}
+
+int vfio_msix_expose(struct msix *m, struct pci_function *fn, const struct vfio_cfg_info *info)
+{
+	u16 n = info->msix_vectors < MSIX_MAX_VECTORS ? info->msix_vectors : MSIX_MAX_VECTORS;
+	int ret;
+
+	if (!n)
+		return -EINVAL;
+	ret = msix_init(m, fn, n, info->msix_bir, info->msix_table_off, info->msix_pba_off);
+	if (ret)
+		return ret;
+	/* msix_init puts both in one BAR; the device may use two. */
+	pci_config_set32(fn, m->cap + MSIX_CAP_PBA, info->msix_pba_off | info->pba_bir);
+	return 0;
 }
 
 static void note_cap(void *opaque, const u8 *raw, u8 off, u8 id)
@@ -80,6 +136,8 @@ static void note_cap(void *opaque, const u8 *raw, u8 off, u8 id)
 
 	if (id == PCI_CAP_ID_MSIX) {
 		note_msix(w, raw, off);
+	} else if (id == PCI_CAP_ID_VNDR && w->nr_vndr < VFIO_VNDR_CAPS_MAX && off <= 0xfc) {
+		w->vndr[w->nr_vndr++] = off;
 	} else if (id == PCI_CAP_ID_MSI && !w->msi_found) {
 		ctl = raw16(raw, off + 2);
 		/* One that would run past the end of the space is a broken device's: ignored. */
@@ -149,6 +207,23 @@ static int add_msi(struct pci_function *fn, struct vfio_cfg_info *info, u16 ctl)
 	return 0;
 }
 
+/*
+ * A vendor-specific capability, copied read-only (writes are dropped): it only describes
+ * the device (virtio's say where its structures are in which BAR). Its length byte must
+ * cover the header and stay inside the space.
+ */
+static void add_vndr(struct pci_function *fn, const u8 *raw, u8 off)
+{
+	u8 len = raw[off + 2];
+	int at;
+
+	if (len < 3 || off + len > PCI_CONFIG_SIZE)
+		return;
+	at = pci_function_add_cap(fn, PCI_CAP_ID_VNDR, len);
+	if (at >= 0)
+		memcpy(&fn->config[at + 2], &raw[off + 2], len - 2u);
+}
+
 int vfio_config_build(struct pci_function *fn, struct vfio_cfg_info *info,
 		      const u8 raw[PCI_CONFIG_SIZE], const u64 bar_size[PCI_NUM_BARS])
 {
@@ -170,6 +245,9 @@ int vfio_config_build(struct pci_function *fn, struct vfio_cfg_info *info,
 	info->nr_caps = (u8)vfio_cap_walk(raw, note_cap, &w);
 	if (w.msi_found && add_msi(fn, info, w.msi_ctl))
 		info->msi_cap = 0;
+	for (unsigned int i = 0; i < w.nr_vndr; i++)
+		add_vndr(fn, raw, w.vndr[i]);
+	check_msix(info, fn, bar_size, w.msix_vectors);
 	if (pin >= 1 && pin <= 4) {
 		info->intx_pin = pin;
 		fn->config[PCI_INTERRUPT_PIN] = pin;

@@ -61,6 +61,9 @@ static int vfio_build(struct vfio_dev *vd)
 		pr_err("--vfio %s: a bridge or CardBus function cannot be passed", vd->path);
 		return -EXIT_BAD_INPUT;
 	}
+	/* An MSI-X kvmbox cannot show is hidden; bars_setup then traps its BAR whole. */
+	if (vd->info.msix_vectors && vfio_msix_expose(&vd->msix, &vd->fn, &vd->info))
+		vd->info.msix_vectors = 0;
 	vd->fn.opaque = vd;
 	vd->fn.config_written = vfio_config_written;
 	return vfio_bars_setup(vd);
@@ -77,6 +80,7 @@ static int vfio_realize_one(struct vm *vm, unsigned int index)
 	vd->vm = vm;
 	vd->path = vm->cfg->vfio[index];
 	vd->index = index;
+	vd->no_mmap = vm->cfg->vfio_trap[index];
 	vd->msi_fd = vd->intx_fd = vd->intx_resample_fd = -1;
 	vd->fd = vd->group_fd = -1;
 	/* Added at once so that a failure below is cleaned up with the VM. */
@@ -97,9 +101,9 @@ static int vfio_realize_one(struct vm *vm, unsigned int index)
 	ret = vfio_intr_setup(vd);
 	if (ret)
 		pr_err("--vfio %s: interrupts cannot be wired: %s", vd->path, strerror(-ret));
-	pr_debug("--vfio %s: %s in slot %d, %u capabilities, MSI %s, INTx pin %u", vd->path,
-		 vd->name, vd->fn.slot, vd->info.nr_caps, vd->info.msi_cap ? "yes" : "no",
-		 vd->info.intx_pin);
+	pr_debug("--vfio %s: %s in slot %d, %u capabilities, MSI %s, MSI-X vectors %u, INTx pin %u",
+		 vd->path, vd->name, vd->fn.slot, vd->info.nr_caps, vd->info.msi_cap ? "yes" : "no",
+		 vd->info.msix_vectors, vd->info.intx_pin);
 	return ret ? -EXIT_VMM_ERROR : 0;
 }
 

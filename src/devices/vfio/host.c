@@ -182,11 +182,19 @@ static int read_regions(struct vfio_dev *vd)
 	return read_config(vd);
 }
 
-void vfio_host_reset(struct vfio_dev *vd)
+void vfio_host_reset(struct vfio_dev *vd, const char *when)
 {
-	if (vd->fd >= 0 && (vd->dev_flags & VFIO_DEVICE_FLAGS_RESET) &&
-	    ioctl(vd->fd, VFIO_DEVICE_RESET))
+	if (vd->fd < 0)
+		return;
+	if (!(vd->dev_flags & VFIO_DEVICE_FLAGS_RESET)) {
+		/* No FLR, PM or bus reset for it: the state stays (--verbose says so). */
+		pr_info("--vfio %s: no reset offered (%s)", vd->path, when);
+		return;
+	}
+	if (ioctl(vd->fd, VFIO_DEVICE_RESET))
 		pr_warn("--vfio %s: VFIO_DEVICE_RESET failed: %s", vd->path, strerror(errno));
+	else
+		pr_info("--vfio %s: device reset (%s)", vd->path, when);
 }
 
 int vfio_host_open(struct vfio_dev *vd)
@@ -211,7 +219,7 @@ int vfio_host_open(struct vfio_dev *vd)
 	ret = read_regions(vd);
 	/* From a known state, whatever the last user left. */
 	if (!ret)
-		vfio_host_reset(vd);
+		vfio_host_reset(vd, "taken");
 	return ret;
 }
 
@@ -220,7 +228,7 @@ void vfio_host_close(struct vfio_dev *vd)
 	bool had_group = vd->group_fd >= 0;
 
 	/* Reset, so the host gets the device back as it was handed over. */
-	vfio_host_reset(vd);
+	vfio_host_reset(vd, "returned");
 	if (vd->fd >= 0)
 		close(vd->fd);
 	if (had_group) {

@@ -4,7 +4,8 @@
  * signals an eventfd that KVM listens on as an irqfd. MSI: the guest programs kvmbox's
  * emulated capability; kvmbox points a KVM MSI route at the message and enables the
  * device's MSI with VFIO_DEVICE_SET_IRQS (the device's own capability is written only by
- * the host kernel). INTx: a level irqfd with a resample eventfd, which VFIO takes as its
+ * the host kernel). MSI-X: kvmbox's MSI-X model (msix.c, passthrough backend) keeps the
+ * table, routes and masking; enabling it hands VFIO one eventfd per vector. INTx: a level irqfd with a resample eventfd, which VFIO takes as its
  * unmask, so the line stays masked from the device's assert to the guest's EOI.
  */
 #include <errno.h>
@@ -55,7 +56,8 @@ static void intx_disable(struct vfio_dev *vd)
 
 static void intx_enable(struct vfio_dev *vd)
 {
-	if (vd->intx_on || vd->intx_fd < 0)
+	/* VFIO takes one interrupt type at a time: INTx only while MSI and MSI-X are off. */
+	if (vd->intx_on || vd->intx_fd < 0 || vd->msi_on || vd->msix_on)
 		return;
 	if (set_irqs(vd, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, vd->intx_fd) ||
 	    set_irqs(vd, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK,
@@ -106,7 +108,6 @@ static void msi_update(struct vfio_dev *vd)
 			 (unsigned long long)addr, data);
 	if (vd->msi_on)
 		return;
-	/* VFIO takes one interrupt type at a time: INTx goes while MSI is on. */
 	intx_disable(vd);
 	if (set_irqs(vd, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, vd->msi_fd)) {
 		pr_guest("--vfio %s: MSI cannot be enabled", vd->name);
@@ -114,6 +115,53 @@ static void msi_update(struct vfio_dev *vd)
 		return;
 	}
 	vd->msi_on = true;
+}
+
+/* The device signals each vector's eventfd (kvmbox's model attaches them to KVM). */
+static int msix_trigger_on(struct vfio_dev *vd)
+{
+	struct {
+		struct vfio_irq_set s;
+		s32 fd[MSIX_MAX_VECTORS];
+	} req = {
+		.s =
+			{
+				.argsz = sizeof(req),
+				.flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+				.index = VFIO_PCI_MSIX_IRQ_INDEX,
+				.start = 0,
+				.count = vd->msix.nr_vectors,
+			},
+	};
+
+	for (unsigned int v = 0; v < vd->msix.nr_vectors; v++)
+		req.fd[v] = vd->msix.irqfd[v];
+	return ioctl(vd->fd, VFIO_DEVICE_SET_IRQS, &req) ? -errno : 0;
+}
+
+/*
+ * Follows the guest's MSI-X enable bit: on, VFIO gets an eventfd for every vector the
+ * guest sees; off, the host vectors go away (masking stays kvmbox's: see msix.c).
+ */
+static void msix_update(struct vfio_dev *vd)
+{
+	bool on = msix_enabled(&vd->msix);
+
+	if (on == vd->msix_on)
+		return;
+	if (!on) {
+		set_irqs(vd, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, -1);
+		vd->msix_on = false;
+		intx_enable(vd);
+		return;
+	}
+	intx_disable(vd);
+	if (msix_trigger_on(vd)) {
+		pr_guest("--vfio %s: MSI-X cannot be enabled", vd->name);
+		intx_enable(vd);
+		return;
+	}
+	vd->msix_on = true;
 }
 
 void vfio_command_forward(struct vfio_dev *vd)
@@ -133,6 +181,10 @@ void vfio_intr_config_written(struct vfio_dev *vd, u32 offset, u32 len)
 		vfio_command_forward(vd);
 	if (cap && offset < cap + 14 && cap < offset + len)
 		msi_update(vd);
+	if (vd->info.msix_vectors) {
+		msix_config_written(&vd->msix, offset, len);
+		msix_update(vd);
+	}
 }
 
 static int msi_setup(struct vfio_dev *vd)
@@ -168,7 +220,9 @@ int vfio_intr_setup(struct vfio_dev *vd)
 	int ret = 0;
 
 	vd->msi_fd = vd->intx_fd = vd->intx_resample_fd = -1;
-	if (vd->info.msi_cap)
+	if (vd->info.msix_vectors)
+		ret = msix_init_passthrough(&vd->msix, vd->vm);
+	if (!ret && vd->info.msi_cap)
 		ret = msi_setup(vd);
 	if (!ret && vd->info.intx_pin)
 		ret = intx_setup(vd);
@@ -180,6 +234,10 @@ int vfio_intr_setup(struct vfio_dev *vd)
 
 void vfio_intr_teardown(struct vfio_dev *vd)
 {
+	if (vd->msix_on)
+		set_irqs(vd, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, -1);
+	vd->msix_on = false;
+	msix_destroy(&vd->msix);
 	msi_disable(vd);
 	intx_disable(vd);
 	if (vd->msi_fd >= 0) {

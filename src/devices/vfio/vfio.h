@@ -6,6 +6,7 @@
 
 #include "../../irq_line.h"
 #include "../device.h"
+#include "../msix.h"
 #include "../pci.h"
 
 /*
@@ -27,11 +28,14 @@ struct irq_routing;
 struct vfio_cfg_info {
 	u8 msi_cap;    /* the virtual MSI capability's offset, 0 if none */
 	bool msi64;    /* the device takes a 64-bit MSI address */
-	bool has_msix; /* the device has MSI-X (hidden from the guest: not supported yet) */
-	u8 msix_bir;   /* where its table and PBA live: those BARs are never mmapped */
+	bool has_msix; /* the device has MSI-X: its table and PBA pages are never mmapped */
+	u8 msix_bir;   /* the BARs and offsets of its table and PBA */
 	u8 pba_bir;
-	u8 intx_pin; /* 1-4 (INTA-INTD), 0 if none */
-	u8 nr_caps;  /* capabilities walked (diagnostics and tests) */
+	u32 msix_table_off;
+	u32 msix_pba_off;
+	u16 msix_vectors; /* the device's table size; 0: MSI-X hidden (it does not fit) */
+	u8 intx_pin;	  /* 1-4 (INTA-INTD), 0 if none */
+	u8 nr_caps;	  /* capabilities walked (diagnostics and tests) */
 };
 
 /* One VFIO region (BAR, ROM, config) as VFIO_DEVICE_GET_REGION_INFO gives it. */
@@ -41,13 +45,21 @@ struct vfio_region {
 	u32 flags;
 };
 
+/* A part of an mmapped BAR that runs from the mmap: the BAR minus its MSI-X pages. */
+struct vfio_bar_piece {
+	u64 off, len;  /* in the BAR; len 0: no such piece */
+	bool slot_set; /* a KVM memory slot maps it now */
+	bool dma_set;  /* and the IOMMU maps it at its guest address (peer-to-peer) */
+};
+
 struct vfio_bar {
 	void *map; /* the mmapped region, NULL when it is trapped */
 	u64 map_size;
-	bool slot_set; /* a KVM memory slot maps it now */
-	bool dma_set;  /* and the IOMMU maps it at its guest address (peer-to-peer) */
+	/* Trapped [trap_start, trap_end) of the BAR: all of it, or the MSI-X pages of a map. */
+	u64 trap_start, trap_end;
+	struct vfio_bar_piece piece[2];
 	u64 gpa;
-	bool trapped_set; /* a bus range forwards it now */
+	bool trapped_set; /* a bus range traps it now */
 };
 
 struct vfio_dev {
@@ -57,6 +69,7 @@ struct vfio_dev {
 	char name[64];	     /* the device's address, 0000:00:01.0 */
 	unsigned int index;  /* among the --vfio devices: picks its memory slots */
 	bool container_held; /* counted among the shared container's users */
+	bool no_mmap;	     /* --vfio PATH,mmap=off: every BAR trapped */
 	int group_fd;
 	int fd;
 	u32 dev_flags;
@@ -67,6 +80,8 @@ struct vfio_dev {
 	u8 raw_config[PCI_CONFIG_SIZE];
 
 	/* Interrupts (intr.c). */
+	struct msix msix; /* the guest's MSI-X table and PBA, when info.msix_vectors */
+	bool msix_on;	  /* VFIO signals the MSI-X vectors' eventfds */
 	struct irq_routing *irq;
 	u32 msi_gsi;
 	int msi_fd; /* the eventfd VFIO signals and KVM listens on */
@@ -88,7 +103,8 @@ int vfio_device_name(const char *path, char *buf, size_t len);
 /* host.c */
 int vfio_host_open(struct vfio_dev *vd);
 void vfio_host_close(struct vfio_dev *vd);
-void vfio_host_reset(struct vfio_dev *vd);
+/* VFIO_DEVICE_RESET where the device offers one; when ("taken", "returned") is logged. */
+void vfio_host_reset(struct vfio_dev *vd, const char *when);
 int vfio_dma_map(u64 iova, u64 size, void *hva);
 int vfio_dma_unmap(u64 iova, u64 size);
 
@@ -105,6 +121,11 @@ int vfio_config_build(struct pci_function *fn, struct vfio_cfg_info *info,
  */
 unsigned int vfio_cap_walk(const u8 raw[PCI_CONFIG_SIZE],
 			   void (*fn)(void *opaque, const u8 *raw, u8 off, u8 id), void *opaque);
+/*
+ * Adds the MSI-X capability info describes (info->msix_vectors set) to fn, modelled by m:
+ * the device's BIRs and offsets, at most MSIX_MAX_VECTORS vectors. Returns 0 or -errno.
+ */
+int vfio_msix_expose(struct msix *m, struct pci_function *fn, const struct vfio_cfg_info *info);
 /* The length of the MSI capability whose control word is ctl. */
 unsigned int vfio_msi_cap_len(u16 ctl);
 

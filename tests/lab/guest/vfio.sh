@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # VFIO passthrough, the guest half of tests/vfio/linux (kvmbox.test=vfio): the stock kernel
-# sees the edu device kvmbox passes through with its BAR, and /bin/edu-id reads the ID
+# sees the edu device kvmbox passes through with its BAR, and /bin/bar-rw reads the ID
 # register through an mmap of resource0. Prints `KVMBOX-VFIO-<NAME>: ok` or what is wrong.
 
 vfio_check() {
@@ -23,6 +23,6 @@ else
 		vfio_check BAR "BAR0 is '$*'"
 	fi
 	echo 1 >"$edu/enable" 2>/dev/null
-	id="$(edu-id "$edu/resource0")"
+	id="$(bar-rw -4 "$edu/resource0" 0)"
 	[ "$id" = 0x010000ed ] && vfio_check ID ok || vfio_check ID "read '$id'"
 fi

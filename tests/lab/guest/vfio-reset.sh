@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Device reset across --on-reboot=restart, the guest half of tests/vfio/linux's reset boot
+# (kvmbox.test=vfio-reset, kvmbox.action=reboot, no virtio driver loaded): prints the
+# passed virtio-rng's device status as this boot finds it (0 after a reset), then leaves
+# the device in a non-default state (ACKNOWLEDGE | DRIVER) and reboots. The host side
+# counts the boots and stops kvmbox.
+
+vx_dev=''
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1044 ] && vx_dev="$d"
+done
+if [ -z "$vx_dev" ]; then
+	echo "KVMBOX-VFIO-RESET-STATUS: no 1af4:1044 in /sys/bus/pci/devices"
+else
+	echo 1 >"$vx_dev/enable" 2>/dev/null
+	# QEMU's modern virtio-pci: common configuration at BAR4 offset 0, device_status 0x14.
+	echo "KVMBOX-VFIO-RESET-STATUS: $(bar-rw "$vx_dev/resource4" 0x14)"
+	echo "KVMBOX-VFIO-RESET-DIRTIED: $(bar-rw "$vx_dev/resource4" 0x14 3)"
+fi
