@@ -136,7 +136,7 @@ static void test_bodies(void **state)
 	expect_fault(&api, HTTP_PUT, "/machine-config", "[1]", "must be a JSON object");
 	expect_fault(&api, HTTP_PUT, "/machine-config",
 		     "{\"vcpu_count\":1,\"vcpu_count\":2,\"mem_size_mib\":64}", "deserializing");
-	expect_fault(&api, HTTP_PUT, "/balloon", "{}", "balloon device is not supported");
+	expect_fault(&api, HTTP_PUT, "/balloon", "{}", "missing field `amount_mib`");
 	expect_fault(&api, HTTP_GET, "/mmds", NULL, "MMDS");
 	expect_fault(&api, HTTP_PUT, "/snapshot/create", "{}", "not supported before starting");
 	expect_fault(&api, HTTP_PUT, "/snapshot/load", "{}", "snapshot_path");
