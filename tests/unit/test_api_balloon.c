@@ -15,30 +15,9 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api_call.h"
 #include "devices/virtio/balloon.h"
 #include "vm.h"
-
-static int call(struct api *api, enum http_method m, const char *path, const char *body, char **out)
-{
-	static const char *const names[] = {"GET", "PUT", "PATCH", "DELETE"};
-	struct http_request req = {.method = m, .keep_alive = true};
-	struct api_resp resp = {0};
-
-	strcpy(req.method_name, names[m]);
-	snprintf(req.path, sizeof(req.path), "%s", path);
-	req.body = body;
-	req.body_len = body ? strlen(body) : 0;
-	api_handle(api, &req, &resp);
-	if (resp.status == 204)
-		assert_null(resp.body);
-	else
-		assert_non_null(resp.body);
-	if (out)
-		*out = resp.body;
-	else
-		free(resp.body);
-	return resp.status;
-}
 
 static void expect(struct api *api, enum http_method m, const char *path, const char *body,
 		   int status, const char *want)
