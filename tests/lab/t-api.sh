@@ -6,7 +6,8 @@
 # PATCH /drives swapping a placeholder for an image; the main and API threads under
 # their seccomp lists by default (every call above then runs filtered), under none with
 # --no-seccomp; PUT /snapshot/create on a paused VM, and /snapshot/load refusing damaged
-# files. Seven boots; the client is tests/api/fc_client.py.
+# files; virtio-balloon inflated and deflated over PATCH /balloon. Eight boots; the client
+# is tests/api/fc_client.py.
 
 API_DIR="$LAB_RUN_TMP/api"
 API_CLIENT=tests/api/fc_client.py
@@ -318,4 +319,59 @@ test_patch_drive_swaps_file() {
 	[ "$got" = "2048 KVMBOXSWAPOK" ] || fail "the guest's vdb after the swap: '$got'"
 	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
 	api_wait_exit
+}
+
+# api_rss_kb: kvmbox's resident memory (VmRSS, kB).
+api_rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' /proc/"$API_PID"/status
+}
+
+# api_wait_stat FIELD VALUE: GET /balloon/statistics reports "FIELD":VALUE within 60 s.
+api_wait_stat() {
+	local i got
+	for ((i = 0; i < 60; i++)); do
+		got="$(api_call GET /balloon/statistics)"
+		[[ "$got" =~ \"$1\":$2[,}] ]] && return 0
+		sleep 1
+	done
+	fail "GET /balloon/statistics never had \"$1\":$2: $got"
+}
+
+# virtio-balloon over the API: a 256 MiB guest (tests/lab/guest/balloon.sh) touches its
+# memory; PATCH /balloon to 64 MiB takes MemTotal down by 64 MiB and kvmbox's RSS down
+# with it (by at least half of that: the guest picks the pages); back to 0, the guest
+# has its memory again. Statistics every second, with Firecracker's field names.
+test_balloon_inflate_deflate() {
+	local cfg="$API_DIR/balloon.json" rss0 rss1 got
+	mkdir -p "$API_DIR"
+	cat >"$cfg" <<-JSON
+		{"boot-source": {"kernel_image_path": "$LAB_KERNEL", "initrd_path": "$LAB_INITRD",
+		 "boot_args": "$(guest_cmdline balloon) kvmbox.modules=virtio_pci,virtio_balloon"},
+		 "machine-config": {"vcpu_count": 1, "mem_size_mib": 256},
+		 "balloon": {"amount_mib": 0, "deflate_on_oom": false, "stats_polling_interval_s": 1}}
+	JSON
+	api_launch api-balloon --config-file "$cfg"
+	api_wait_line "KVMBOX-BALLOON: touched"
+	rss0="$(api_rss_kb)"
+	got="$(api_call GET /balloon)"
+	[[ "$got" =~ ^200\ .*\"stats_polling_interval_s\":1 ]] || fail "GET /balloon: $got"
+	api_wait_stat target_mib 0
+	got="$(api_call GET /balloon/statistics)"
+	[[ "$got" =~ \"free_memory\":[0-9]+ && "$got" =~ \"total_memory\":[0-9]+ ]] ||
+		fail "GET /balloon/statistics without the guest's numbers: $got"
+	api_expect 400 PATCH /balloon '{"amount_mib": 257}'
+	api_expect 204 PATCH /balloon '{"amount_mib": 64}'
+	api_wait_line "KVMBOX-BALLOON: inflated"
+	api_wait_stat actual_mib 64
+	rss1="$(api_rss_kb)"
+	echo "kvmbox VmRSS ${rss0} kB before, ${rss1} kB inflated"
+	((rss0 - rss1 >= 32 * 1024)) || fail "RSS went from $rss0 kB to $rss1 kB only"
+	api_expect 400 PATCH /balloon/statistics '{"stats_polling_interval_s": 0}'
+	api_expect 204 PATCH /balloon/statistics '{"stats_polling_interval_s": 2}'
+	api_expect 204 PATCH /balloon '{"amount_mib": 0}'
+	api_wait_line "KVMBOX-BALLOON: deflated"
+	api_wait_stat actual_mib 0
+	api_wait_exit
+	[ "$API_RC" = 0 ] || fail "kvmbox exited $API_RC"
+	guest_has_line "KVMBOX-TEST: balloon status=0" || fail "the guest's checks failed"
 }
