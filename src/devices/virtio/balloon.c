@@ -377,7 +377,12 @@ void virtio_balloon_activate(struct virtio_balloon *b)
 
 void virtio_balloon_deactivate(struct virtio_balloon *b)
 {
-	/* The rings go with the reset: a held buffer is the driver's again. */
+	/*
+	 * A stop (reset, pause, snapshot) leaves nothing in flight: the held statistics
+	 * buffer goes back now, as at a poll. After a pause the driver queues it again and
+	 * the resume's kick brings it to the worker; a snapshot needs no state of ours.
+	 */
+	virtio_balloon_stats_poll(b);
 	b->stats_held = false;
 }
 

@@ -81,7 +81,7 @@ struct virtio_balloon {
 /* Fills b for o: config, features, lock, fds. 0 or -errno; cleanup() undoes it. */
 int virtio_balloon_init(struct virtio_balloon *b, const struct balloon_options *o);
 void virtio_balloon_cleanup(struct virtio_balloon *b);
-/* start() and stop() without the thread: fresh flags, no statistics buffer held. */
+/* start() and stop() without the thread: fresh flags; stop returns the statistics buffer. */
 void virtio_balloon_activate(struct virtio_balloon *b);
 void virtio_balloon_deactivate(struct virtio_balloon *b);
 /*
