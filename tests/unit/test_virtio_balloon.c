@@ -72,6 +72,7 @@ static void start_queue(struct fixture *f, unsigned int q)
 
 	virtqueue_reset(vq, &f->vm.mem);
 	vq->size = QSIZE;
+	vq->event_idx = true; /* as Linux negotiates it */
 	vq->desc_gpa = ring(q);
 	vq->avail_gpa = ring(q) + 16 * QSIZE;
 	vq->used_gpa = ring(q) + 0x1000;
@@ -323,6 +324,8 @@ static void test_stats_held_and_returned(void **state)
 	virtio_balloon_stats_in(&f->b);
 	/* Held, not returned: the driver waits for the poll. */
 	assert_int_equal(used_idx(f, VIRTIO_BALLOON_STATSQ), 0);
+	/* avail_event (after the used ring) asks for a kick at the driver's next buffer. */
+	assert_int_equal(*(u16 *)&((struct vring_used *)hva(f, ring(2) + 0x1000))->ring[QSIZE], 1);
 	virtio_balloon_info(&f->b, &info);
 	assert_int_equal(info.stats_valid,
 			 BIT(VIRTIO_BALLOON_S_MEMFREE) | BIT(VIRTIO_BALLOON_S_MEMTOT) | BIT(15));

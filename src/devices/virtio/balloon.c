@@ -212,6 +212,25 @@ static void balloon_read_stats(struct virtio_balloon *b, const struct vq_chain *
 	pthread_mutex_unlock(&b->lock);
 }
 
+/* Takes one chain from the statistics queue: 1 taken, 0 none, -EIO broken. */
+static int stats_take(struct virtio_balloon *b, struct virtqueue *vq)
+{
+	int ret = virtqueue_pop(vq, b->chain);
+
+	if (ret != 1)
+		return ret;
+	/* A second buffer while one is held: the older goes back, the newer stays. */
+	if (b->stats_held) {
+		if (virtqueue_push(vq, b->stats_head, 0) < 0)
+			return -EIO;
+		b->notify(&b->vdev, VIRTIO_BALLOON_STATSQ);
+	}
+	balloon_read_stats(b, b->chain);
+	b->stats_head = b->chain->head;
+	b->stats_held = true;
+	return 1;
+}
+
 void virtio_balloon_stats_in(struct virtio_balloon *b)
 {
 	struct virtqueue *vq = &b->vdev.queues[VIRTIO_BALLOON_STATSQ].vq;
@@ -220,19 +239,16 @@ void virtio_balloon_stats_in(struct virtio_balloon *b)
 
 	if (b->broken || !vq->ready)
 		return;
-	/* The queue is as long as the driver made it: the loop ends within its size. */
-	while (taken++ < VIRTQUEUE_MAX_SIZE && (ret = virtqueue_pop(vq, b->chain)) == 1) {
-		/* A second buffer while one is held: the older goes back, the newer stays. */
-		if (b->stats_held && virtqueue_push(vq, b->stats_head, 0) < 0)
-			ret = -EIO;
-		if (b->stats_held)
-			b->notify(&b->vdev, VIRTIO_BALLOON_STATSQ);
-		balloon_read_stats(b, b->chain);
-		b->stats_head = b->chain->head;
-		b->stats_held = true;
-		if (ret < 0)
-			break;
-	}
+	/*
+	 * Notifications back on (with EVENT_IDX that moves avail_event past what was
+	 * taken), or the driver's next buffer comes without a kick. The queue is as long
+	 * as the driver made it: a round ends within twice its size.
+	 */
+	do {
+		virtqueue_enable_notify(vq, false);
+		while (taken < 2 * VIRTQUEUE_MAX_SIZE && (ret = stats_take(b, vq)) == 1)
+			taken++;
+	} while (ret >= 0 && virtqueue_enable_notify(vq, true) && taken < 2 * VIRTQUEUE_MAX_SIZE);
 	if (ret < 0)
 		balloon_broke(b, "the statistics queue is broken");
 }
