@@ -326,21 +326,33 @@ api_rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' /proc/"$API_PID"/status
 }
 
-# api_wait_stat FIELD VALUE: GET /balloon/statistics reports "FIELD":VALUE within 60 s.
+# api_stat FIELD: FIELD's value in GET /balloon/statistics ("" when it is not there).
+api_stat() {
+	local got
+	got="$(api_call GET /balloon/statistics)"
+	[[ "$got" =~ \"$1\":([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
+
+# api_wait_stat FIELD VALUE [!]: FIELD is VALUE (with !: is there and is not) within 60 s.
 api_wait_stat() {
-	local i got
+	local i v
 	for ((i = 0; i < 60; i++)); do
-		got="$(api_call GET /balloon/statistics)"
-		[[ "$got" =~ \"$1\":$2[,}] ]] && return 0
+		v="$(api_stat "$1")"
+		if [ -z "${3:-}" ]; then
+			[ "$v" = "$2" ] && return 0
+		else
+			[ -n "$v" ] && [ "$v" != "$2" ] && return 0
+		fi
 		sleep 1
 	done
-	fail "GET /balloon/statistics never had \"$1\":$2: $got"
+	fail "GET /balloon/statistics: $1 is '$v' after 60 s, wanted ${3:-}$2"
 }
 
 # virtio-balloon over the API: a 256 MiB guest (tests/lab/guest/balloon.sh) touches its
 # memory; PATCH /balloon to 64 MiB takes MemTotal down by 64 MiB and kvmbox's RSS down
 # with it (by at least half of that: the guest picks the pages); back to 0, the guest
-# has its memory again. Statistics every second, with Firecracker's field names.
+# has its memory again. Statistics every second, with Firecracker's field names, and
+# still coming after a pause.
 test_balloon_inflate_deflate() {
 	local cfg="$API_DIR/balloon.json" rss0 rss1 got
 	mkdir -p "$API_DIR"
@@ -368,6 +380,14 @@ test_balloon_inflate_deflate() {
 	((rss0 - rss1 >= 32 * 1024)) || fail "RSS went from $rss0 kB to $rss1 kB only"
 	api_expect 400 PATCH /balloon/statistics '{"stats_polling_interval_s": 0}'
 	api_expect 204 PATCH /balloon/statistics '{"stats_polling_interval_s": 2}'
+	# After a pause the polls go on: the guest's minor faults (its wait loop forks)
+	# change again after what the resume itself brought.
+	api_expect 204 PATCH /vm '{"state": "Paused"}'
+	api_expect 204 PATCH /vm '{"state": "Resumed"}'
+	sleep 3
+	got="$(api_stat minor_faults)"
+	[ -n "$got" ] || fail "no minor_faults in GET /balloon/statistics"
+	api_wait_stat minor_faults "$got" !
 	api_expect 204 PATCH /balloon '{"amount_mib": 0}'
 	api_wait_line "KVMBOX-BALLOON: deflated"
 	api_wait_stat actual_mib 0
