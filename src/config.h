@@ -52,7 +52,8 @@ struct vm_config {
 	unsigned int nr_disks;
 	const char *nics[VM_MAX_NICS]; /* --net tap=IF[,vhost=on][,mac=M] | user[,hostfwd=...] */
 	unsigned int nr_nics;
-	bool rng; /* --rng */
+	bool rng;	     /* --rng */
+	const char *balloon; /* --balloon [amount_mib=N,...]; "" for the defaults */
 	/* --virtio-console[=socket:PATH]; "" is the option without a value: stdio */
 	const char *virtio_console;
 	const char *vsock;	       /* --vsock cid=N */

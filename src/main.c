@@ -73,6 +73,12 @@ static const char usage_run[] =
 	"                             networking: 10.0.2.15 via DHCP, gateway and host\n"
 	"                             10.0.2.2 (repeat for more, up to 4)\n"
 	"      --rng                  a virtio-rng entropy device (host getrandom)\n"
+	"      --balloon[=amount_mib=N,deflate_on_oom=on,stats=S]\n"
+	"                             a virtio-balloon: the guest gives back N MiB (0\n"
+	"                             by default; a VM of the control API changes it\n"
+	"                             with PATCH /balloon), takes pages back under memory\n"
+	"                             pressure with deflate_on_oom=on, reports\n"
+	"                             statistics every S seconds\n"
 	"      --virtio-console[=socket:PATH]\n"
 	"                             a virtio-console, the guest's hvc0: without a value\n"
 	"                             on stdio (keys go to hvc0, not COM1; boot with\n"
@@ -122,6 +128,7 @@ enum {
 	OPT_DISK,
 	OPT_NET,
 	OPT_RNG,
+	OPT_BALLOON,
 	OPT_VIRTIO_CONSOLE,
 	OPT_VSOCK,
 	OPT_VFIO,
@@ -152,6 +159,7 @@ static const struct option run_options[] = {
 	{"disk", required_argument, NULL, OPT_DISK},
 	{"net", required_argument, NULL, OPT_NET},
 	{"rng", no_argument, NULL, OPT_RNG},
+	{"balloon", optional_argument, NULL, OPT_BALLOON},
 	{"virtio-console", optional_argument, NULL, OPT_VIRTIO_CONSOLE},
 	{"vsock", required_argument, NULL, OPT_VSOCK},
 	{"vfio", required_argument, NULL, OPT_VFIO},
@@ -224,6 +232,10 @@ static int parse_device_option(int opt, const char *arg, struct vm_config *cfg)
 		return 0;
 	case OPT_RNG:
 		cfg->rng = true;
+		return 0;
+	case OPT_BALLOON:
+		/* Checked by the device; "" is the defaults (an empty balloon). */
+		cfg->balloon = arg ? arg : "";
 		return 0;
 	case OPT_VIRTIO_CONSOLE:
 		/* Checked by the device: "" is stdio, else socket:PATH. */

@@ -20,6 +20,7 @@
 #define API_MAX_VCPUS 32 /* Firecracker's limit */
 
 struct vm;
+struct balloon_info;
 
 struct api_drive {
 	char id[API_ID_MAX + 1];
@@ -63,6 +64,9 @@ struct api {
 	char *vsock_uds;
 	unsigned int vsock_cid;
 	bool entropy;
+	/* balloon: amount_mib follows PATCH /balloon after the start */
+	bool has_balloon, balloon_deflate;
+	u32 balloon_mib, balloon_stats_s;
 	/* logger and metrics */
 	char *log_path, *log_level;
 	char *metrics_path;
@@ -71,7 +75,7 @@ struct api {
 
 	/* What InstanceStart built; cfg outlives the VM, which points to it. */
 	struct vm_config cfg;
-	char *cfg_strings[VM_MAX_DISKS + VM_MAX_NICS + 2];
+	char *cfg_strings[VM_MAX_DISKS + VM_MAX_NICS + 3]; /* + cmdline, vsock, balloon */
 	struct vm *vm;
 	int start_status; /* kvmbox's exit status for the last failed InstanceStart */
 	/*
@@ -112,6 +116,11 @@ void api_patch_drive(struct api *api, const char *id, json_t *body, struct api_r
 void api_put_nic(struct api *api, const char *id, json_t *body, struct api_resp *resp);
 void api_put_vsock(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_entropy(struct api *api, json_t *body, struct api_resp *resp);
+void api_put_balloon(struct api *api, json_t *body, struct api_resp *resp);
+void api_patch_balloon(struct api *api, json_t *body, struct api_resp *resp);
+void api_get_balloon(struct api *api, json_t *body, struct api_resp *resp);
+void api_patch_balloon_stats(struct api *api, json_t *body, struct api_resp *resp);
+void api_get_balloon_stats(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_logger(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_metrics(struct api *api, json_t *body, struct api_resp *resp);
 /* Firecracker writes a metrics line every 60 s besides each FlushMetrics. */
@@ -127,6 +136,9 @@ void api_put_snapshot_load(struct api *api, json_t *body, struct api_resp *resp)
 
 json_t *api_machine_config_json(const struct api *api);
 json_t *api_vm_config_json(const struct api *api);
+json_t *api_balloon_json(const struct api *api);
+/* GET /balloon/statistics: target and actual, and the statistics the guest reported. */
+json_t *api_balloon_stats_json(const struct balloon_info *info);
 
 /*
  * InstanceStart: builds api->cfg from the collected configuration and creates the VM

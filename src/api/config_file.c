@@ -73,6 +73,8 @@ static int apply_key(struct api *api, const char *path, const char *key, json_t 
 		api_put_vsock(api, v, &resp);
 	else if (!strcmp(key, "entropy"))
 		api_put_entropy(api, v, &resp);
+	else if (!strcmp(key, "balloon"))
+		api_put_balloon(api, v, &resp);
 	else if (!strcmp(key, "logger"))
 		api_put_logger(api, v, &resp);
 	else if (!strcmp(key, "metrics"))

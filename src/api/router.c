@@ -127,6 +127,11 @@ static void patch_machine(struct api *api, const char *id, json_t *body, struct 
 BODY_ONLY(put_boot, api_put_boot_source)
 BODY_ONLY(put_vsock, api_put_vsock)
 BODY_ONLY(put_entropy, api_put_entropy)
+BODY_ONLY(put_balloon, api_put_balloon)
+BODY_ONLY(patch_balloon, api_patch_balloon)
+BODY_ONLY(get_balloon, api_get_balloon)
+BODY_ONLY(patch_balloon_stats, api_patch_balloon_stats)
+BODY_ONLY(get_balloon_stats, api_get_balloon_stats)
 BODY_ONLY(put_logger, api_put_logger)
 BODY_ONLY(put_metrics, api_put_metrics)
 BODY_ONLY(put_action, api_put_action)
@@ -165,6 +170,11 @@ static const struct route routes[] = {
 	{HTTP_PATCH, "/network-interfaces", true, POST_BOOT, not_yet},
 	{HTTP_PUT, "/vsock", false, PRE_BOOT, put_vsock},
 	{HTTP_PUT, "/entropy", false, PRE_BOOT, put_entropy},
+	{HTTP_PUT, "/balloon", false, PRE_BOOT, put_balloon},
+	{HTTP_PATCH, "/balloon", false, POST_BOOT, patch_balloon},
+	{HTTP_GET, "/balloon", false, ANY, get_balloon},
+	{HTTP_PATCH, "/balloon/statistics", false, POST_BOOT, patch_balloon_stats},
+	{HTTP_GET, "/balloon/statistics", false, POST_BOOT, get_balloon_stats},
 	{HTTP_PUT, "/logger", false, PRE_BOOT, put_logger},
 	{HTTP_PUT, "/metrics", false, PRE_BOOT, put_metrics},
 	{HTTP_PUT, "/actions", false, ANY, put_action},
@@ -175,7 +185,6 @@ static const struct route routes[] = {
 
 /* Firecracker features kvmbox lacks: every method on these paths gets a 400 saying so. */
 static const char *const unsupported[][2] = {
-	{"/balloon", "The balloon device is"},
 	{"/mmds", "MMDS (the microVM metadata service) is"},
 	{"/cpu-config", "Custom CPU templates are"},
 	{"/hotplug", "Memory hotplug is"},

@@ -81,9 +81,9 @@ json_t *api_vm_config_json(const struct api *api)
 	json_t *metrics = api->metrics_path ? json_pack("{s:s}", "metrics_path", api->metrics_path)
 					    : json_null();
 
-	return json_pack("{s:n, s:o, s:o, s:n, s:o, s:o, s:o, s:o, s:o, s:n, s:o}", "balloon",
-			 "drives", drives_json(api), "boot-source", boot_source_json(api),
-			 "cpu-config", "logger", logger, "machine-config",
+	return json_pack("{s:o, s:o, s:o, s:n, s:o, s:o, s:o, s:o, s:o, s:n, s:o}", "balloon",
+			 api_balloon_json(api), "drives", drives_json(api), "boot-source",
+			 boot_source_json(api), "cpu-config", "logger", logger, "machine-config",
 			 api_machine_config_json(api), "metrics", metrics, "network-interfaces",
 			 nics_json(api), "vsock", vsock_json(api), "mmds-config", "entropy",
 			 api->entropy ? json_pack("{s:n}", "rate_limiter") : json_null());
@@ -189,6 +189,13 @@ static int build_devices(struct api *api)
 		api->cfg.vsock = s;
 	}
 	api->cfg.rng = api->entropy;
+	if (api->has_balloon) {
+		if (asprintf(&s, "amount_mib=%u,deflate_on_oom=%s,stats=%u", api->balloon_mib,
+			     api->balloon_deflate ? "on" : "off", api->balloon_stats_s) < 0 ||
+		    !keep(api, s))
+			return -1;
+		api->cfg.balloon = s;
+	}
 	return 0;
 }
 

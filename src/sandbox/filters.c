@@ -182,6 +182,15 @@ static const struct sandbox_rule rng_rules[] = {
 };
 
 /*
+ * virtio-balloon: inflated pages go back with madvise (in every list), the statistics
+ * poll is a timerfd the worker arms (created at set-up), and the worker kicks itself
+ * (write) after a long round.
+ */
+static const struct sandbox_rule balloon_rules[] = {
+	ALLOW(timerfd_settime),
+};
+
+/*
  * The main thread after set-up (only with --on-reboot=exit: a restart builds a new VM):
  * stdin and signals into the guest, stopping the vCPUs, and tearing everything down.
  */
@@ -207,7 +216,8 @@ static const struct sandbox_rule main_rules[] = {
  * request that slipped in; the worker itself comes from the spawner) and sends a
  * configuration interrupt. FlushMetrics writes to the metrics file opened at PUT
  * /metrics, SendCtrlAltDel writes the VM's stop eventfd: both plain writes. PUT /logger
- * and /metrics are pre-boot only, so no file is opened for them here.
+ * and /metrics are pre-boot only, so no file is opened for them here. PATCH
+ * /balloon/statistics re-arms the balloon's poll timer (timerfd_settime).
  */
 static const struct sandbox_rule api_rules[] = {
 	ALLOW(ppoll),
@@ -225,6 +235,7 @@ static const struct sandbox_rule api_rules[] = {
 	ALLOW(io_uring_setup),
 	ALLOW(io_uring_register),
 	ALLOW(io_uring_enter),
+	ALLOW(timerfd_settime),
 };
 
 /*
@@ -263,6 +274,7 @@ static const struct rule_list kind_lists[THREAD_KINDS][3] = {
 	[THREAD_VIRTIO_NET] = {LIST(worker_rules), LIST(irq_rules), LIST(net_rules)},
 	[THREAD_VIRTIO_CONSOLE] = {LIST(worker_rules), LIST(irq_rules), LIST(console_rules)},
 	[THREAD_VIRTIO_RNG] = {LIST(worker_rules), LIST(irq_rules), LIST(rng_rules)},
+	[THREAD_VIRTIO_BALLOON] = {LIST(worker_rules), LIST(irq_rules), LIST(balloon_rules)},
 	[THREAD_VIRTIO_IRQ] = {LIST(worker_rules), LIST(irq_rules)},
 	[THREAD_API] = {LIST(api_rules), LIST(irq_rules), LIST(api_snapshot_rules)},
 	[THREAD_SPAWNER] = {LIST(spawner_rules)},

@@ -64,7 +64,10 @@ cfg bad_value '{"boot-source": {"kernel_image_path": "'"$kern"'"},
 	"machine-config": {"vcpu_count": 0, "mem_size_mib": 128}}'
 cfg no_boot_source '{"machine-config": {"vcpu_count": 1, "mem_size_mib": 128}}'
 cfg balloon '{"boot-source": {"kernel_image_path": "'"$kern"'"}, "balloon": {"amount_mib": 1}}'
-for c in bad_json unknown_key bad_value no_boot_source balloon; do
+cfg balloon_too_large '{"boot-source": {"kernel_image_path": "'"$kern"'"},
+	"machine-config": {"vcpu_count": 1, "mem_size_mib": 128},
+	"balloon": {"amount_mib": 129, "deflate_on_oom": false}}'
+for c in bad_json unknown_key bad_value no_boot_source balloon balloon_too_large; do
 	expect_usage_error "api/config_file_$c" --no-api --config-file "$tmp/$c.json"
 done
 expect_usage_error api/config_file_missing --no-api --config-file "$tmp/no-such.json"

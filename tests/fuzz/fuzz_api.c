@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/api/http.c src/api/fields.c src/api/handlers.c src/api/router.c src/api/vmconfig.c src/api/actions.c src/api/server.c src/api/snapshot.c src/api/snapshot_load.c src/api/config_file.c src/snapshot/load.c src/snapshot/statefile.c src/util/file.c src/util/log.c src/util/metrics.c src/util/thread.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c
+// fuzz-sources: src/api/http.c src/api/fields.c src/api/handlers.c src/api/router.c src/api/vmconfig.c src/api/balloon.c src/api/actions.c src/api/server.c src/api/snapshot.c src/api/snapshot_load.c src/api/config_file.c src/snapshot/load.c src/snapshot/statefile.c src/util/file.c src/util/log.c src/util/metrics.c src/util/thread.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c
 // fuzz-libs: -lseccomp -lz
 /*
  * libFuzzer harness for the control API as a client reaches it: the input is the byte
@@ -7,7 +7,8 @@
  * (api_conn_process) before or after InstanceStart. Every answer is a whole HTTP/1.1
  * response with a status of 200, 204 or 400 (never 500), a 400 carries a JSON
  * fault_message, and the connection's buffer never holds more than it was given.
- * VM creation is stubbed (it fails as a bad kernel would), pausing and disk swaps too, and PUT /logger and /metrics,
+ * VM creation is stubbed (it fails as a bad kernel would), pausing, disk swaps and the
+ * balloon (there is none after a start) too, and PUT /logger and /metrics,
  * which open host files, are left out.
  */
 #include <errno.h>
@@ -19,6 +20,7 @@
 
 #include "api/server.h"
 #include "arch/arch.h"
+#include "devices/virtio/balloon.h"
 #include "fuzz_access.h"
 #include "snapshot/create.h"
 #include "snapshot/restore.h"
@@ -74,6 +76,32 @@ int virtio_blk_swap(struct vm *vm, const char *old_path, const char *new_path, c
 	(void)vm, (void)old_path, (void)new_path;
 	snprintf(err, errlen, "no disk");
 	return -ENODEV;
+}
+
+struct virtio_balloon *virtio_balloon_find(struct vm *vm)
+{
+	(void)vm;
+	return NULL;
+}
+
+/* Never reached without a balloon; here for the linker. */
+void virtio_balloon_set_target(struct virtio_balloon *b, u32 amount_mib)
+{
+	(void)b, (void)amount_mib;
+	CHECK(0);
+}
+
+int virtio_balloon_set_interval(struct virtio_balloon *b, u32 seconds)
+{
+	(void)b, (void)seconds;
+	CHECK(0);
+	return -EINVAL;
+}
+
+void virtio_balloon_info(struct virtio_balloon *b, struct balloon_info *info)
+{
+	(void)b, (void)info;
+	CHECK(0);
 }
 
 int arch_ctrl_alt_del(struct vm *vm)

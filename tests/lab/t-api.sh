@@ -7,8 +7,8 @@
 # their seccomp lists by default (every call above then runs filtered), under none with
 # --no-seccomp; PUT /snapshot/create on a paused VM; PUT /snapshot/load restoring it in
 # a second process (and a third, paused), refusing damaged files; FlushMetrics lines
-# counting the guest's disk I/O and exits. Nine boots; the
-# client is tests/api/fc_client.py.
+# counting the guest's disk I/O and exits; virtio-balloon inflated and deflated over
+# PATCH /balloon. Ten boots; the client is tests/api/fc_client.py.
 
 API_DIR="$LAB_RUN_TMP/api"
 API_CLIENT=tests/api/fc_client.py
@@ -498,4 +498,79 @@ test_metrics_count_guest_io() {
 	[ "$got" = 0 ] || fail "a third line with nothing written: write_bytes '$got'"
 	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
 	api_wait_exit
+}
+
+# api_rss_kb: kvmbox's resident memory (VmRSS, kB).
+api_rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' /proc/"$API_PID"/status
+}
+
+# api_stat FIELD: FIELD's value in GET /balloon/statistics ("" when it is not there).
+api_stat() {
+	local got
+	got="$(api_call GET /balloon/statistics)"
+	[[ "$got" =~ \"$1\":([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
+
+# api_wait_stat FIELD VALUE [!]: FIELD is VALUE (with !: is there and is not) within 60 s.
+api_wait_stat() {
+	local i v
+	for ((i = 0; i < 60; i++)); do
+		v="$(api_stat "$1")"
+		if [ -z "${3:-}" ]; then
+			[ "$v" = "$2" ] && return 0
+		else
+			[ -n "$v" ] && [ "$v" != "$2" ] && return 0
+		fi
+		sleep 1
+	done
+	fail "GET /balloon/statistics: $1 is '$v' after 60 s, wanted ${3:-}$2"
+}
+
+# virtio-balloon over the API: a 256 MiB guest (tests/lab/guest/balloon.sh) touches its
+# memory; PATCH /balloon to 64 MiB takes MemTotal down by 64 MiB and kvmbox's RSS down
+# with it (by at least half of that: the guest picks the pages); back to 0, the guest
+# has its memory again. Statistics every second, with Firecracker's field names, and
+# still coming after a pause.
+test_balloon_inflate_deflate() {
+	local cfg="$API_DIR/balloon.json" rss0 rss1 got
+	mkdir -p "$API_DIR"
+	cat >"$cfg" <<-JSON
+		{"boot-source": {"kernel_image_path": "$LAB_KERNEL", "initrd_path": "$LAB_INITRD",
+		 "boot_args": "$(guest_cmdline balloon) kvmbox.modules=virtio_pci,virtio_balloon"},
+		 "machine-config": {"vcpu_count": 1, "mem_size_mib": 256},
+		 "balloon": {"amount_mib": 0, "deflate_on_oom": false, "stats_polling_interval_s": 1}}
+	JSON
+	api_launch api-balloon --config-file "$cfg"
+	api_wait_line "KVMBOX-BALLOON: touched"
+	rss0="$(api_rss_kb)"
+	got="$(api_call GET /balloon)"
+	[[ "$got" =~ ^200\ .*\"stats_polling_interval_s\":1 ]] || fail "GET /balloon: $got"
+	api_wait_stat target_mib 0
+	got="$(api_call GET /balloon/statistics)"
+	[[ "$got" =~ \"free_memory\":[0-9]+ && "$got" =~ \"total_memory\":[0-9]+ ]] ||
+		fail "GET /balloon/statistics without the guest's numbers: $got"
+	api_expect 400 PATCH /balloon '{"amount_mib": 257}'
+	api_expect 204 PATCH /balloon '{"amount_mib": 64}'
+	api_wait_line "KVMBOX-BALLOON: inflated"
+	api_wait_stat actual_mib 64
+	rss1="$(api_rss_kb)"
+	echo "kvmbox VmRSS ${rss0} kB before, ${rss1} kB inflated"
+	((rss0 - rss1 >= 32 * 1024)) || fail "RSS went from $rss0 kB to $rss1 kB only"
+	api_expect 400 PATCH /balloon/statistics '{"stats_polling_interval_s": 0}'
+	api_expect 204 PATCH /balloon/statistics '{"stats_polling_interval_s": 2}'
+	# After a pause the polls go on: the guest's minor faults (its wait loop forks)
+	# change again after what the resume itself brought.
+	api_expect 204 PATCH /vm '{"state": "Paused"}'
+	api_expect 204 PATCH /vm '{"state": "Resumed"}'
+	sleep 3
+	got="$(api_stat minor_faults)"
+	[ -n "$got" ] || fail "no minor_faults in GET /balloon/statistics"
+	api_wait_stat minor_faults "$got" !
+	api_expect 204 PATCH /balloon '{"amount_mib": 0}'
+	api_wait_line "KVMBOX-BALLOON: deflated"
+	api_wait_stat actual_mib 0
+	api_wait_exit
+	[ "$API_RC" = 0 ] || fail "kvmbox exited $API_RC"
+	guest_has_line "KVMBOX-TEST: balloon status=0" || fail "the guest's checks failed"
 }

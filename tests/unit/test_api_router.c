@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api_call.h"
 
 static char dir[64], kernel[128], disk[128];
 
@@ -54,32 +55,6 @@ static int teardown(void **state)
 	}
 	rmdir(dir);
 	return 0;
-}
-
-/* Sends method path body to api; returns the status and, in *body_out, the body. */
-static int call(struct api *api, enum http_method m, const char *path, const char *body,
-		char **body_out)
-{
-	static const char *const names[] = {"GET", "PUT", "PATCH", "DELETE"};
-	struct http_request req = {.method = m, .keep_alive = true};
-	struct api_resp resp = {0};
-
-	strcpy(req.method_name, names[m]);
-	snprintf(req.path, sizeof(req.path), "%s", path);
-	req.body = body;
-	req.body_len = body ? strlen(body) : 0;
-	api_handle(api, &req, &resp);
-	if (resp.status == 204)
-		assert_null(resp.body);
-	else
-		assert_non_null(resp.body);
-	if (resp.status == 400)
-		assert_non_null(strstr(resp.body, "{\"fault_message\":\""));
-	if (body_out)
-		*body_out = resp.body;
-	else
-		free(resp.body);
-	return resp.status;
 }
 
 #define PUT(p, b)   call(&api, HTTP_PUT, p, b, NULL)
@@ -136,7 +111,7 @@ static void test_bodies(void **state)
 	expect_fault(&api, HTTP_PUT, "/machine-config", "[1]", "must be a JSON object");
 	expect_fault(&api, HTTP_PUT, "/machine-config",
 		     "{\"vcpu_count\":1,\"vcpu_count\":2,\"mem_size_mib\":64}", "deserializing");
-	expect_fault(&api, HTTP_PUT, "/balloon", "{}", "balloon device is not supported");
+	expect_fault(&api, HTTP_PUT, "/balloon", "{}", "missing field `amount_mib`");
 	expect_fault(&api, HTTP_GET, "/mmds", NULL, "MMDS");
 	expect_fault(&api, HTTP_PUT, "/snapshot/create", "{}", "not supported before starting");
 	expect_fault(&api, HTTP_PUT, "/snapshot/load", "{}", "snapshot_path");

@@ -8,6 +8,7 @@
 #include "../../devices/virtio/blk.h"
 #include "../../devices/virtio/console.h"
 #include "../../devices/virtio/net.h"
+#include "../../devices/virtio/balloon.h"
 #include "../../devices/virtio/rng.h"
 #include "../../devices/virtio/vsock.h"
 #include "../../kvm.h"
@@ -29,6 +30,7 @@ const struct device_ops *const arch_board_devices[] = {
 	&arm64_firmware_ops, /* --firmware, --flash: the flash banks at 0 and 64 MiB */
 	&pci_host_ecam_ops,  /* host bridge, ECAM at 0x3f000000 */
 	&virtio_rng_ops,     /* virtio-rng over PCI, only with --rng */
+	&virtio_balloon_ops, /* virtio-balloon over PCI, only with --balloon */
 	&virtio_blk_ops,     /* --disk: virtio-blk disks on PCI */
 	&virtio_net_ops,     /* --net: virtio-net NICs on PCI (tap, vhost-net, user) */
 	&virtio_vsock_ops,   /* --vsock: virtio-vsock through vhost-vsock */

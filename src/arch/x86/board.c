@@ -15,6 +15,7 @@
 #include "../../devices/virtio/blk.h"
 #include "../../devices/virtio/console.h"
 #include "../../devices/virtio/net.h"
+#include "../../devices/virtio/balloon.h"
 #include "../../devices/virtio/rng.h"
 #include "../../devices/vfio/vfio.h"
 #include "../../devices/virtio/vsock.h"
@@ -36,6 +37,7 @@ const struct device_ops *const arch_board_devices[] = {
 	&debug_exit_ops,     /* only with --debug-exit */
 	&fw_cfg_ops,	     /* CPU count and RAM size for test guests */
 	&virtio_rng_ops,     /* virtio-rng over PCI, only with --rng */
+	&virtio_balloon_ops, /* virtio-balloon over PCI, only with --balloon */
 	&pc_testdev_ops,     /* QEMU's test ports and MMIO window, for kvm-unit-tests */
 	&virtio_blk_ops,     /* --disk: virtio-blk disks on PCI */
 	&virtio_net_ops,     /* --net: virtio-net NICs on PCI (tap, vhost-net, user) */

@@ -70,6 +70,7 @@ unsigned int arch_sandbox_rules(enum sandbox_kind kind, const struct sandbox_rul
 	case THREAD_VIRTIO_NET:
 	case THREAD_VIRTIO_CONSOLE:
 	case THREAD_VIRTIO_RNG:
+	case THREAD_VIRTIO_BALLOON:
 	case THREAD_VIRTIO_IRQ:
 		*out = x86_poll;
 		return ARRAY_SIZE(x86_poll);
