@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/util/log.c src/devices/pci.c src/devices/msix.c
+// fuzz-sources: src/util/log.c src/devices/pci.c src/devices/msix.c tests/fuzz/fake_irq.c
 // fuzz-time-percent: 5
 /*
  * libFuzzer harness for PCI configuration space and MSI-X: a bus with the host bridge at
@@ -39,50 +39,6 @@ bool arch_range_reserved(u64 addr, u64 size)
 {
 	return ranges_overlap(addr, size, 0xfec00000, 0x1000) ||
 	       ranges_overlap(addr, size, 0xfee00000, 0x1000);
-}
-
-/* msix.c's KVM backend, never used: the harness has its own. */
-struct irq_routing *irq_routing_get(struct vm *vm)
-{
-	(void)vm;
-	return NULL;
-}
-
-void irq_routing_put(struct irq_routing *r)
-{
-	CHECK(!r);
-}
-
-int irq_msi_alloc(struct irq_routing *r, u32 *gsi)
-{
-	(void)r;
-	(void)gsi;
-	__builtin_trap();
-}
-
-int irq_msi_set(struct irq_routing *r, u32 gsi, u64 addr, u32 data, u32 devid)
-{
-	(void)r, (void)gsi, (void)addr, (void)data, (void)devid;
-	__builtin_trap();
-}
-
-void irq_msi_free(struct irq_routing *r, u32 gsi)
-{
-	(void)r;
-	(void)gsi;
-	__builtin_trap();
-}
-
-int irq_irqfd_assign(int vm_fd, int fd, u32 gsi)
-{
-	(void)vm_fd, (void)fd, (void)gsi;
-	__builtin_trap();
-}
-
-int irq_irqfd_deassign(int vm_fd, int fd, u32 gsi)
-{
-	(void)vm_fd, (void)fd, (void)gsi;
-	__builtin_trap();
 }
 
 static struct pci_bus bus;

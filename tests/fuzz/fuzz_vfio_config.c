@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/util/log.c src/devices/pci.c src/devices/vfio/config.c
+// fuzz-sources: src/util/log.c src/devices/pci.c src/devices/vfio/config.c src/devices/msix.c tests/fuzz/fake_irq.c
 // fuzz-time-percent: 5
 /*
  * libFuzzer harness for a passed-through device's virtual configuration space: a hostile
