@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "../config.h"
+#include "../util/token_bucket.h"
 #include "http.h"
 
 /*
@@ -26,14 +27,16 @@ struct api_drive {
 	char *partuuid;
 	bool root;
 	bool ro;
-	bool writeback; /* cache_type Writeback (reported back; kvmbox flushes on request) */
-	bool async;	/* io_engine Async (reported back; kvmbox's I/O is io_uring anyway) */
+	bool writeback;	     /* cache_type Writeback (reported back; kvmbox flushes on request) */
+	bool async;	     /* io_engine Async (reported back; kvmbox's I/O is io_uring anyway) */
+	struct rl_config rl; /* rate_limiter */
 };
 
 struct api_nic {
 	char id[API_ID_MAX + 1];
 	char *host_dev;
 	char *mac; /* NULL: kvmbox picks one */
+	struct rl_config rx_rl, tx_rl;
 };
 
 enum api_state { API_NOT_STARTED, API_RUNNING, API_PAUSED };

@@ -61,10 +61,14 @@ static const struct sandbox_rule irq_rules[] = {
 	IOCTL(KVM_IRQ_LINE),
 };
 
-/* A device worker's loop: poll() on its eventfds and backend, read what woke it. */
+/*
+ * A device worker's loop: poll() on its eventfds and backend, read what woke it, and arm
+ * the rate limiter's timerfd (made at realize) when a request must wait.
+ */
 static const struct sandbox_rule worker_rules[] = {
 	ALLOW(ppoll),
 	ALLOW(read),
+	ALLOW(timerfd_settime),
 };
 
 /*
@@ -207,7 +211,8 @@ static const struct sandbox_rule main_rules[] = {
  * request that slipped in; the worker itself comes from the spawner) and sends a
  * configuration interrupt. FlushMetrics writes to the metrics file opened at PUT
  * /metrics, SendCtrlAltDel writes the VM's stop eventfd: both plain writes. PUT /logger
- * and /metrics are pre-boot only, so no file is opened for them here.
+ * and /metrics are pre-boot only, so no file is opened for them here. A PATCH of a
+ * rate limiter arms the device worker's timerfd so that it looks at the new buckets.
  */
 static const struct sandbox_rule api_rules[] = {
 	ALLOW(ppoll),
@@ -225,6 +230,7 @@ static const struct sandbox_rule api_rules[] = {
 	ALLOW(io_uring_setup),
 	ALLOW(io_uring_register),
 	ALLOW(io_uring_enter),
+	ALLOW(timerfd_settime),
 };
 
 /*

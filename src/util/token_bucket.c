@@ -5,6 +5,7 @@
  * elapsed time times size would overflow 64 bits within seconds for a large bucket.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <sys/timerfd.h>
 #include <time.h>
 
@@ -196,4 +197,43 @@ u64 rate_limiter_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
+/* One decimal u64 at *s (digits only, no overflow); advances *s. */
+static int parse_u64(const char **s, const char *end, u64 *out)
+{
+	const char *p = *s;
+	u64 v = 0;
+
+	if (p == end || *p < '0' || *p > '9')
+		return -1;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - (u64)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (u64)(*p - '0');
+	}
+	*s = p;
+	*out = v;
+	return 0;
+}
+
+int tb_parse(const char *s, size_t len, struct tb_config *c)
+{
+	const char *end = s + len;
+
+	*c = (struct tb_config){0};
+	if (parse_u64(&s, end, &c->size) || s == end || *s++ != ':' ||
+	    parse_u64(&s, end, &c->refill_ms))
+		return -1;
+	if (s != end && (*s++ != ':' || parse_u64(&s, end, &c->one_time_burst)))
+		return -1;
+	return s == end ? 0 : -1;
+}
+
+int tb_format(const struct tb_config *c, char *buf, size_t size)
+{
+	if (!tb_active(c))
+		return snprintf(buf, size, "%s", "");
+	return snprintf(buf, size, "%llu:%llu:%llu", (unsigned long long)c->size,
+			(unsigned long long)c->refill_ms, (unsigned long long)c->one_time_burst);
 }

@@ -76,6 +76,13 @@ u64 rate_limiter_consume(struct rate_limiter *rl, u64 bytes, u64 now_ns);
 void rate_limiter_set_timer(struct rate_limiter *rl, int fd);
 /* Arms fd to fire in ns nanoseconds (at least 1). */
 int rate_limiter_arm(int fd, u64 ns);
+/*
+ * The command line's form of a bucket, SIZE:REFILL_MS[:BURST] (decimal), as --disk
+ * bw=/ops= and --net rx-bw=... take it: 0, or -1 for anything else.
+ */
+int tb_parse(const char *s, size_t len, struct tb_config *c);
+/* Writes c in that form into buf ("" when c is inactive); returns the length. */
+int tb_format(const struct tb_config *c, char *buf, size_t size);
 /* The monotonic clock the devices charge with. */
 u64 rate_limiter_now(void);
 

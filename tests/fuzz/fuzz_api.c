@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/api/http.c src/api/fields.c src/api/handlers.c src/api/router.c src/api/vmconfig.c src/api/actions.c src/api/server.c src/api/snapshot.c src/snapshot/load.c src/snapshot/statefile.c src/util/file.c src/util/log.c src/util/thread.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c
+// fuzz-sources: src/util/token_bucket.c src/api/http.c src/api/fields.c src/api/handlers.c src/api/router.c src/api/vmconfig.c src/api/actions.c src/api/server.c src/api/snapshot.c src/snapshot/load.c src/snapshot/statefile.c src/util/file.c src/util/log.c src/util/thread.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c
 // fuzz-libs: -lseccomp -lz
 /*
  * libFuzzer harness for the control API as a client reaches it: the input is the byte
@@ -59,6 +59,12 @@ int virtio_blk_swap(struct vm *vm, const char *old_path, const char *new_path, c
 {
 	(void)vm, (void)old_path, (void)new_path;
 	snprintf(err, errlen, "no disk");
+	return -ENODEV;
+}
+
+int virtio_blk_set_limiter(struct vm *vm, const char *path, const struct rl_config *rl)
+{
+	(void)vm, (void)path, (void)rl;
 	return -ENODEV;
 }
 

@@ -81,3 +81,13 @@ int virtio_blk_swap(struct vm *vm, const char *old_path, const char *new_path, c
 	virtio_notify_config(&b->vdev);
 	return 0;
 }
+
+int virtio_blk_set_limiter(struct vm *vm, const char *path, const struct rl_config *rl)
+{
+	struct virtio_blk *b = find_disk(vm, path);
+
+	if (!b)
+		return -ENODEV;
+	rate_limiter_set(&b->rl, rl, rate_limiter_now());
+	return 0;
+}
