@@ -169,6 +169,12 @@ u64 rate_limiter_consume(struct rate_limiter *rl, u64 bytes, u64 now_ns)
 	if (!w_ops && !w_bw) {
 		tb_take(&rl->ops, 1, now_ns);
 		tb_take(&rl->bw, bytes, now_ns);
+	} else if (rl->timer_fd >= 0) {
+		/*
+		 * Armed under the lock: a rate_limiter_set() racing with this cannot have its
+		 * immediate wake-up overwritten by a wait computed from the old buckets.
+		 */
+		rate_limiter_arm(rl->timer_fd, MAX(w_ops, w_bw));
 	}
 	pthread_mutex_unlock(&rl->lock);
 	return MAX(w_ops, w_bw);

@@ -69,7 +69,7 @@ void rate_limiter_set(struct rate_limiter *rl, const struct rl_config *cfg, u64 
 void rate_limiter_get(struct rate_limiter *rl, struct rl_config *cfg);
 /*
  * Charges one request of bytes: 0 and both buckets charged, or the nanoseconds until it
- * would pass (nothing charged).
+ * would pass (nothing charged; the attached timer is armed for then).
  */
 u64 rate_limiter_consume(struct rate_limiter *rl, u64 bytes, u64 now_ns);
 /* Attaches (fd >= 0) or detaches (-1) the worker's timerfd. */

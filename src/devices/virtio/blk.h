@@ -168,7 +168,7 @@ bool virtio_blk_wait_idle(struct virtio_blk *b);
 int virtio_blk_set_limiter(struct vm *vm, const char *path, const struct rl_config *rl);
 /*
  * Charges r to the rate limiter: false when it may start now, true when it must wait
- * (b->throttled set, the timer armed for when it would fit; nothing charged).
+ * (b->throttled set, the limiter armed the timer for when it would fit; nothing charged).
  */
 bool virtio_blk_throttle(struct virtio_blk *b, const struct blk_req *r);
 int virtio_blk_queue_start(struct virtio_blk *b);

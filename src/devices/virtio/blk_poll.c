@@ -116,11 +116,8 @@ bool virtio_blk_throttle(struct virtio_blk *b, const struct blk_req *r)
 	bool data = r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT;
 	u64 wait = rate_limiter_consume(&b->rl, data ? r->data_len : 0, rate_limiter_now());
 
-	if (!wait)
-		return false;
-	b->throttled = true;
-	if (rate_limiter_arm(b->timer_fd, wait))
-		b->throttled = false; /* no timer: better unlimited than stuck */
+	/* On a wait the limiter has armed b->timer_fd: the worker sleeps until then. */
+	b->throttled = wait != 0;
 	return b->throttled;
 }
 
