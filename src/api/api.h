@@ -104,6 +104,7 @@ void api_put_boot_source(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_drive(struct api *api, const char *id, json_t *body, struct api_resp *resp);
 void api_patch_drive(struct api *api, const char *id, json_t *body, struct api_resp *resp);
 void api_put_nic(struct api *api, const char *id, json_t *body, struct api_resp *resp);
+void api_patch_nic(struct api *api, const char *id, json_t *body, struct api_resp *resp);
 void api_put_vsock(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_entropy(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_logger(struct api *api, json_t *body, struct api_resp *resp);

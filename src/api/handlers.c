@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../devices/virtio/blk.h"
+#include "../devices/virtio/net.h"
 #include "../vm.h"
 #include "fields.h"
 
@@ -289,11 +290,6 @@ void api_put_nic(struct api *api, const char *id, json_t *body, struct api_resp 
 	    api_parse_limiter("tx_rate_limiter", json_object_get(body, "tx_rate_limiter"), &tx,
 			      &given, resp))
 		return;
-	if (tb_active(&rx.bw) || tb_active(&rx.ops) || tb_active(&tx.bw) || tb_active(&tx.ops)) {
-		api_fault(resp, "rx_rate_limiter, tx_rate_limiter: token buckets on network "
-				"interfaces are not supported by kvmbox yet (give {} or null)");
-		return;
-	}
 	dev = api_str(body, "host_dev_name");
 	mac = api_str(body, "guest_mac");
 	if (!*dev || strlen(dev) >= 16 || strchr(dev, ',') || strchr(dev, '/')) {
@@ -446,5 +442,44 @@ void api_patch_drive(struct api *api, const char *id, json_t *body, struct api_r
 		return;
 	}
 	d->rl = rl;
+	resp->status = 204;
+}
+
+static const struct api_field nic_patch_fields[] = {
+	{"iface_id", F_STR, true},
+	{"rx_rate_limiter", F_LIMITER, false},
+	{"tx_rate_limiter", F_LIMITER, false},
+	API_FIELDS_END,
+};
+
+/* PATCH /network-interfaces/{id} after the start: new rate limiter buckets, as for drives. */
+void api_patch_nic(struct api *api, const char *id, json_t *body, struct api_resp *resp)
+{
+	struct rl_config rx_upd, tx_upd, rx, tx;
+	unsigned int rx_given, tx_given;
+	struct api_nic *n;
+
+	if (api_check_body(body, nic_patch_fields, resp) || check_ids(id, body, "iface_id", resp) ||
+	    api_parse_limiter("rx_rate_limiter", json_object_get(body, "rx_rate_limiter"), &rx_upd,
+			      &rx_given, resp) ||
+	    api_parse_limiter("tx_rate_limiter", json_object_get(body, "tx_rate_limiter"), &tx_upd,
+			      &tx_given, resp))
+		return;
+	n = find_nic(api, id);
+	if (!n) {
+		api_fault(resp, "Invalid network interface ID: %s", id);
+		return;
+	}
+	rx = n->rx_rl;
+	tx = n->tx_rl;
+	merge_limiter(&rx, &rx_upd, rx_given);
+	merge_limiter(&tx, &tx_upd, tx_given);
+	/* The NICs were built in the order they were put: n's place is its --net index. */
+	if (virtio_net_set_limiters(api->vm, (unsigned int)(n - api->nics), &rx, &tx)) {
+		api_fault(resp, "Cannot update the rate limiters of %s: no such device", id);
+		return;
+	}
+	n->rx_rl = rx;
+	n->tx_rl = tx;
 	resp->status = 204;
 }

@@ -173,6 +173,22 @@ static int build_disks(struct api *api)
 	return 0;
 }
 
+/* A NIC's buckets as --net items (",rx-bw=S:MS:B" ...), "" when none limits. */
+static void nic_limits(const struct api_nic *n, char *buf, size_t size)
+{
+	static const char *const keys[] = {"rx-bw", "rx-ops", "tx-bw", "tx-ops"};
+	const struct tb_config *tbs[] = {&n->rx_rl.bw, &n->rx_rl.ops, &n->tx_rl.bw, &n->tx_rl.ops};
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < ARRAY_SIZE(keys); i++) {
+		char b[80];
+
+		if (tb_format(tbs[i], b, sizeof(b)) > 0)
+			len += (size_t)snprintf(buf + len, size - len, ",%s=%s", keys[i], b);
+	}
+}
+
 static int build_devices(struct api *api)
 {
 	char *s;
@@ -181,9 +197,11 @@ static int build_devices(struct api *api)
 		return -1;
 	for (unsigned int i = 0; i < api->nr_nics; i++) {
 		const struct api_nic *n = &api->nics[i];
+		char rl[4 * 90];
 
-		if (asprintf(&s, "tap=%s%s%s", n->host_dev, n->mac ? ",mac=" : "",
-			     n->mac ? n->mac : "") < 0 ||
+		nic_limits(n, rl, sizeof(rl));
+		if (asprintf(&s, "tap=%s%s%s%s", n->host_dev, n->mac ? ",mac=" : "",
+			     n->mac ? n->mac : "", rl) < 0 ||
 		    !keep(api, s))
 			return -1;
 		api->cfg.nics[api->cfg.nr_nics++] = s;

@@ -168,9 +168,11 @@ else
 	expect_reply api/rate_limiter_negative "${r[15]:-}" \
 		'^400 .*rate_limiter.ops.size: expected an unsigned integer'
 	expect_reply api/rate_limiter_unknown_bucket "${r[16]:-}" '^400 .*unknown field `iops` in rate_limiter'
-	expect_reply api/rate_limiter_nic_not_yet "${r[17]:-}" '^400 .*tx_rate_limiter.*not supported'
+	expect_reply api/rate_limiter_nic "${r[17]:-}" '^204 $'
 	expect_reply api/rate_limiter_get_vm_config "${r[18]:-}" \
 		'"drive_id":"rl".*"rate_limiter":\{"bandwidth":\{"size":1048576,"one_time_burst":0,"refill_time":100\},"ops":null\}'
+	expect_reply api/rate_limiter_nic_get_vm_config "${r[18]:-}" \
+		'"iface_id":"2".*"rx_rate_limiter":null,"tx_rate_limiter":\{"bandwidth":null,"ops":\{"size":100,"one_time_burst":0,"refill_time":1000\}\}'
 	# Malformed HTTP: a 400 with a fault_message, then the connection is closed.
 	printf 'PUT /machine-config HTTP/1.1\r\nContent-Length: x\r\n\r\n' >"$tmp/raw"
 	expect_reply api/malformed_http "$(python3 "$client" "$sock" --raw "$tmp/raw" | tr -d '\r' |

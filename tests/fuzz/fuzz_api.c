@@ -68,6 +68,13 @@ int virtio_blk_set_limiter(struct vm *vm, const char *path, const struct rl_conf
 	return -ENODEV;
 }
 
+int virtio_net_set_limiters(struct vm *vm, unsigned int index, const struct rl_config *rx,
+			    const struct rl_config *tx)
+{
+	(void)vm, (void)index, (void)rx, (void)tx;
+	return -ENODEV;
+}
+
 int arch_ctrl_alt_del(struct vm *vm)
 {
 	(void)vm;

@@ -340,7 +340,7 @@ rl_rate() {
 	local t
 	t="$(rl_read "$1" "$3")"
 	[ -n "$t" ] || fail "no KVMBOX-RL-$1 line: the guest's read did not finish in 120 s"
-	awk -v n="$2" -v t="$t" 'BEGIN { printf "%.2f", t > 0 ? n / t : 0 }'
+	awk -v n="$2" -v t="$t" 'BEGIN { printf "%.2f", (t > 0 ? n / t : 0) }'
 }
 
 # rl_band NAME RATE LIMIT UNIT: RATE is within a loose band of LIMIT (0.3x to 1.5x),
