@@ -61,14 +61,10 @@ static const struct sandbox_rule irq_rules[] = {
 	IOCTL(KVM_IRQ_LINE),
 };
 
-/*
- * A device worker's loop: poll() on its eventfds and backend, read what woke it, and arm
- * the rate limiter's timerfd (made at realize) when a request must wait.
- */
+/* A device worker's loop: poll() on its eventfds and backend, read what woke it. */
 static const struct sandbox_rule worker_rules[] = {
 	ALLOW(ppoll),
 	ALLOW(read),
-	ALLOW(timerfd_settime),
 };
 
 /*
@@ -131,9 +127,13 @@ static const struct sandbox_rule vfio_rules[] = {
 	IOCTL(VFIO_GROUP_UNSET_CONTAINER),
 };
 
-/* virtio-blk's worker: io_uring submissions and completions, or the pool's queue. */
+/*
+ * virtio-blk's worker: io_uring submissions and completions, or the pool's queue; the
+ * rate limiter's timerfd (made at realize) armed when a request must wait.
+ */
 static const struct sandbox_rule blk_rules[] = {
 	ALLOW(io_uring_enter),
+	ALLOW(timerfd_settime),
 };
 
 /* The thread pool's I/O (and io_uring's helpers: discard on a block device). */
@@ -142,8 +142,12 @@ static const struct sandbox_rule blk_io_rules[] = {
 	ALLOW(fallocate), IOCTL(BLKDISCARD), IOCTL(BLKZEROOUT),
 };
 
-/* virtio-net: a tap (readv/writev), or libslirp's host sockets for --net user. */
+/*
+ * virtio-net: a tap (readv/writev), or libslirp's host sockets for --net user; the rate
+ * limiters' timerfds (made at realize) armed when a packet must wait.
+ */
 static const struct sandbox_rule net_rules[] = {
+	ALLOW(timerfd_settime),
 	ALLOW(readv),
 	ALLOW(writev),
 	ALLOW(close),

@@ -3,10 +3,11 @@
 # and booted over the socket the way the Go SDK does it (machine-config, boot-source,
 # the root drive, a tap interface, InstanceStart), and the ways the process ends: guest
 # power-off and reboot (0), SIGTERM (143), SendCtrlAltDel (0); PATCH /vm pause and resume;
-# PATCH /drives swapping a placeholder for an image; the main and API threads under
+# PATCH /drives swapping a placeholder for an image, and its rate limiter (a disk read
+# under bandwidth and ops limits that PATCHes raise); the main and API threads under
 # their seccomp lists by default (every call above then runs filtered), under none with
 # --no-seccomp; PUT /snapshot/create on a paused VM, and /snapshot/load refusing damaged
-# files. Seven boots; the client is tests/api/fc_client.py.
+# files. Eight boots; the client is tests/api/fc_client.py.
 
 API_DIR="$LAB_RUN_TMP/api"
 API_CLIENT=tests/api/fc_client.py
