@@ -34,16 +34,6 @@ static void add_tx_frame(struct fixture *f)
 	fill((u8 *)hva(f, gpa) + NET_HDR_LEN, 60, 1);
 }
 
-static unsigned int host_drain(struct fixture *f)
-{
-	static u8 buf[2048];
-	unsigned int n = 0;
-
-	while (recv(f->host_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-		n++;
-	return n;
-}
-
 static void test_tx_throttled_chain_goes_back(void **state)
 {
 	struct fixture *f = nic_setup(0, 0, QSIZE);

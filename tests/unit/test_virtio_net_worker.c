@@ -81,16 +81,6 @@ static void stop_worker(struct fixture *f)
 		close(vdev->queues[q].kick_fd);
 }
 
-static unsigned int host_drain(struct fixture *f)
-{
-	static u8 buf[2048];
-	unsigned int n = 0;
-
-	while (recv(f->host_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-		n++;
-	return n;
-}
-
 /* Waits up to a second for the worker's packet counters to reach rx and tx. */
 static bool wait_counts(struct fixture *f, u64 rx, unsigned int tx, unsigned int *sent)
 {

@@ -73,16 +73,11 @@ bool virtio_net_rx_throttle(struct virtio_net *n)
 /* The NIC behind --net number index, or NULL. */
 static struct virtio_net *find_nic(struct vm *vm, unsigned int index)
 {
-	for (struct device *dev = vm->devices; dev; dev = dev->next) {
-		struct virtio_dev *vdev;
-		struct virtio_net *n;
+	struct virtio_dev *vdev = NULL;
 
-		if (strcmp(dev->ops->name, "virtio-pci"))
-			continue;
-		vdev = container_of(dev, struct virtio_dev, dev);
-		if (vdev->ops->device_id != VIRTIO_ID_NET)
-			continue;
-		n = container_of(vdev, struct virtio_net, vdev);
+	while ((vdev = virtio_pci_next(vm->devices, vdev, VIRTIO_ID_NET))) {
+		struct virtio_net *n = container_of(vdev, struct virtio_net, vdev);
+
 		if (n->index == index)
 			return n;
 	}
