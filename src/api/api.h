@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "../config.h"
+#include "../util/token_bucket.h"
 #include "http.h"
 
 /*
@@ -28,14 +29,16 @@ struct api_drive {
 	char *partuuid;
 	bool root;
 	bool ro;
-	bool writeback; /* cache_type Writeback (reported back; kvmbox flushes on request) */
-	bool async;	/* io_engine Async (reported back; kvmbox's I/O is io_uring anyway) */
+	bool writeback;	     /* cache_type Writeback (reported back; kvmbox flushes on request) */
+	bool async;	     /* io_engine Async (reported back; kvmbox's I/O is io_uring anyway) */
+	struct rl_config rl; /* rate_limiter */
 };
 
 struct api_nic {
 	char id[API_ID_MAX + 1];
 	char *host_dev;
 	char *mac; /* NULL: kvmbox picks one */
+	struct rl_config rx_rl, tx_rl;
 };
 
 enum api_state { API_NOT_STARTED, API_RUNNING, API_PAUSED };
@@ -114,6 +117,7 @@ void api_put_boot_source(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_drive(struct api *api, const char *id, json_t *body, struct api_resp *resp);
 void api_patch_drive(struct api *api, const char *id, json_t *body, struct api_resp *resp);
 void api_put_nic(struct api *api, const char *id, json_t *body, struct api_resp *resp);
+void api_patch_nic(struct api *api, const char *id, json_t *body, struct api_resp *resp);
 void api_put_vsock(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_entropy(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_balloon(struct api *api, json_t *body, struct api_resp *resp);

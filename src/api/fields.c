@@ -15,27 +15,104 @@ static const char *const type_names[] = {
 	[F_ARRAY] = "an array",
 };
 
-/* A rate limiter kvmbox can honour: none, i.e. {} or an object of nulls. */
-static int check_limiter(const char *name, json_t *v, struct api_resp *resp)
+static const char *const bucket_names[] = {"bandwidth", "ops"};
+
+/* One TokenBucket: size and refill_time required, one_time_burst optional, all >= 0. */
+static int parse_bucket(const char *name, const char *bucket, json_t *v, struct tb_config *tb,
+			struct api_resp *resp)
 {
+	static const char *const keys[] = {"size", "refill_time", "one_time_burst"};
+	u64 *vals[] = {&tb->size, &tb->refill_ms, &tb->one_time_burst};
 	const char *key;
 	json_t *item;
 
+	if (!json_is_object(v)) {
+		api_fault(resp, "%s.%s: expected a token bucket object", name, bucket);
+		return -1;
+	}
 	json_object_foreach(v, key, item)
 	{
-		if (strcmp(key, "bandwidth") && strcmp(key, "ops")) {
-			api_fault(resp, "unknown field `%s` in %s", key, name);
+		if (strcmp(key, keys[0]) && strcmp(key, keys[1]) && strcmp(key, keys[2])) {
+			api_fault(resp, "unknown field `%s` in %s.%s", key, name, bucket);
 			return -1;
 		}
-		if (!json_is_null(item)) {
-			api_fault(resp,
-				  "%s: rate limiters are not supported by kvmbox yet "
-				  "(give {} or leave it out)",
-				  name);
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(keys); i++) {
+		item = json_object_get(v, keys[i]);
+		if ((!item || json_is_null(item)) && i < 2) {
+			api_fault(resp, "%s.%s: missing field `%s`", name, bucket, keys[i]);
+			return -1;
+		}
+		if (item && !json_is_null(item) && !api_uint(v, keys[i], vals[i])) {
+			api_fault(resp, "%s.%s.%s: expected an unsigned integer", name, bucket,
+				  keys[i]);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+int api_parse_limiter(const char *name, json_t *v, struct rl_config *out, unsigned int *given,
+		      struct api_resp *resp)
+{
+	struct tb_config *tbs[] = {&out->bw, &out->ops};
+	const char *key;
+	json_t *item;
+
+	*out = (struct rl_config){0};
+	*given = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v)) {
+		api_fault(resp, "invalid type for field `%s`: expected a rate limiter object",
+			  name);
+		return -1;
+	}
+	json_object_foreach(v, key, item)
+	{
+		if (strcmp(key, bucket_names[0]) && strcmp(key, bucket_names[1])) {
+			api_fault(resp, "unknown field `%s` in %s", key, name);
+			return -1;
+		}
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(bucket_names); i++) {
+		item = json_object_get(v, bucket_names[i]);
+		if (!item || json_is_null(item))
+			continue;
+		if (parse_bucket(name, bucket_names[i], item, tbs[i], resp))
+			return -1;
+		*given |= 1u << i;
+	}
+	return 0;
+}
+
+static int check_limiter(const char *name, json_t *v, struct api_resp *resp)
+{
+	struct rl_config rl;
+	unsigned int given;
+
+	return api_parse_limiter(name, v, &rl, &given, resp);
+}
+
+json_t *api_limiter_json(const struct rl_config *rl)
+{
+	const struct tb_config *tbs[] = {&rl->bw, &rl->ops};
+	json_t *o;
+
+	if (!tb_active(&rl->bw) && !tb_active(&rl->ops))
+		return json_null();
+	o = json_object();
+	for (unsigned int i = 0; i < ARRAY_SIZE(tbs); i++) {
+		const struct tb_config *tb = tbs[i];
+
+		json_object_set_new(
+			o, bucket_names[i],
+			tb_active(tb) ? json_pack("{s:I, s:I, s:I}", "size", (json_int_t)tb->size,
+						  "one_time_burst", (json_int_t)tb->one_time_burst,
+						  "refill_time", (json_int_t)tb->refill_ms)
+				      : json_null());
+	}
+	return o;
 }
 
 static bool type_ok(enum api_ftype type, json_t *v)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../devices/virtio/blk.h"
+#include "../devices/virtio/net.h"
 #include "../vm.h"
 #include "fields.h"
 
@@ -197,11 +198,15 @@ static struct api_drive *find_drive(struct api *api, const char *id)
 void api_put_drive(struct api *api, const char *id, json_t *body, struct api_resp *resp)
 {
 	struct api_drive *d;
+	struct rl_config rl;
+	unsigned int given;
 	const char *path;
 	bool root;
 
 	if (api_check_body(body, drive_fields, resp) || check_ids(id, body, "drive_id", resp) ||
-	    check_drive_enums(body, resp))
+	    check_drive_enums(body, resp) ||
+	    api_parse_limiter("rate_limiter", json_object_get(body, "rate_limiter"), &rl, &given,
+			      resp))
 		return;
 	path = api_str(body, "path_on_host");
 	root = api_bool(body, "is_root_device", false);
@@ -238,6 +243,7 @@ void api_put_drive(struct api *api, const char *id, json_t *body, struct api_res
 	d->ro = api_bool(body, "is_read_only", false);
 	d->writeback = !strcmp(api_str(body, "cache_type") ?: "", "Writeback");
 	d->async = !strcmp(api_str(body, "io_engine") ?: "", "Async");
+	d->rl = rl;
 	no_content(resp);
 }
 
@@ -273,10 +279,16 @@ static struct api_nic *find_nic(struct api *api, const char *id)
 
 void api_put_nic(struct api *api, const char *id, json_t *body, struct api_resp *resp)
 {
+	struct rl_config rx, tx;
 	const char *dev, *mac;
 	struct api_nic *n;
+	unsigned int given;
 
-	if (api_check_body(body, nic_fields, resp) || check_ids(id, body, "iface_id", resp))
+	if (api_check_body(body, nic_fields, resp) || check_ids(id, body, "iface_id", resp) ||
+	    api_parse_limiter("rx_rate_limiter", json_object_get(body, "rx_rate_limiter"), &rx,
+			      &given, resp) ||
+	    api_parse_limiter("tx_rate_limiter", json_object_get(body, "tx_rate_limiter"), &tx,
+			      &given, resp))
 		return;
 	dev = api_str(body, "host_dev_name");
 	mac = api_str(body, "guest_mac");
@@ -300,6 +312,8 @@ void api_put_nic(struct api *api, const char *id, json_t *body, struct api_resp 
 	}
 	api_set_str(&n->host_dev, dev);
 	api_set_str(&n->mac, mac);
+	n->rx_rl = rx;
+	n->tx_rl = tx;
 	no_content(resp);
 }
 
@@ -336,8 +350,18 @@ static const struct api_field entropy_fields[] = {
 
 void api_put_entropy(struct api *api, json_t *body, struct api_resp *resp)
 {
-	if (api_check_body(body, entropy_fields, resp))
+	struct rl_config rl;
+	unsigned int given;
+
+	if (api_check_body(body, entropy_fields, resp) ||
+	    api_parse_limiter("rate_limiter", json_object_get(body, "rate_limiter"), &rl, &given,
+			      resp))
 		return;
+	if (tb_active(&rl.bw) || tb_active(&rl.ops)) {
+		api_fault(resp, "rate_limiter: token buckets on the entropy device are not "
+				"supported by kvmbox yet (give {} or null)");
+		return;
+	}
 	api->entropy = true;
 	no_content(resp);
 }
@@ -350,18 +374,58 @@ static const struct api_field drive_patch_fields[] = {
 };
 
 /*
+ * A PATCH's rate_limiter on top of the current one, as Firecracker updates it: a bucket
+ * the body leaves out (or null) stays, one with size or refill_time 0 is removed.
+ */
+static void merge_limiter(struct rl_config *cur, const struct rl_config *upd, unsigned int given)
+{
+	if (given & 1)
+		cur->bw = tb_active(&upd->bw) ? upd->bw : (struct tb_config){0};
+	if (given & 2)
+		cur->ops = tb_active(&upd->ops) ? upd->ops : (struct tb_config){0};
+}
+
+/* The new backing file: the vCPUs are paused around the swap so no request arrives. */
+static int patch_drive_path(struct api *api, struct api_drive *d, const char *path,
+			    struct api_resp *resp)
+{
+	bool was_paused = api->state == API_PAUSED;
+	char err[256];
+	int ret;
+
+	if (check_file("The drive's backing file", path, true, resp))
+		return -1;
+	if (!was_paused && vm_pause(api->vm, 5000)) {
+		api_fault(resp, "Cannot update the drive: the vCPUs did not pause.");
+		return -1;
+	}
+	ret = virtio_blk_swap(api->vm, d->path, path, err, sizeof(err));
+	if (!was_paused)
+		vm_resume(api->vm);
+	if (ret) {
+		api_fault(resp, "Cannot update the drive %s to %s: %s", d->id, path, err);
+		return -1;
+	}
+	api_set_str(&d->path, path);
+	return 0;
+}
+
+/*
  * PATCH /drives/{id} after the start: a new backing file (Kata fills its placeholders
- * this way). The vCPUs are paused around the swap so that no request arrives meanwhile.
+ * this way) and/or new rate limiter buckets, which the disk's worker uses from its next
+ * request on.
  */
 void api_patch_drive(struct api *api, const char *id, json_t *body, struct api_resp *resp)
 {
+	struct rl_config upd, rl;
 	const char *path;
 	struct api_drive *d;
-	char err[256];
-	bool was_paused = api->state == API_PAUSED;
-	int ret;
+	unsigned int given;
 
-	if (api_check_body(body, drive_patch_fields, resp) || check_ids(id, body, "drive_id", resp))
+	if (api_check_body(body, drive_patch_fields, resp) ||
+	    check_ids(id, body, "drive_id", resp) ||
+	    api_parse_limiter("rate_limiter", json_object_get(body, "rate_limiter"), &upd, &given,
+			      resp))
 		return;
 	d = find_drive(api, id);
 	if (!d) {
@@ -369,23 +433,53 @@ void api_patch_drive(struct api *api, const char *id, json_t *body, struct api_r
 		return;
 	}
 	path = api_str(body, "path_on_host");
-	if (!path) {
-		resp->status = 204; /* a rate limiter of {} or null: nothing to change */
+	if (path && patch_drive_path(api, d, path, resp))
+		return;
+	rl = d->rl;
+	merge_limiter(&rl, &upd, given);
+	if (given && virtio_blk_set_limiter(api->vm, d->path, &rl)) {
+		api_fault(resp, "Cannot update the rate limiter of drive %s: no such disk", id);
 		return;
 	}
-	if (check_file("The drive's backing file", path, true, resp))
+	d->rl = rl;
+	resp->status = 204;
+}
+
+static const struct api_field nic_patch_fields[] = {
+	{"iface_id", F_STR, true},
+	{"rx_rate_limiter", F_LIMITER, false},
+	{"tx_rate_limiter", F_LIMITER, false},
+	API_FIELDS_END,
+};
+
+/* PATCH /network-interfaces/{id} after the start: new rate limiter buckets, as for drives. */
+void api_patch_nic(struct api *api, const char *id, json_t *body, struct api_resp *resp)
+{
+	struct rl_config rx_upd, tx_upd, rx, tx;
+	unsigned int rx_given, tx_given;
+	struct api_nic *n;
+
+	if (api_check_body(body, nic_patch_fields, resp) || check_ids(id, body, "iface_id", resp) ||
+	    api_parse_limiter("rx_rate_limiter", json_object_get(body, "rx_rate_limiter"), &rx_upd,
+			      &rx_given, resp) ||
+	    api_parse_limiter("tx_rate_limiter", json_object_get(body, "tx_rate_limiter"), &tx_upd,
+			      &tx_given, resp))
 		return;
-	if (!was_paused && vm_pause(api->vm, 5000)) {
-		api_fault(resp, "Cannot update the drive: the vCPUs did not pause.");
+	n = find_nic(api, id);
+	if (!n) {
+		api_fault(resp, "Invalid network interface ID: %s", id);
 		return;
 	}
-	ret = virtio_blk_swap(api->vm, d->path, path, err, sizeof(err));
-	if (!was_paused)
-		vm_resume(api->vm);
-	if (ret) {
-		api_fault(resp, "Cannot update the drive %s to %s: %s", id, path, err);
+	rx = n->rx_rl;
+	tx = n->tx_rl;
+	merge_limiter(&rx, &rx_upd, rx_given);
+	merge_limiter(&tx, &tx_upd, tx_given);
+	/* The NICs were built in the order they were put: n's place is its --net index. */
+	if (virtio_net_set_limiters(api->vm, (unsigned int)(n - api->nics), &rx, &tx)) {
+		api_fault(resp, "Cannot update the rate limiters of %s: no such device", id);
 		return;
 	}
-	api_set_str(&d->path, path);
+	n->rx_rl = rx;
+	n->tx_rl = tx;
 	resp->status = 204;
 }

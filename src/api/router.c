@@ -139,13 +139,6 @@ BODY_ONLY(patch_vm, api_patch_vm)
 BODY_ONLY(put_snapshot_create, api_put_snapshot_create)
 BODY_ONLY(put_snapshot_load, api_put_snapshot_load)
 
-/* Post-boot updates kvmbox does not do yet: a clear 400 rather than a silent 204. */
-static void not_yet(struct api *api, const char *id, json_t *body, struct api_resp *resp)
-{
-	(void)api, (void)id, (void)body;
-	api_fault(resp, "This post-boot update is not supported by kvmbox yet.");
-}
-
 enum phase { ANY, PRE_BOOT, POST_BOOT };
 
 struct route {
@@ -167,7 +160,7 @@ static const struct route routes[] = {
 	{HTTP_PUT, "/drives", true, PRE_BOOT, api_put_drive},
 	{HTTP_PATCH, "/drives", true, POST_BOOT, api_patch_drive},
 	{HTTP_PUT, "/network-interfaces", true, PRE_BOOT, api_put_nic},
-	{HTTP_PATCH, "/network-interfaces", true, POST_BOOT, not_yet},
+	{HTTP_PATCH, "/network-interfaces", true, POST_BOOT, api_patch_nic},
 	{HTTP_PUT, "/vsock", false, PRE_BOOT, put_vsock},
 	{HTTP_PUT, "/entropy", false, PRE_BOOT, put_entropy},
 	{HTTP_PUT, "/balloon", false, PRE_BOOT, put_balloon},

@@ -40,11 +40,12 @@ static json_t *drives_json(const struct api *api)
 		const struct api_drive *d = &api->drives[i];
 
 		json_array_append_new(
-			a, json_pack("{s:s, s:o, s:b, s:s, s:b, s:s, s:n, s:s, s:n}", "drive_id",
+			a, json_pack("{s:s, s:o, s:b, s:s, s:b, s:s, s:o, s:s, s:n}", "drive_id",
 				     d->id, "partuuid", str_or_null(d->partuuid), "is_root_device",
 				     d->root, "cache_type", d->writeback ? "Writeback" : "Unsafe",
 				     "is_read_only", d->ro, "path_on_host", d->path, "rate_limiter",
-				     "io_engine", d->async ? "Async" : "Sync", "socket"));
+				     api_limiter_json(&d->rl), "io_engine",
+				     d->async ? "Async" : "Sync", "socket"));
 	}
 	return a;
 }
@@ -56,10 +57,11 @@ static json_t *nics_json(const struct api *api)
 	for (unsigned int i = 0; i < api->nr_nics; i++) {
 		const struct api_nic *n = &api->nics[i];
 
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:n, s:n}", "iface_id", n->id,
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "iface_id", n->id,
 						   "host_dev_name", n->host_dev, "guest_mac",
 						   str_or_null(n->mac), "rx_rate_limiter",
-						   "tx_rate_limiter"));
+						   api_limiter_json(&n->rx_rl), "tx_rate_limiter",
+						   api_limiter_json(&n->tx_rl)));
 	}
 	return a;
 }
@@ -155,17 +157,36 @@ static int build_disks(struct api *api)
 	for (int pass = 0; pass < 2; pass++) {
 		for (unsigned int i = 0; i < api->nr_drives; i++) {
 			const struct api_drive *d = &api->drives[i];
-			char *s;
+			char bw[80], ops[80], *s;
 
 			if (d->root != (pass == 0))
 				continue;
-			if (asprintf(&s, "%s%s,id=%s", d->path, d->ro ? ",ro" : "", d->id) < 0 ||
+			tb_format(&d->rl.bw, bw, sizeof(bw));
+			tb_format(&d->rl.ops, ops, sizeof(ops));
+			if (asprintf(&s, "%s%s%s%s%s%s,id=%s", d->path, d->ro ? ",ro" : "",
+				     *bw ? ",bw=" : "", bw, *ops ? ",ops=" : "", ops, d->id) < 0 ||
 			    !keep(api, s))
 				return -1;
 			api->cfg.disks[api->cfg.nr_disks++] = s;
 		}
 	}
 	return 0;
+}
+
+/* A NIC's buckets as --net items (",rx-bw=S:MS:B" ...), "" when none limits. */
+static void nic_limits(const struct api_nic *n, char *buf, size_t size)
+{
+	static const char *const keys[] = {"rx-bw", "rx-ops", "tx-bw", "tx-ops"};
+	const struct tb_config *tbs[] = {&n->rx_rl.bw, &n->rx_rl.ops, &n->tx_rl.bw, &n->tx_rl.ops};
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < ARRAY_SIZE(keys); i++) {
+		char b[80];
+
+		if (tb_format(tbs[i], b, sizeof(b)) > 0)
+			len += (size_t)snprintf(buf + len, size - len, ",%s=%s", keys[i], b);
+	}
 }
 
 static int build_devices(struct api *api)
@@ -176,9 +197,11 @@ static int build_devices(struct api *api)
 		return -1;
 	for (unsigned int i = 0; i < api->nr_nics; i++) {
 		const struct api_nic *n = &api->nics[i];
+		char rl[4 * 90];
 
-		if (asprintf(&s, "tap=%s%s%s,id=%s", n->host_dev, n->mac ? ",mac=" : "",
-			     n->mac ? n->mac : "", n->id) < 0 ||
+		nic_limits(n, rl, sizeof(rl));
+		if (asprintf(&s, "tap=%s%s%s%s,id=%s", n->host_dev, n->mac ? ",mac=" : "",
+			     n->mac ? n->mac : "", rl, n->id) < 0 ||
 		    !keep(api, s))
 			return -1;
 		api->cfg.nics[api->cfg.nr_nics++] = s;

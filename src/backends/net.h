@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include "../memory.h"
+#include "../util/token_bucket.h"
 #include "../util/types.h"
 #include "vhost.h"
 
@@ -47,10 +48,12 @@ struct net_options {
 	u8 mac[6];
 	unsigned int nr_hostfwd;
 	struct net_hostfwd hostfwd[NET_MAX_HOSTFWD];
+	struct rl_config rx_rl, tx_rl; /* rx-bw=, rx-ops=, tx-bw=, tx-ops= */
 };
 
 /*
- * Parses `tap=IFNAME[,vhost=on|off][,mac=M][,id=ID]` or `user[,hostfwd=...][,mac=M][,id=ID]` for NIC
+ * Parses `tap=IFNAME[,vhost=on|off][,mac=M]` or `user[,hostfwd=...][,mac=M]`, either with
+ * `[,id=ID][,rx-bw=B][,rx-ops=B][,tx-bw=B][,tx-ops=B]` (B: SIZE:REFILL_MS[:BURST]), for NIC
  * number index (which picks the default MAC). Returns 0, or -EINVAL with a one-line
  * reason in err.
  */

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The --net option: tap=IFNAME[,vhost=on|off][,mac=M] | user[,hostfwd=...][,mac=M]. */
+/*
+ * The --net option: tap=IFNAME[,vhost=on|off][,mac=M] | user[,hostfwd=...][,mac=M], and
+ * rate limits [,rx-bw=B][,rx-ops=B][,tx-bw=B][,tx-ops=B] (B: SIZE:REFILL_MS[:BURST]).
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -130,14 +133,35 @@ static bool valid_ifname(const char *s)
 	return true;
 }
 
+/* rx-bw=, rx-ops=, tx-bw=, tx-ops=: the bucket it names, or NULL. */
+static struct tb_config *bucket_of(struct net_options *opt, const char *key)
+{
+	static const char *const keys[] = {"rx-bw", "rx-ops", "tx-bw", "tx-ops"};
+	struct tb_config *tbs[] = {&opt->rx_rl.bw, &opt->rx_rl.ops, &opt->tx_rl.bw,
+				   &opt->tx_rl.ops};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (!strcmp(key, keys[i]))
+			return tbs[i];
+	}
+	return NULL;
+}
+
 /* One key[=value] item; kind_seen counts tap/user items. */
 static int parse_item(char *item, struct net_options *opt, int *kind_seen, char *err, size_t errlen)
 {
 	char *val = strchr(item, '=');
+	struct tb_config *tb;
 
 	if (val)
 		*val++ = '\0';
-	if (!strcmp(item, "user") && !val) {
+	tb = val ? bucket_of(opt, item) : NULL;
+	if (tb) {
+		if (tb_parse(val, strlen(val), tb))
+			return opt_error(err, errlen,
+					 "%s=%s: expected SIZE:REFILL_MS[:BURST] (decimal)", item,
+					 val);
+	} else if (!strcmp(item, "user") && !val) {
 		opt->kind = NET_KIND_USER;
 		(*kind_seen)++;
 	} else if (!strcmp(item, "tap") && val) {
@@ -169,7 +193,8 @@ static int parse_item(char *item, struct net_options *opt, int *kind_seen, char 
 	} else {
 		return opt_error(
 			err, errlen,
-			"unknown item '%s%s' (expected tap=, user, vhost=, mac=, id=, hostfwd=)",
+			"unknown item '%s%s' (expected tap=, user, vhost=, mac=, id=, hostfwd=, "
+			"rx-bw=, rx-ops=, tx-bw=, tx-ops=)",
 			item, val ? "=" : "");
 	}
 	return 0;
@@ -202,6 +227,12 @@ int net_parse_options(const char *arg, unsigned int index, struct net_options *o
 		return opt_error(err, errlen, "give exactly one of tap=IFNAME or user");
 	if (opt->kind == NET_KIND_USER && opt->vhost)
 		return opt_error(err, errlen, "vhost=on needs tap=IFNAME, not user");
+	/* vhost-net's rings are the kernel's: no request passes us to be charged. */
+	if (opt->vhost && (tb_active(&opt->rx_rl.bw) || tb_active(&opt->rx_rl.ops) ||
+			   tb_active(&opt->tx_rl.bw) || tb_active(&opt->tx_rl.ops)))
+		return opt_error(
+			err, errlen,
+			"rate limits (rx-bw= ...) need kvmbox's own rings: give vhost=off");
 	if (opt->kind == NET_KIND_TAP && opt->nr_hostfwd)
 		return opt_error(err, errlen, "hostfwd= needs user, not tap=");
 	return 0;

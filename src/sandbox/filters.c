@@ -127,9 +127,13 @@ static const struct sandbox_rule vfio_rules[] = {
 	IOCTL(VFIO_GROUP_UNSET_CONTAINER),
 };
 
-/* virtio-blk's worker: io_uring submissions and completions, or the pool's queue. */
+/*
+ * virtio-blk's worker: io_uring submissions and completions, or the pool's queue; the
+ * rate limiter's timerfd (made at realize) armed when a request must wait.
+ */
 static const struct sandbox_rule blk_rules[] = {
 	ALLOW(io_uring_enter),
+	ALLOW(timerfd_settime),
 };
 
 /* The thread pool's I/O (and io_uring's helpers: discard on a block device). */
@@ -138,8 +142,12 @@ static const struct sandbox_rule blk_io_rules[] = {
 	ALLOW(fallocate), IOCTL(BLKDISCARD), IOCTL(BLKZEROOUT),
 };
 
-/* virtio-net: a tap (readv/writev), or libslirp's host sockets for --net user. */
+/*
+ * virtio-net: a tap (readv/writev), or libslirp's host sockets for --net user; the rate
+ * limiters' timerfds (made at realize) armed when a packet must wait.
+ */
 static const struct sandbox_rule net_rules[] = {
+	ALLOW(timerfd_settime),
 	ALLOW(readv),
 	ALLOW(writev),
 	ALLOW(close),
@@ -217,7 +225,8 @@ static const struct sandbox_rule main_rules[] = {
  * configuration interrupt. FlushMetrics writes to the metrics file opened at PUT
  * /metrics, SendCtrlAltDel writes the VM's stop eventfd: both plain writes. PUT /logger
  * and /metrics are pre-boot only, so no file is opened for them here. PATCH
- * /balloon/statistics re-arms the balloon's poll timer (timerfd_settime).
+ * /balloon/statistics re-arms the balloon's poll timer (timerfd_settime), and a PATCH of
+ * a rate limiter arms the device worker's timerfd so that it looks at the new buckets.
  */
 static const struct sandbox_rule api_rules[] = {
 	ALLOW(ppoll),

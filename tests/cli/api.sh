@@ -56,6 +56,7 @@ else
 fi
 
 : >"$tmp/placeholder.img"
+: >"$tmp/rl.img"
 kern="${kernel:-$tmp/not-a-kernel}"
 cfg() { printf '%s\n' "$2" >"$tmp/$1.json"; }
 cfg bad_json '{"boot-source": {'
@@ -67,7 +68,10 @@ cfg balloon '{"boot-source": {"kernel_image_path": "'"$kern"'"}, "balloon": {"am
 cfg balloon_too_large '{"boot-source": {"kernel_image_path": "'"$kern"'"},
 	"machine-config": {"vcpu_count": 1, "mem_size_mib": 128},
 	"balloon": {"amount_mib": 129, "deflate_on_oom": false}}'
-for c in bad_json unknown_key bad_value no_boot_source balloon balloon_too_large; do
+cfg bad_bucket '{"boot-source": {"kernel_image_path": "'"$kern"'"}, "drives": [{"drive_id": "d",
+	"path_on_host": "'"$tmp/placeholder.img"'", "is_root_device": false,
+	"rate_limiter": {"ops": {"refill_time": 10}}}]}'
+for c in bad_json unknown_key bad_value no_boot_source balloon balloon_too_large bad_bucket; do
 	expect_usage_error "api/config_file_$c" --no-api --config-file "$tmp/$c.json"
 done
 expect_usage_error api/config_file_missing --no-api --config-file "$tmp/no-such.json"
@@ -81,8 +85,12 @@ if [ -n "$kernel" ]; then
 	drives=""
 	for i in 0 1 2 3 4 5 6 7; do
 		: >"$tmp/drive_$i.img"
+		# One with token buckets: the config file takes them as PUT does.
+		rl='{}'
+		[ $i = 0 ] && rl='{"bandwidth": {"size": 4096, "refill_time": 10, "one_time_burst": 1},
+			"ops": {"size": 5, "refill_time": 1000}}'
 		drives="$drives${drives:+,}{\"drive_id\": \"drive_$i\", \"path_on_host\": \"$tmp/drive_$i.img\",
-			\"is_root_device\": false, \"is_read_only\": false, \"rate_limiter\": {}}"
+			\"is_root_device\": false, \"is_read_only\": false, \"rate_limiter\": $rl}"
 	done
 	cfg kata '{"boot-source": {"kernel_image_path": "'"$kernel"'", "boot_args": "console=ttyS0",
 		"initrd_path": null}, "drives": ['"$drives"'], "machine-config": {"vcpu_count": 2,
@@ -127,7 +135,20 @@ else
 		PUT /mmds '{}' \
 		GET /vm/config \
 		PUT /actions '{"action_type": "InstanceStart"}' \
-		GET /)
+		GET / \
+		PUT /drives/rl '{"drive_id": "rl", "path_on_host": "'"$tmp/rl.img"'", "is_root_device": false,
+			"rate_limiter": {"bandwidth": {"size": 1048576, "refill_time": 100}, "ops": null}}' \
+		PUT /drives/rl '{"drive_id": "rl", "path_on_host": "'"$tmp/rl.img"'", "is_root_device": false,
+			"rate_limiter": {"bandwidth": {"size": 1}}}' \
+		PUT /drives/rl '{"drive_id": "rl", "path_on_host": "'"$tmp/rl.img"'", "is_root_device": false,
+			"rate_limiter": {"ops": {"size": 1, "refill_time": 1, "foo": 2}}}' \
+		PUT /drives/rl '{"drive_id": "rl", "path_on_host": "'"$tmp/rl.img"'", "is_root_device": false,
+			"rate_limiter": {"ops": {"size": -1, "refill_time": 1}}}' \
+		PUT /drives/rl '{"drive_id": "rl", "path_on_host": "'"$tmp/rl.img"'", "is_root_device": false,
+			"rate_limiter": {"iops": {}}}' \
+		PUT /network-interfaces/2 '{"iface_id": "2", "host_dev_name": "tap1",
+			"tx_rate_limiter": {"ops": {"size": 100, "refill_time": 1000}}}' \
+		GET /vm/config)
 	expect_reply api/get_root "${r[0]:-}" '^200 .*"id":"cli-test".*"state":"Not started"'
 	expect_reply api/put_machine_config "${r[1]:-}" '^204 $'
 	expect_reply api/missing_field "${r[2]:-}" '^400 .*missing field `mem_size_mib`'
@@ -140,6 +161,21 @@ else
 	expect_reply api/get_vm_config "${r[9]:-}" '^200 .*"vcpu_count":2.*"host_dev_name":"tap0"'
 	expect_reply api/instance_start_fails_cleanly "${r[10]:-}" '^400 .*Failed to start the microVM'
 	expect_reply api/usable_after_failed_start "${r[11]:-}" '^200 .*"state":"Not started"'
+	# Rate limiters: Firecracker's TokenBucket, every mistake a 400 naming the field, a
+	# refused PUT leaving the drive as it was.
+	expect_reply api/rate_limiter_put "${r[12]:-}" '^204 $'
+	expect_reply api/rate_limiter_missing_refill "${r[13]:-}" \
+		'^400 .*rate_limiter.bandwidth: missing field `refill_time`'
+	expect_reply api/rate_limiter_unknown_field "${r[14]:-}" \
+		'^400 .*unknown field `foo` in rate_limiter.ops'
+	expect_reply api/rate_limiter_negative "${r[15]:-}" \
+		'^400 .*rate_limiter.ops.size: expected an unsigned integer'
+	expect_reply api/rate_limiter_unknown_bucket "${r[16]:-}" '^400 .*unknown field `iops` in rate_limiter'
+	expect_reply api/rate_limiter_nic "${r[17]:-}" '^204 $'
+	expect_reply api/rate_limiter_get_vm_config "${r[18]:-}" \
+		'"drive_id":"rl".*"rate_limiter":\{"bandwidth":\{"size":1048576,"one_time_burst":0,"refill_time":100\},"ops":null\}'
+	expect_reply api/rate_limiter_nic_get_vm_config "${r[18]:-}" \
+		'"iface_id":"2".*"rx_rate_limiter":null,"tx_rate_limiter":\{"bandwidth":null,"ops":\{"size":100,"one_time_burst":0,"refill_time":1000\}\}'
 	# Malformed HTTP: a 400 with a fault_message, then the connection is closed.
 	printf 'PUT /machine-config HTTP/1.1\r\nContent-Length: x\r\n\r\n' >"$tmp/raw"
 	expect_reply api/malformed_http "$(python3 "$client" "$sock" --raw "$tmp/raw" | tr -d '\r' |

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/api/http.c src/api/fields.c src/api/handlers.c src/api/router.c src/api/vmconfig.c src/api/balloon.c src/api/actions.c src/api/server.c src/api/snapshot.c src/api/snapshot_load.c src/api/config_file.c src/snapshot/load.c src/snapshot/statefile.c src/util/file.c src/util/log.c src/util/metrics.c src/util/thread.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c
+// fuzz-sources: src/util/token_bucket.c src/api/http.c src/api/fields.c src/api/handlers.c src/api/router.c src/api/vmconfig.c src/api/balloon.c src/api/actions.c src/api/server.c src/api/snapshot.c src/api/snapshot_load.c src/api/config_file.c src/snapshot/load.c src/snapshot/statefile.c src/util/file.c src/util/log.c src/util/metrics.c src/util/thread.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c
 // fuzz-libs: -lseccomp -lz
 /*
  * libFuzzer harness for the control API as a client reaches it: the input is the byte
@@ -102,6 +102,19 @@ void virtio_balloon_info(struct virtio_balloon *b, struct balloon_info *info)
 {
 	(void)b, (void)info;
 	CHECK(0);
+}
+
+int virtio_blk_set_limiter(struct vm *vm, const char *path, const struct rl_config *rl)
+{
+	(void)vm, (void)path, (void)rl;
+	return -ENODEV;
+}
+
+int virtio_net_set_limiters(struct vm *vm, unsigned int index, const struct rl_config *rx,
+			    const struct rl_config *tx)
+{
+	(void)vm, (void)index, (void)rx, (void)tx;
+	return -ENODEV;
 }
 
 int arch_ctrl_alt_del(struct vm *vm)

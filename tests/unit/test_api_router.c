@@ -239,9 +239,10 @@ static void test_drives(void **state)
 	expect_fault(&api, HTTP_PUT, "/drives/second", body, "unknown variant `Fast`");
 	snprintf(body, sizeof(body),
 		 "{\"drive_id\":\"second\",\"path_on_host\":\"%s\",\"is_root_device\":false,"
-		 "\"rate_limiter\":{\"bandwidth\":{\"size\":1,\"refill_time\":100}}}",
+		 "\"rate_limiter\":{\"bandwidth\":{\"size\":1}}}",
 		 disk);
-	expect_fault(&api, HTTP_PUT, "/drives/second", body, "rate limiters are not supported");
+	expect_fault(&api, HTTP_PUT, "/drives/second", body,
+		     "rate_limiter.bandwidth: missing field `refill_time`");
 	assert_int_equal(api.nr_drives, 1);
 	snprintf(body, sizeof(body),
 		 "{\"drive_id\":\"second\",\"path_on_host\":\"%s\",\"is_root_device\":false}",
@@ -289,6 +290,9 @@ static void test_devices(void **state)
 	expect_fault(&api, HTTP_PUT, "/vsock", "{\"guest_cid\":3}", "missing field `uds_path`");
 	assert_int_equal(PUT("/vsock", "{\"vsock_id\":\"v\",\"guest_cid\":3,\"uds_path\":\"/v\"}"),
 			 204);
+	expect_fault(&api, HTTP_PUT, "/entropy",
+		     "{\"rate_limiter\":{\"ops\":{\"size\":1,\"refill_time\":1}}}",
+		     "rate_limiter: token buckets on the entropy device are not supported");
 	assert_int_equal(PUT("/entropy", "{\"rate_limiter\":{}}"), 204);
 	expect_fault(&api, HTTP_PUT, "/logger", "{\"level\":\"Loud\"}", "Invalid log level");
 	expect_fault(&api, HTTP_PUT, "/logger", "{\"log_path\":\"/nonexistent/log\"}",

@@ -4,10 +4,12 @@
  * interrupts exactly as the ring tells it to (EVENT_IDX or the flags), with the worker
  * polling a dry ring (blk_poll.c) and without. A lost kick or a lost interrupt leaves a
  * request unanswered, and the driver's wait times out: the test fails instead of hanging.
- * Once the driver goes quiet the worker must sleep, not spin.
+ * Once the driver goes quiet the worker must sleep, not spin; so must a worker whose
+ * rate limiter holds a request back.
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <linux/virtio_ring.h>
@@ -93,13 +95,15 @@ static void test_needs_reset(struct virtio_dev *vdev, const char *why)
 	fail_msg("the worker asked for a reset: %s", why);
 }
 
-static void drv_start(struct drv *d, bool event_idx, u64 poll_ns)
+/* opts: more --disk options after the path ("" or ",ops=..."). */
+static void drv_start_opts(struct drv *d, bool event_idx, u64 poll_ns, const char *opts)
 {
 	struct virtio_dev *vdev;
 	struct blk_options o;
-	char err[160];
+	char arg[128], err[160];
 
-	assert_int_equal(virtio_blk_parse_option(d->path, &o), 0);
+	snprintf(arg, sizeof(arg), "%s%s", d->path, opts);
+	assert_int_equal(virtio_blk_parse_option(arg, &o), 0);
 	d->b = calloc(1, sizeof(*d->b));
 	assert_int_equal(virtio_blk_init(d->b, &o, BLOCK_BACKEND_AUTO, err, sizeof(err)), 0);
 	vdev = &d->b->vdev;
@@ -117,6 +121,11 @@ static void drv_start(struct drv *d, bool event_idx, u64 poll_ns)
 	for (unsigned int s = 0; s < SLOTS; s++)
 		d->free_slots[s] = s;
 	assert_int_equal(vdev->ops->start(vdev), 0);
+}
+
+static void drv_start(struct drv *d, bool event_idx, u64 poll_ns)
+{
+	drv_start_opts(d, event_idx, poll_ns, "");
 }
 
 static void drv_stop(struct drv *d)
@@ -324,6 +333,80 @@ static void test_flags_no_polling(void **state)
 	run(state, false, 0);
 }
 
+static u64 wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
+}
+
+/* Posts reads in slots 0 to n - 1 and kicks as the ring says. */
+static void post_reads(struct drv *d, unsigned int n)
+{
+	u16 old_idx = d->avail_idx;
+
+	for (unsigned int i = 0; i < n; i++)
+		post_read(d, d->free_slots[--d->nr_free]);
+	maybe_kick(d, old_idx);
+}
+
+/*
+ * A bandwidth limit of 512 bytes per 50 ms: ten 512-byte reads take at least 450 ms
+ * (the first fits the full bucket), and while a read waits its turn the worker sleeps
+ * on its timer instead of spinning.
+ */
+static void test_throttled_worker_sleeps(void **state)
+{
+	struct drv *d = *state;
+	unsigned int done = 0;
+	u64 t0, c0, wall, cpu;
+
+	drv_start_opts(d, true, BLK_POLL_MAX_NS_DEFAULT, ",bw=512:50");
+	t0 = wall_ns();
+	c0 = cpu_ns();
+	post_reads(d, 10);
+	while (done < 10) {
+		if (!wait_completions(d))
+			fail_msg("a throttled read never completed (%u of 10 done)", done);
+		done += reap(d);
+	}
+	wall = wall_ns() - t0;
+	cpu = cpu_ns() - c0;
+	assert_true(wall >= 400 * 1000 * 1000ull);
+	assert_true(wall < 3000 * 1000 * 1000ull);
+	/* Sleeping between the reads: a spinning worker would burn the whole wait. */
+	assert_true(cpu < wall / 4);
+	drv_stop(d);
+}
+
+/*
+ * One request per 100 s: the second read waits, the worker sleeps, and replacing the
+ * buckets (the API's PATCH) lets the read go at once.
+ */
+static void test_new_limiter_wakes_worker(void **state)
+{
+	struct drv *d = *state;
+	unsigned int done = 0;
+	u64 c0;
+
+	drv_start_opts(d, false, 0, ",ops=1:100000");
+	post_reads(d, 2);
+	while (!done) {
+		assert_true(wait_completions(d));
+		done += reap(d);
+	}
+	assert_int_equal(done, 1);
+	c0 = cpu_ns();
+	nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
+	assert_int_equal(reap(d), 0);
+	assert_true(cpu_ns() - c0 < 50 * 1000 * 1000ull);
+	rate_limiter_set(&d->b->rl, &(struct rl_config){0}, rate_limiter_now());
+	assert_true(wait_completions(d));
+	assert_int_equal(reap(d), 1);
+	drv_stop(d);
+}
+
 static int drv_setup(void **state)
 {
 	struct drv *d = calloc(1, sizeof(*d));
@@ -369,9 +452,10 @@ static int drv_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_event_idx_polling),    T(test_event_idx_long_poll),
-		T(test_event_idx_no_polling), T(test_flags_polling),
-		T(test_flags_no_polling),
+		T(test_event_idx_polling),	  T(test_event_idx_long_poll),
+		T(test_event_idx_no_polling),	  T(test_flags_polling),
+		T(test_flags_no_polling),	  T(test_throttled_worker_sleeps),
+		T(test_new_limiter_wakes_worker),
 	};
 
 	return cmocka_run_group_tests_name("virtio_blk_worker", tests, NULL, NULL);

@@ -173,4 +173,15 @@ static inline void fill(u8 *p, size_t len, u8 seed)
 		p[i] = (u8)(seed + i * 7);
 }
 
+/* Host side: reads and counts the frames the tap has for it. */
+static inline unsigned int host_drain(struct fixture *f)
+{
+	static u8 buf[2048];
+	unsigned int n = 0;
+
+	while (recv(f->host_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		n++;
+	return n;
+}
+
 #endif

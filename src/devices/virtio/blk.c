@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * virtio-blk (virtio 1.x, section "Block Device"): --disk PATH[,ro][,serial=S].
+ * virtio-blk (virtio 1.x, section "Block Device"): --disk PATH[,ro][,serial=S][,bw=..][,ops=..].
  *
  * One request queue per disk, served by one worker thread that waits on the queue's kick
  * eventfd, the block queue's completion eventfd and a stop eventfd. Requests are checked
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "../../util/log.h"
@@ -393,7 +394,8 @@ static void req_io_done(struct block_io *io, void *arg)
 		req_complete(b, r, st);
 }
 
-static void handle_chain(struct virtio_blk *b, const struct vq_chain *c)
+/* false when the rate limiter holds the chain back (it went back on the ring). */
+static bool handle_chain(struct virtio_blk *b, const struct vq_chain *c)
 {
 	struct blk_req *r = req_get(b);
 	int st = virtio_blk_parse_request(&b->limits, c, r);
@@ -403,12 +405,19 @@ static void handle_chain(struct virtio_blk *b, const struct vq_chain *c)
 		req_put(b, r);
 		mark_broken(b);
 		pr_guest("virtio-blk %s: request without a status byte", b->opts.path);
-		return;
+		return true;
+	}
+	if (st == VIRTIO_BLK_S_OK && virtio_blk_throttle(b, r)) {
+		/* Nothing was taken since the pop: giving the chain back is exact. */
+		req_put(b, r);
+		b->vdev.queues[0].vq.last_avail--;
+		return false;
 	}
 	if (st == VIRTIO_BLK_S_OK)
 		st = req_start(b, r);
 	if (st != VIRTIO_BLK_PENDING)
 		req_complete(b, r, st);
+	return true;
 }
 
 static unsigned int take_events(struct virtio_blk *b)
@@ -426,6 +435,9 @@ unsigned int virtio_blk_serve(struct virtio_blk *b)
 
 	b->more = false;
 	b->poll.kicks_off = false;
+	/* Throttled: kicks stay off, the ring waits for the timer. */
+	if (b->throttled)
+		return take_events(b);
 	if (!b->broken && vq->ready)
 		virtqueue_enable_notify(vq, false);
 	while (!b->broken && vq->ready) {
@@ -454,7 +466,8 @@ unsigned int virtio_blk_serve(struct virtio_blk *b)
 			continue;
 		}
 		budget--;
-		handle_chain(b, b->chain);
+		if (!handle_chain(b, b->chain))
+			break;
 	}
 	ev = take_events(b);
 	block_queue_kick(b->bq);
@@ -492,7 +505,7 @@ int virtio_blk_queue_start(struct virtio_blk *b)
 		b->free_slots[i] = (u16)(VIRTIO_BLK_QUEUE_SIZE - 1 - i);
 	b->nr_free = VIRTIO_BLK_QUEUE_SIZE;
 	atomic_store(&b->busy, 0);
-	b->stopping = b->broken = false;
+	b->stopping = b->broken = b->throttled = false;
 	b->poll.ns = 0;
 	b->poll.kicks_off = false;
 	b->more = true; /* the driver may have queued requests before DRIVER_OK */
@@ -671,9 +684,11 @@ int virtio_blk_init(struct virtio_blk *b, const struct blk_options *o, enum bloc
 	b->stop_fd = -1;
 	b->chain = calloc(1, sizeof(*b->chain));
 	b->reqs = calloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*b->reqs));
-	if (!b->chain || !b->reqs) {
-		snprintf(err, errlen, "%s", strerror(ENOMEM));
-		ret = -ENOMEM;
+	/* Made here, before the sandbox: the vCPU that starts the worker cannot make one. */
+	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (!b->chain || !b->reqs || b->timer_fd < 0) {
+		ret = b->timer_fd < 0 ? -errno : -ENOMEM;
+		snprintf(err, errlen, "%s", strerror(-ret));
 	} else {
 		ret = block_file_open(&b->file, o->path, o->ro, err, errlen);
 	}
@@ -682,9 +697,14 @@ int virtio_blk_init(struct virtio_blk *b, const struct blk_options *o, enum bloc
 		free(b->reqs);
 		b->chain = NULL;
 		b->reqs = NULL;
+		if (b->timer_fd >= 0)
+			close(b->timer_fd);
+		b->timer_fd = -1;
 		return ret;
 	}
 	blk_metrics_init(b);
+	rate_limiter_init(&b->rl, &o->rl);
+	rate_limiter_set_timer(&b->rl, b->timer_fd);
 	blk_fill_config(b);
 	b->vdev.ops = &blk_dev_ops;
 	b->vdev.config = (u8 *)&b->config;
@@ -704,6 +724,11 @@ int virtio_blk_init(struct virtio_blk *b, const struct blk_options *o, enum bloc
 
 void virtio_blk_fini(struct virtio_blk *b)
 {
+	if (b->timer_fd >= 0) {
+		rate_limiter_destroy(&b->rl);
+		close(b->timer_fd);
+		b->timer_fd = -1;
+	}
 	block_file_close(&b->file);
 	metrics_set_fini(&b->metrics);
 	free(b->chain);

@@ -7,6 +7,7 @@
 
 #include "../../backends/block.h"
 #include "../../util/metrics.h"
+#include "../../util/token_bucket.h"
 #include "virtio.h"
 
 /*
@@ -46,11 +47,13 @@ struct blk_options {
 	bool ro;
 	u8 serial[VIRTIO_BLK_ID_BYTES]; /* zero-padded, as GET_ID returns it */
 	char id[METRICS_ID_MAX];	/* id=: names the disk's metrics (the API's drive_id) */
+	struct rl_config rl;		/* bw= and ops= */
 	char err[160];			/* why parsing failed */
 };
 
 /*
- * Parses one --disk argument: PATH[,ro][,serial=S][,id=ID] (S at most 20 bytes). Returns 0, or
+ * Parses one --disk argument: PATH[,ro][,serial=S][,id=ID][,bw=..][,ops=..] (S at most 20
+ * bytes, the buckets SIZE:REFILL_MS[:ONE_TIME_BURST]). Returns 0, or
  * -EINVAL with a one-line reason in o->err.
  */
 int virtio_blk_parse_option(const char *arg, struct blk_options *o);
@@ -129,6 +132,13 @@ struct virtio_blk {
 	struct blk_poll poll;
 	int stop_fd;
 	pthread_t worker;
+	/*
+	 * The rate limiter: each request is charged before it starts; one that does not fit
+	 * goes back on the ring and the worker sleeps on timer_fd (a timerfd) until it would.
+	 */
+	struct rate_limiter rl;
+	int timer_fd;
+	bool throttled; /* a request waits for the timer: do not take from the ring */
 };
 
 /*
@@ -154,6 +164,16 @@ int virtio_blk_swap(struct vm *vm, const char *old_path, const char *new_path, c
  * parked): true when the disk is idle, false if its I/O did not finish.
  */
 bool virtio_blk_wait_idle(struct virtio_blk *b);
+/*
+ * Replaces the rate limiter of the disk on path (the control API's PATCH): 0, or -ENODEV.
+ * A throttled worker looks at the new buckets at once.
+ */
+int virtio_blk_set_limiter(struct vm *vm, const char *path, const struct rl_config *rl);
+/*
+ * Charges r to the rate limiter: false when it may start now, true when it must wait
+ * (b->throttled set, the limiter armed the timer for when it would fit; nothing charged).
+ */
+bool virtio_blk_throttle(struct virtio_blk *b, const struct blk_req *r);
 int virtio_blk_queue_start(struct virtio_blk *b);
 unsigned int virtio_blk_serve(struct virtio_blk *b);
 unsigned int virtio_blk_reap(struct virtio_blk *b);

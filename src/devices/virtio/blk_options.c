@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* virtio-blk's option, --disk PATH[,ro][,serial=S]: parsed, and checked before KVM opens. */
+/*
+ * virtio-blk's option, --disk PATH[,ro][,serial=S][,bw=SIZE:MS[:BURST]][,ops=N:MS[:BURST]]:
+ * parsed, and checked before KVM opens. bw and ops are the rate limiter's token buckets
+ * (bytes and requests refilled per MS milliseconds, src/util/token_bucket.h).
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +14,31 @@
 #include "../../util/log.h"
 #include "blk.h"
 
+#define BLK_OPTS_HELP "ro, serial=S, id=ID, bw=SIZE:MS[:BURST] or ops=N:MS[:BURST]"
+
+/* bw=SIZE:MS[:BURST] or ops=N:MS[:BURST]: 1 if s is neither, 0 or -EINVAL if it is. */
+static int parse_bucket(struct blk_options *o, const char *s, size_t len)
+{
+	bool bw = len >= 3 && !memcmp(s, "bw=", 3);
+	size_t skip = bw ? 3 : 4;
+
+	if (!bw && (len < 4 || memcmp(s, "ops=", 4)))
+		return 1;
+	if (!tb_parse(s + skip, len - skip, bw ? &o->rl.bw : &o->rl.ops))
+		return 0;
+	snprintf(o->err, sizeof(o->err), "%.*s: expected %s=SIZE:REFILL_MS[:BURST] (decimal)",
+		 (int)len, s, bw ? "bw" : "ops");
+	return -EINVAL;
+}
+
 static int parse_one(struct blk_options *o, const char *s, size_t len)
 {
 	static const char serial[] = "serial=";
 	const size_t sl = sizeof(serial) - 1;
+	int ret = parse_bucket(o, s, len);
 
+	if (ret <= 0)
+		return ret;
 	if (len == 2 && !memcmp(s, "ro", 2)) {
 		o->ro = true;
 	} else if (len > 3 && !memcmp(s, "id=", 3)) {
@@ -34,11 +58,11 @@ static int parse_one(struct blk_options *o, const char *s, size_t len)
 		memset(o->serial, 0, sizeof(o->serial));
 		memcpy(o->serial, s + sl, len - sl);
 	} else if (!len) {
-		snprintf(o->err, sizeof(o->err), "empty option (expected ro, serial=S or id=ID)");
+		snprintf(o->err, sizeof(o->err), "empty option (expected " BLK_OPTS_HELP ")");
 		return -EINVAL;
 	} else {
 		snprintf(o->err, sizeof(o->err),
-			 "unknown option '%.*s' (expected ro, serial=S or id=ID)", (int)len, s);
+			 "unknown option '%.*s' (expected " BLK_OPTS_HELP ")", (int)len, s);
 		return -EINVAL;
 	}
 	return 0;

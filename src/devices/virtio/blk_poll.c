@@ -111,16 +111,35 @@ static void post_events(struct virtio_blk *b, unsigned int ev)
 		b->set_needs_reset(&b->vdev, "virtio-blk: malformed request chain");
 }
 
+bool virtio_blk_throttle(struct virtio_blk *b, const struct blk_req *r)
+{
+	bool data = r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT;
+	u64 wait = rate_limiter_consume(&b->rl, data ? r->data_len : 0, rate_limiter_now());
+
+	/* On a wait the limiter has armed b->timer_fd: the worker sleeps until then. */
+	b->throttled = wait != 0;
+	return b->throttled;
+}
+
+/* The rate limiter's timer: the request held back may fit now. */
+static void timer_fired(struct virtio_blk *b)
+{
+	drain_eventfd(b->timer_fd); /* a timerfd reads like an eventfd: an 8-byte count */
+	b->throttled = false;
+	b->more = !b->broken;
+}
+
 void *virtio_blk_worker(void *arg)
 {
 	struct virtio_blk *b = arg;
 	int kick_fd = b->vdev.queues[0].kick_fd;
 
 	for (;;) {
-		struct pollfd fds[3] = {
+		struct pollfd fds[4] = {
 			{.fd = b->stop_fd, .events = POLLIN},
 			{.fd = kick_fd, .events = POLLIN},
 			{.fd = block_queue_event_fd(b->bq), .events = POLLIN},
+			{.fd = b->timer_fd, .events = POLLIN},
 		};
 		bool work = (b->more && b->nr_free) || before_sleep(b);
 		unsigned int ev = 0;
@@ -140,6 +159,8 @@ void *virtio_blk_worker(void *arg)
 			drain_eventfd(kick_fd);
 			b->more = !b->broken;
 		}
+		if (fds[3].revents & POLLIN)
+			timer_fired(b);
 		if (fds[2].revents & POLLIN)
 			ev |= virtio_blk_reap(b);
 		if (b->more)

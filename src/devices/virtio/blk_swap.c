@@ -19,16 +19,11 @@
 /* The running virtio-blk disk on path, or NULL. */
 static struct virtio_blk *find_disk(struct vm *vm, const char *path)
 {
-	for (struct device *dev = vm->devices; dev; dev = dev->next) {
-		struct virtio_dev *vdev;
-		struct virtio_blk *b;
+	struct virtio_dev *vdev = NULL;
 
-		if (strcmp(dev->ops->name, "virtio-pci"))
-			continue;
-		vdev = container_of(dev, struct virtio_dev, dev);
-		if (vdev->ops->device_id != VIRTIO_ID_BLOCK)
-			continue;
-		b = container_of(vdev, struct virtio_blk, vdev);
+	while ((vdev = virtio_pci_next(vm->devices, vdev, VIRTIO_ID_BLOCK))) {
+		struct virtio_blk *b = container_of(vdev, struct virtio_blk, vdev);
+
 		if (!strcmp(b->opts.path, path))
 			return b;
 	}
@@ -79,5 +74,15 @@ int virtio_blk_swap(struct vm *vm, const char *old_path, const char *new_path, c
 	}
 	pthread_mutex_unlock(&vp->ctrl_lock);
 	virtio_notify_config(&b->vdev);
+	return 0;
+}
+
+int virtio_blk_set_limiter(struct vm *vm, const char *path, const struct rl_config *rl)
+{
+	struct virtio_blk *b = find_disk(vm, path);
+
+	if (!b)
+		return -ENODEV;
+	rate_limiter_set(&b->rl, rl, rate_limiter_now());
 	return 0;
 }

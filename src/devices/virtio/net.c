@@ -227,6 +227,10 @@ void virtio_net_tx(struct virtio_net *n)
 			virtqueue_enable_notify(vq, false);
 			continue;
 		}
+		if (virtio_net_tx_throttle(n, c)) {
+			vq->last_avail--; /* as below: the chain goes back until the timer */
+			break;
+		}
 		ret = tx_one(n, c);
 		if (ret == -EAGAIN) {
 			/*
@@ -370,7 +374,12 @@ void virtio_net_rx(struct virtio_net *n)
 				n->rx_dropped++;
 				continue;
 			}
+			n->rx_paid = false;
 		}
+		/* The packet waits in rx_pkt (and the backend unread) until it fits the limit. */
+		if (!n->rx_paid && virtio_net_rx_throttle(n))
+			break;
+		n->rx_paid = true;
 		ret = rx_fill(n);
 		if (ret < 0)
 			return;
@@ -406,6 +415,7 @@ int virtio_net_activate(struct virtio_net *n)
 	n->rx_starved = !net_vq(n, VIRTIO_NET_RXQ)->ready;
 	n->rx_more = false;
 	n->tx_pending = n->tx_blocked = false;
+	n->rx_throttled = n->tx_throttled = false;
 	return n->be->ops->set_offloads(n->be, n->rx_offloads);
 }
 
@@ -420,74 +430,6 @@ void virtio_net_deactivate(struct virtio_net *n)
 	n->mrg_rxbuf = false;
 	n->tx_offloads = n->rx_offloads = 0;
 	n->be->ops->set_offloads(n->be, 0);
-}
-
-/* One round of the worker: wait, then serve what woke us. Returns false on stop. */
-static bool net_worker_round(struct virtio_net *n)
-{
-	struct net_pollset *ps = &n->ps;
-	/* A broken device has nothing to do until the reset: pending work must not spin it. */
-	int timeout = !n->broken && ((n->tx_pending && !n->tx_blocked) || n->rx_more) ? 0 : -1;
-	unsigned int ready = 0;
-	bool failed;
-
-	ps->n = 0;
-	/* The first three never fail: virtio_net_init() made room for 16. */
-	net_pollset_add(ps, n->stop_fd, POLLIN);
-	net_pollset_add(ps, n->vdev.queues[VIRTIO_NET_TXQ].kick_fd, POLLIN);
-	net_pollset_add(ps, n->vdev.queues[VIRTIO_NET_RXQ].kick_fd, POLLIN);
-	if (!n->broken)
-		n->be->ops->poll_fill(n->be, ps, !n->rx_starved, n->tx_blocked, &timeout);
-	failed = poll(ps->fds, ps->n, timeout) < 0;
-	if (failed && errno != EINTR)
-		pr_guest("virtio-net %u: poll: %s", n->index, strerror(errno));
-	if (ps->fds[0].revents & POLLIN)
-		return false;
-	if ((ps->fds[1].revents & POLLIN) && eventfd_drain(ps->fds[1].fd))
-		n->tx_pending = true;
-	if ((ps->fds[2].revents & POLLIN) && eventfd_drain(ps->fds[2].fd) && n->rx_starved &&
-	    !n->broken && net_vq(n, VIRTIO_NET_RXQ)->ready) {
-		n->rx_starved = false;
-		virtqueue_enable_notify(net_vq(n, VIRTIO_NET_RXQ), false);
-	}
-	if (n->broken)
-		return true;
-	ready = n->be->ops->poll_done(n->be, ps, failed);
-	if (ready & NET_BE_WRITABLE)
-		n->tx_blocked = false;
-	if (n->tx_pending && !n->tx_blocked)
-		virtio_net_tx(n);
-	if (!n->rx_starved && ((ready & NET_BE_READABLE) || n->rx_len || n->rx_more))
-		virtio_net_rx(n);
-	return true;
-}
-
-static void *net_worker(void *arg)
-{
-	struct virtio_net *n = arg;
-
-	/* Buffers the driver queued before DRIVER_OK got no kick we could see. */
-	n->tx_pending = true;
-	while (net_worker_round(n))
-		;
-	return NULL;
-}
-
-static int net_start_worker(struct virtio_net *n)
-{
-	int ret;
-
-	n->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (n->stop_fd < 0)
-		return -errno;
-	ret = sandbox_thread_start(&n->worker, THREAD_VIRTIO_NET, net_worker, n);
-	if (ret) {
-		close(n->stop_fd);
-		n->stop_fd = -1;
-		return -ret;
-	}
-	n->worker_running = true;
-	return 0;
 }
 
 /*
@@ -543,7 +485,7 @@ static int net_start(struct virtio_dev *vdev)
 	if (!ret && n->vhost && !net_start_vhost(n))
 		return 0;
 	if (!ret)
-		ret = net_start_worker(n);
+		ret = virtio_net_start_worker(n);
 	/* A failed start leaves nothing behind: the transport reports NEEDS_RESET. */
 	if (ret)
 		virtio_net_deactivate(n);
@@ -658,6 +600,7 @@ int virtio_net_init(struct virtio_net *n, const struct net_options *opt, unsigne
 	n->index = index;
 	n->be = be;
 	n->stop_fd = -1;
+	n->rx_timer = n->tx_timer = -1;
 	n->notify = virtio_notify_queue;
 	n->set_needs_reset = virtio_set_needs_reset;
 	n->rx_pkt = malloc(NET_MAX_PACKET);
@@ -669,7 +612,7 @@ int virtio_net_init(struct virtio_net *n, const struct net_options *opt, unsigne
 	n->ps.cap = 16;
 	n->ps.fds = calloc(n->ps.cap, sizeof(*n->ps.fds));
 	if (!n->rx_pkt || !n->tx_pkt || !n->rx_first || !n->rx_chain || !n->tx_chain ||
-	    !n->tx_iov || !n->ps.fds) {
+	    !n->tx_iov || !n->ps.fds || virtio_net_limiters_init(n)) {
 		virtio_net_cleanup(n);
 		return -ENOMEM;
 	}
@@ -706,6 +649,7 @@ void virtio_net_cleanup(struct virtio_net *n)
 	n->tx_iov = NULL;
 	n->ps = (struct net_pollset){0};
 	metrics_set_fini(&n->metrics);
+	virtio_net_limiters_fini(n);
 	if (n->be)
 		n->be->ops->destroy(n->be);
 	n->be = NULL;

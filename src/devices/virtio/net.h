@@ -72,6 +72,13 @@ struct virtio_net {
 
 	u64 rx_packets, tx_packets, rx_dropped, tx_dropped;
 	struct metrics_set metrics; /* the API's view of the same, and bytes */
+
+	/* Rate limiters (net_worker.c): each direction's buckets and timer. */
+	struct rate_limiter rx_rl, tx_rl;
+	int rx_timer, tx_timer;
+	bool rx_throttled; /* the packet in rx_pkt waits for rx_timer */
+	bool rx_paid;	   /* the packet in rx_pkt was charged */
+	bool tx_throttled; /* a chain went back on the ring until tx_timer */
 };
 
 /*
@@ -90,6 +97,23 @@ void virtio_net_deactivate(struct virtio_net *n);
 void virtio_net_tx(struct virtio_net *n);
 /* Moves packets from the backend into the driver's buffers, up to a budget. */
 void virtio_net_rx(struct virtio_net *n);
+/*
+ * The rate limiters (net_worker.c). limiters_init makes the timers (at realize: the
+ * sandboxed threads that start the worker cannot) with opt's buckets; 0 or -1.
+ */
+int virtio_net_limiters_init(struct virtio_net *n);
+void virtio_net_limiters_fini(struct virtio_net *n);
+/* Charges a transmit chain: true when it must wait (the tx timer is armed). */
+bool virtio_net_tx_throttle(struct virtio_net *n, const struct vq_chain *c);
+/* Charges the packet in rx_pkt: true when it must wait (the rx timer is armed). */
+bool virtio_net_rx_throttle(struct virtio_net *n);
+struct vm;
+/* New buckets for NIC index (the control API's PATCH): 0, or -ENODEV. */
+int virtio_net_set_limiters(struct vm *vm, unsigned int index, const struct rl_config *rx,
+			    const struct rl_config *tx);
+/* Starts the worker thread (net_worker.c): 0 or -errno. */
+int virtio_net_start_worker(struct virtio_net *n);
+
 /*
  * Whether the driver's header for a frame of frame_len bytes asks only for what it
  * negotiated (NET_OFF_* in offloads). Returns 0, or -EINVAL: drop the frame.

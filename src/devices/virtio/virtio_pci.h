@@ -8,6 +8,7 @@
  * Device types do not include this; they use virtio.h.
  */
 #include <pthread.h>
+#include <string.h>
 
 #include "../../irq_line.h"
 #include "../msix.h"
@@ -129,5 +130,21 @@ int vp_pause(struct device *dev);
 void vp_resume(struct device *dev);
 int vp_save(struct device *dev, struct snap_buf *sb);
 int vp_load(struct device *dev, struct snap_buf *sb);
+
+/*
+ * The next virtio-pci function of device_id after prev (NULL: the first) in a VM's
+ * device list, or NULL: how the control API finds a running disk or NIC.
+ */
+static inline struct virtio_dev *virtio_pci_next(struct device *list, struct virtio_dev *prev,
+						 u32 device_id)
+{
+	for (struct device *dev = prev ? prev->dev.next : list; dev; dev = dev->next) {
+		struct virtio_dev *vdev = container_of(dev, struct virtio_dev, dev);
+
+		if (!strcmp(dev->ops->name, "virtio-pci") && vdev->ops->device_id == device_id)
+			return vdev;
+	}
+	return NULL;
+}
 
 #endif
