@@ -48,7 +48,7 @@ struct vm_config {
 	 * (virtio_blk_parse() and so on) when it is realized, and refuses bad values
 	 * with exit status 2 before the guest starts.
 	 */
-	const char *disks[VM_MAX_DISKS]; /* --disk PATH[,ro][,serial=S] */
+	const char *disks[VM_MAX_DISKS]; /* --disk PATH[,ro][,serial=S][,id=ID][,bw=B][,ops=B] */
 	unsigned int nr_disks;
 	const char *nics[VM_MAX_NICS]; /* --net tap=IF[,vhost=on][,mac=M] | user[,hostfwd=...] */
 	unsigned int nr_nics;
