@@ -60,8 +60,8 @@ con_socket_boot() {
 con_stdio_wait() {
 	local i
 	for ((i = 0; i < LAB_BOOT_TIMEOUT; i++)); do
-		tr -d '\r' <"$BOOT_LOG" | grep -q "$1" && return 0
-		tr -d '\r' <"$BOOT_LOG" | grep -q "^KVMBOX-TEST: " && return 1
+		tr -d '\r' <"$BOOT_LOG" | grep "$1" >/dev/null && return 0
+		tr -d '\r' <"$BOOT_LOG" | grep "^KVMBOX-TEST: " >/dev/null && return 1
 		sleep 1
 	done
 	return 1

@@ -94,9 +94,9 @@ test_user_hostfwd_reaches_guest() {
 
 test_user_two_nics_with_their_macs() {
 	net_user_boot
-	tr -d '\r' <"$BOOT_LOG" | grep -q "^KVMBOX-NET-IFACE: .*=$NET_MAC0$" ||
+	tr -d '\r' <"$BOOT_LOG" | grep "^KVMBOX-NET-IFACE: .*=$NET_MAC0$" >/dev/null ||
 		fail "no interface with the default MAC $NET_MAC0"
-	tr -d '\r' <"$BOOT_LOG" | grep -q "^KVMBOX-NET-IFACE: .*=$NET_MAC1$" ||
+	tr -d '\r' <"$BOOT_LOG" | grep "^KVMBOX-NET-IFACE: .*=$NET_MAC1$" >/dev/null ||
 		fail "no interface with mac=$NET_MAC1"
 }
 
