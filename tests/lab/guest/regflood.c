@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #if defined(__x86_64__)
 #include <sys/io.h>
@@ -118,11 +119,10 @@ static void *flood(void *arg)
 {
 	long cpu = (long)arg;
 	uint64_t seed = 0x9e3779b97f4a7c15ULL * (uint64_t)(cpu + 1) ^ (uint64_t)getpid();
-	cpu_set_t set;
+	/* The raw call: the arm64 build's forced includes come before _GNU_SOURCE. */
+	unsigned long mask = 1UL << cpu;
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	syscall(SYS_sched_setaffinity, 0, sizeof(mask), &mask);
 	for (unsigned long i = 0; i < writes_per_thread; i++) {
 		switch (xorshift(&seed) % 3) {
 		case 0:
