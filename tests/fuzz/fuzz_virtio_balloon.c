@@ -55,7 +55,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	CHECK(b);
 	CHECK(virtio_balloon_init(b, &o) == 0);
 	b->vdev.vm = &vm;
-	b->notify = harness_notify;
+	b->vdev.notify = harness_notify;
 	b->vdev.driver_features = b->vdev.device_features;
 	return 0;
 }
@@ -69,7 +69,7 @@ static void run_op(u8 op)
 {
 	struct virtio_queue *vq = b->vdev.queues;
 	u16 last[VIRTIO_BALLOON_QUEUES];
-	bool was_broken = b->broken;
+	bool was_broken = b->vdev.broken;
 	u64 pages = b->inflated + b->deflated + b->bad_pfns;
 
 	for (unsigned int q = 0; q < VIRTIO_BALLOON_QUEUES; q++)
@@ -95,12 +95,12 @@ static void run_op(u8 op)
 		}
 		break;
 	}
-	if (was_broken && b->broken) {
+	if (was_broken && b->vdev.broken) {
 		for (unsigned int q = 0; q < VIRTIO_BALLOON_QUEUES; q++)
 			CHECK(b->vdev.queues[q].vq.last_avail == last[q]);
 	}
 	if (reset_seen)
-		CHECK(b->broken);
+		CHECK(b->vdev.broken);
 	CHECK(!(b->stats_valid >> BALLOON_STAT_TAGS));
 	driver_races_ahead(&vq[VIRTIO_BALLOON_INFLATEQ].vq, &vq[VIRTIO_BALLOON_STATSQ].vq, op);
 }

@@ -60,7 +60,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	CHECK(null_fd >= 0);
 	CHECK(stream_from_fds(&s, in_r, null_fd) == 0);
 	CHECK(virtio_console_init(con, s) == 0);
-	con->notify = harness_notify;
+	con->vdev.notify = harness_notify;
 	return 0;
 }
 
@@ -89,7 +89,7 @@ static void check_state(void)
 	/* Every byte typed is either in the guest's buffers or still in the pipe. */
 	CHECK(con->rx_bytes + input_pending() == typed);
 	if (reset_seen)
-		CHECK(con->broken);
+		CHECK(con->vdev.broken);
 }
 
 /*
@@ -102,7 +102,7 @@ static void run_op(u8 op, const u8 *img, size_t img_len)
 {
 	static const size_t lens[8] = {0, 1, 2, 7, 64, 100, 1000, 4096};
 	u16 rx_last = con->vdev.queues[VIRTIO_CONSOLE_RXQ].vq.last_avail;
-	bool was_broken = con->broken;
+	bool was_broken = con->vdev.broken;
 
 	switch (op & 3) {
 	case 0:
@@ -124,7 +124,7 @@ static void run_op(u8 op, const u8 *img, size_t img_len)
 		break;
 	}
 	/* A broken device leaves its rings alone until the reset. */
-	if (was_broken && con->broken)
+	if (was_broken && con->vdev.broken)
 		CHECK(con->vdev.queues[VIRTIO_CONSOLE_RXQ].vq.last_avail == rx_last);
 	driver_races_ahead(&con->vdev.queues[VIRTIO_CONSOLE_RXQ].vq,
 			   &con->vdev.queues[VIRTIO_CONSOLE_TXQ].vq, op);

@@ -134,7 +134,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fake.be.fd = -1;
 	CHECK(net_parse_options("tap=fuzz0", 0, &opt, err, sizeof(err)) == 0);
 	CHECK(virtio_net_init(nic, &opt, 0, &fake.be) == 0);
-	nic->notify = harness_notify;
+	nic->vdev.notify = harness_notify;
 	return 0;
 }
 
@@ -179,7 +179,7 @@ static void check_state(void)
 	CHECK(nic->rx_nbufs <= rxq->size);
 	CHECK(!nic->rx_nbufs || nic->rx_len);
 	if (reset_seen)
-		CHECK(nic->broken);
+		CHECK(nic->vdev.broken);
 }
 
 /*

@@ -93,8 +93,8 @@ static struct fixture *setup_opts(const char *opts)
 	assert_int_equal(balloon_parse_options(opts, &o, err, sizeof(err)), 0);
 	assert_int_equal(virtio_balloon_init(&f->b, &o), 0);
 	f->b.vdev.vm = &f->vm;
-	f->b.notify = hook_notify;
-	f->b.set_needs_reset = hook_reset;
+	f->b.vdev.notify = hook_notify;
+	f->b.vdev.set_needs_reset = hook_reset;
 	f->b.vdev.driver_features = f->b.vdev.device_features;
 	for (unsigned int q = 0; q < VIRTIO_BALLOON_QUEUES; q++)
 		start_queue(f, q);
@@ -296,7 +296,7 @@ static void test_broken_ring(void **state)
 	__atomic_store_n(&av->idx, 1, __ATOMIC_RELEASE);
 	virtio_balloon_pages(&f->b, VIRTIO_BALLOON_INFLATEQ);
 	assert_true(f->reset);
-	assert_true(f->b.broken);
+	assert_true(f->b.vdev.broken);
 	assert_int_equal(used_idx(f, VIRTIO_BALLOON_INFLATEQ), 0);
 	/* Nothing is served until the reset, on any queue. */
 	driver_add(f, VIRTIO_BALLOON_DEFLATEQ, 0, BUF_GPA, 4);

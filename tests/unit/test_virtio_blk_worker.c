@@ -107,8 +107,8 @@ static void drv_start_opts(struct drv *d, bool event_idx, u64 poll_ns, const cha
 	d->b = calloc(1, sizeof(*d->b));
 	assert_int_equal(virtio_blk_init(d->b, &o, BLOCK_BACKEND_AUTO, err, sizeof(err)), 0);
 	vdev = &d->b->vdev;
-	d->b->notify = test_notify;
-	d->b->set_needs_reset = test_needs_reset;
+	d->b->vdev.notify = test_notify;
+	d->b->vdev.set_needs_reset = test_needs_reset;
 	d->b->poll.max_ns = poll_ns;
 	vdev->driver_features = vdev->device_features;
 	if (!event_idx)

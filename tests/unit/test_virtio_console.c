@@ -352,8 +352,8 @@ static struct fixture *con_setup(void)
 	f->c = calloc(1, sizeof(*f->c));
 	assert_non_null(f->c);
 	assert_int_equal(virtio_console_init(f->c, s), 0);
-	f->c->notify = fake_notify;
-	f->c->set_needs_reset = fake_needs_reset;
+	f->c->vdev.notify = fake_notify;
+	f->c->vdev.set_needs_reset = fake_needs_reset;
 	for (unsigned int q = 0; q < VIRTIO_CONSOLE_QUEUES; q++) {
 		struct virtqueue *vq = vq_of(f, q);
 
@@ -490,7 +490,7 @@ static void test_tx_malformed_chains(void **state)
 	post(f, VIRTIO_CONSOLE_TXQ, 2, writable, gpas);
 	virtio_console_tx(f->c);
 	assert_int_equal(f->resets, 1);
-	assert_true(f->c->broken);
+	assert_true(f->c->vdev.broken);
 	/* Broken until reset: later chains are left alone. */
 	post(f, VIRTIO_CONSOLE_TXQ, 1, fine, gpas);
 	virtio_console_tx(f->c);
@@ -498,7 +498,7 @@ static void test_tx_malformed_chains(void **state)
 	assert_int_equal(f->resets, 1);
 	virtio_console_deactivate(f->c);
 	virtio_console_activate(f->c);
-	assert_false(f->c->broken);
+	assert_false(f->c->vdev.broken);
 	con_teardown(f);
 
 	f = con_setup();

@@ -133,7 +133,7 @@ static void test_tx_unnegotiated_offload_dropped(void **state)
 	assert_true(take_used(f, VIRTIO_NET_TXQ, &uh, &ulen));
 	assert_int_equal(f->n->tx_dropped, 1);
 	assert_int_equal(f->resets, 0);
-	assert_false(f->n->broken);
+	assert_false(f->n->vdev.broken);
 	nic_teardown(f);
 }
 
@@ -148,7 +148,7 @@ static void tx_expect_reset(unsigned int nout, unsigned int nin, const u32 *lens
 	add_chain(f, VIRTIO_NET_TXQ, nout, nin, lens, gpas);
 	virtio_net_tx(f->n);
 	assert_int_equal(f->resets, 1);
-	assert_true(f->n->broken);
+	assert_true(f->n->vdev.broken);
 	assert_false(take_used(f, VIRTIO_NET_TXQ, &uh, &ulen));
 	assert_int_equal(host_read(f, got, sizeof(got)), -1);
 	/* Broken stays broken, and quiet, until reset. */

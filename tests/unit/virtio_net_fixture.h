@@ -97,8 +97,8 @@ static inline struct fixture *nic_setup(u64 features, unsigned int caps, u16 qsi
 	f->n = calloc(1, sizeof(*f->n));
 	assert_non_null(f->n);
 	assert_int_equal(virtio_net_init(f->n, &opt, 0, be), 0);
-	f->n->notify = fake_notify;
-	f->n->set_needs_reset = fake_needs_reset;
+	f->n->vdev.notify = fake_notify;
+	f->n->vdev.set_needs_reset = fake_needs_reset;
 	for (unsigned int q = 0; q < 2; q++) {
 		struct virtqueue *vq = &f->n->vdev.queues[q].vq;
 

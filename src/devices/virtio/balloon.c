@@ -86,12 +86,6 @@ int balloon_parse_options(const char *s, struct balloon_options *o, char *err, s
 
 /* ---- Pages ---- */
 
-static void balloon_broke(struct virtio_balloon *b, const char *why)
-{
-	b->broken = true;
-	b->set_needs_reset(&b->vdev, why);
-}
-
 /* Gives [hva, hva + len) back to the host: the guest promised not to touch it. */
 static void balloon_discard(struct virtio_balloon *b, u8 *hva, size_t len)
 {
@@ -161,7 +155,7 @@ bool virtio_balloon_pages(struct virtio_balloon *b, unsigned int q)
 	bool more = false;
 	int ret = 0;
 
-	if (b->broken || !vq->ready)
+	if (b->vdev.broken || !vq->ready)
 		return false;
 	do {
 		virtqueue_enable_notify(vq, false);
@@ -172,17 +166,17 @@ bool virtio_balloon_pages(struct virtio_balloon *b, unsigned int q)
 				break;
 			}
 			if (++served % BALLOON_BATCH == 0)
-				b->notify(&b->vdev, q);
+				b->vdev.notify(&b->vdev, q);
 			/* A driver racing ahead gets a round; the worker comes back for more. */
 			more = served == BALLOON_ROUND;
 		}
 		if (ret < 0) {
-			balloon_broke(b, "a page queue is broken");
+			virtio_dev_broke(&b->vdev, "virtio-balloon", "a page queue is broken");
 			return false;
 		}
 	} while (virtqueue_enable_notify(vq, true) && !more);
 	if (served)
-		b->notify(&b->vdev, q);
+		b->vdev.notify(&b->vdev, q);
 	return more;
 }
 
@@ -223,7 +217,7 @@ static int stats_take(struct virtio_balloon *b, struct virtqueue *vq)
 	if (b->stats_held) {
 		if (virtqueue_push(vq, b->stats_head, 0) < 0)
 			return -EIO;
-		b->notify(&b->vdev, VIRTIO_BALLOON_STATSQ);
+		b->vdev.notify(&b->vdev, VIRTIO_BALLOON_STATSQ);
 	}
 	balloon_read_stats(b, b->chain);
 	b->stats_head = b->chain->head;
@@ -237,7 +231,7 @@ void virtio_balloon_stats_in(struct virtio_balloon *b)
 	unsigned int taken = 0;
 	int ret = 0;
 
-	if (b->broken || !vq->ready)
+	if (b->vdev.broken || !vq->ready)
 		return;
 	/*
 	 * Notifications back on (with EVENT_IDX that moves avail_event past what was
@@ -250,21 +244,21 @@ void virtio_balloon_stats_in(struct virtio_balloon *b)
 			taken++;
 	} while (ret >= 0 && virtqueue_enable_notify(vq, true) && taken < 2 * VIRTQUEUE_MAX_SIZE);
 	if (ret < 0)
-		balloon_broke(b, "the statistics queue is broken");
+		virtio_dev_broke(&b->vdev, "virtio-balloon", "the statistics queue is broken");
 }
 
 void virtio_balloon_stats_poll(struct virtio_balloon *b)
 {
 	struct virtqueue *vq = &b->vdev.queues[VIRTIO_BALLOON_STATSQ].vq;
 
-	if (b->broken || !b->stats_held)
+	if (b->vdev.broken || !b->stats_held)
 		return;
 	b->stats_held = false;
 	if (virtqueue_push(vq, b->stats_head, 0) < 0) {
-		balloon_broke(b, "the statistics queue is broken");
+		virtio_dev_broke(&b->vdev, "virtio-balloon", "the statistics queue is broken");
 		return;
 	}
-	b->notify(&b->vdev, VIRTIO_BALLOON_STATSQ);
+	b->vdev.notify(&b->vdev, VIRTIO_BALLOON_STATSQ);
 }
 
 /* ---- Config ---- */
@@ -366,7 +360,7 @@ static void *balloon_worker(void *arg)
 		pfd[1 + q].revents = pfd[1 + q].fd >= 0 ? POLLIN : 0;
 	pfd[4].revents = 0;
 	balloon_serve(b, pfd);
-	while (!b->broken) {
+	while (!b->vdev.broken) {
 		if (poll(pfd, ARRAY_SIZE(pfd), -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -380,14 +374,9 @@ static void *balloon_worker(void *arg)
 	return NULL;
 }
 
-static void vdev_notify(struct virtio_dev *vdev, unsigned int q)
-{
-	virtio_notify_queue(vdev, q);
-}
-
 void virtio_balloon_activate(struct virtio_balloon *b)
 {
-	b->broken = false;
+	b->vdev.broken = false;
 	b->stats_held = false;
 }
 
@@ -456,8 +445,8 @@ int virtio_balloon_init(struct virtio_balloon *b, const struct balloon_options *
 {
 	b->opts = *o;
 	b->stats_interval_s = o->stats_interval_s;
-	b->notify = vdev_notify;
-	b->set_needs_reset = virtio_set_needs_reset;
+	b->vdev.notify = virtio_notify_queue;
+	b->vdev.set_needs_reset = virtio_set_needs_reset;
 	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	b->chain = malloc(sizeof(*b->chain));

@@ -55,12 +55,7 @@ struct virtio_balloon {
 	u8 config[8];	 /* le32 num_pages (the target), le32 actual (the driver's) */
 	bool no_discard; /* VFIO maps guest RAM for DMA: a page dropped here would stay mapped */
 
-	/* The transport's entry points; tests put their own here. */
-	void (*notify)(struct virtio_dev *vdev, unsigned int q);
-	void (*set_needs_reset)(struct virtio_dev *vdev, const char *why);
-
 	/* The worker's own; reset by activate(). */
-	bool broken;	 /* the driver broke a ring: serve nothing until reset */
 	bool stats_held; /* the driver's statistics buffer, kept until the next poll */
 	u16 stats_head;
 

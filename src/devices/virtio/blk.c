@@ -509,8 +509,8 @@ int virtio_blk_init(struct virtio_blk *b, const struct blk_options *o, enum bloc
 
 	b->opts = *o;
 	b->backend = be;
-	b->notify = virtio_notify_queue;
-	b->set_needs_reset = virtio_set_needs_reset;
+	b->vdev.notify = virtio_notify_queue;
+	b->vdev.set_needs_reset = virtio_set_needs_reset;
 	b->poll.max_ns = BLK_POLL_MAX_NS_DEFAULT;
 	b->stop_fd = -1;
 	b->chain = calloc(1, sizeof(*b->chain));

@@ -110,9 +110,6 @@ struct virtio_blk {
 	enum block_backend backend;
 	struct virtio_blk_config config;
 	struct metrics_set metrics;
-	/* The transport's entry points; tests put their own here. */
-	void (*notify)(struct virtio_dev *vdev, unsigned int q);
-	void (*set_needs_reset)(struct virtio_dev *vdev, const char *why);
 
 	/* While started (DRIVER_OK until reset); the worker owns these. */
 	bool running, stopping, broken, more;

@@ -106,9 +106,9 @@ static void drain_eventfd(int fd)
 static void post_events(struct virtio_blk *b, unsigned int ev)
 {
 	if (ev & VIRTIO_BLK_EV_NOTIFY)
-		b->notify(&b->vdev, 0);
+		b->vdev.notify(&b->vdev, 0);
 	if (ev & VIRTIO_BLK_EV_BROKEN)
-		b->set_needs_reset(&b->vdev, "virtio-blk: malformed request chain");
+		b->vdev.set_needs_reset(&b->vdev, "virtio-blk: malformed request chain");
 }
 
 bool virtio_blk_throttle(struct virtio_blk *b, const struct blk_req *r)

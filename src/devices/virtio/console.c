@@ -37,27 +37,18 @@ static struct virtqueue *con_vq(struct virtio_console *c, unsigned int q)
 	return &c->vdev.queues[q].vq;
 }
 
-/* The driver broke the rules: tell it (once) and serve nothing until it resets us. */
-static void con_broken(struct virtio_console *c, const char *why)
-{
-	if (c->broken)
-		return;
-	c->broken = true;
-	pr_guest("virtio-console: %s", why);
-	c->set_needs_reset(&c->vdev, why);
-}
-
 /* One transmit chain: checked, then written out (or dropped by the stream). */
 static int tx_one(struct virtio_console *c, const struct vq_chain *chain)
 {
 	size_t written;
 
 	if (chain->n_in) {
-		con_broken(c, "transmit chain has device-writable buffers");
+		virtio_dev_broke(&c->vdev, "virtio-console",
+				 "transmit chain has device-writable buffers");
 		return -EIO;
 	}
 	if (chain->out_len > VIRTIO_CONSOLE_MAX_TX) {
-		con_broken(c, "transmit chain longer than 1 MiB");
+		virtio_dev_broke(&c->vdev, "virtio-console", "transmit chain longer than 1 MiB");
 		return -EIO;
 	}
 	written = stream_write(c->stream, chain->out, chain->n_out, c->stop_fd);
@@ -74,7 +65,7 @@ void virtio_console_tx(struct virtio_console *c)
 
 	c->tx_pending = false;
 	/* A queue the driver did not enable is not ours to touch. */
-	if (c->broken || !vq->ready)
+	if (c->vdev.broken || !vq->ready)
 		return;
 	/* No kicks while we drain: we look at the ring anyway. */
 	virtqueue_enable_notify(vq, false);
@@ -85,7 +76,7 @@ void virtio_console_tx(struct virtio_console *c)
 		}
 		ret = virtqueue_pop(vq, c->chain);
 		if (ret < 0) {
-			con_broken(c, "transmit queue broken");
+			virtio_dev_broke(&c->vdev, "virtio-console", "transmit queue broken");
 			return;
 		}
 		if (ret == 0) {
@@ -98,14 +89,14 @@ void virtio_console_tx(struct virtio_console *c)
 			return;
 		/* Whatever the stream did with it, the buffer goes back: the guest must not wait. */
 		if (virtqueue_push(vq, c->chain->head, 0) < 0) {
-			con_broken(c, "transmit queue broken");
+			virtio_dev_broke(&c->vdev, "virtio-console", "transmit queue broken");
 			return;
 		}
 		pushed = true;
 	}
 	/* The transport asks the ring whether the driver wants an interrupt. */
 	if (pushed)
-		c->notify(&c->vdev, VIRTIO_CONSOLE_TXQ);
+		c->vdev.notify(&c->vdev, VIRTIO_CONSOLE_TXQ);
 }
 
 /*
@@ -117,7 +108,7 @@ static int rx_one(struct virtio_console *c, struct virtqueue *vq)
 	size_t n;
 
 	if (c->chain->n_out || !c->chain->in_len) {
-		con_broken(c, "receive buffer read-only or empty");
+		virtio_dev_broke(&c->vdev, "virtio-console", "receive buffer read-only or empty");
 		return -EIO;
 	}
 	n = stream_read(c->stream, c->chain->in, c->chain->n_in);
@@ -127,7 +118,7 @@ static int rx_one(struct virtio_console *c, struct virtqueue *vq)
 	}
 	/* readv() never fills more than the chain holds, and the chain is at most 4 GiB. */
 	if (virtqueue_push(vq, c->chain->head, (u32)n) < 0) {
-		con_broken(c, "receive queue broken");
+		virtio_dev_broke(&c->vdev, "virtio-console", "receive queue broken");
 		return -EIO;
 	}
 	c->rx_bytes += n;
@@ -140,12 +131,12 @@ void virtio_console_rx(struct virtio_console *c)
 	bool pushed = false;
 	int ret = 0;
 
-	if (c->broken || c->rx_starved || !vq->ready)
+	if (c->vdev.broken || c->rx_starved || !vq->ready)
 		return;
 	for (unsigned int i = 0; i < CON_RX_BUDGET; i++) {
 		ret = virtqueue_pop(vq, c->chain);
 		if (ret < 0) {
-			con_broken(c, "receive queue broken");
+			virtio_dev_broke(&c->vdev, "virtio-console", "receive queue broken");
 			return;
 		}
 		if (ret == 0) {
@@ -165,12 +156,12 @@ void virtio_console_rx(struct virtio_console *c)
 		pushed = true;
 	}
 	if (pushed)
-		c->notify(&c->vdev, VIRTIO_CONSOLE_RXQ);
+		c->vdev.notify(&c->vdev, VIRTIO_CONSOLE_RXQ);
 }
 
 void virtio_console_activate(struct virtio_console *c)
 {
-	c->broken = false;
+	c->vdev.broken = false;
 	/* Buffers the driver queued before DRIVER_OK got no kick we could see. */
 	c->rx_starved = false;
 	c->tx_pending = true;
@@ -180,7 +171,7 @@ void virtio_console_activate(struct virtio_console *c)
 void virtio_console_deactivate(struct virtio_console *c)
 {
 	/* The transport resets the rings after this; the stream and its client stay. */
-	c->broken = false;
+	c->vdev.broken = false;
 	c->rx_starved = false;
 	c->tx_pending = false;
 }
@@ -193,12 +184,13 @@ static bool con_worker_round(struct virtio_console *c)
 		{.fd = c->vdev.queues[VIRTIO_CONSOLE_TXQ].kick_fd, .events = POLLIN},
 		{.fd = c->vdev.queues[VIRTIO_CONSOLE_RXQ].kick_fd, .events = POLLIN},
 	};
-	bool want_input = !c->broken && !c->rx_starved && con_vq(c, VIRTIO_CONSOLE_RXQ)->ready;
+	bool want_input = !c->vdev.broken && !c->rx_starved && con_vq(c, VIRTIO_CONSOLE_RXQ)->ready;
 	unsigned int n = 3 + stream_poll_fill(c->stream, fds + 3, want_input);
 	bool readable;
 
 	/* A broken device has nothing to do until the reset: pending work must not spin it. */
-	if (poll(fds, n, c->tx_pending && !c->broken ? 0 : stream_poll_timeout(c->stream)) < 0) {
+	if (poll(fds, n, c->tx_pending && !c->vdev.broken ? 0 : stream_poll_timeout(c->stream)) <
+	    0) {
 		if (errno != EINTR)
 			pr_guest("virtio-console: poll: %s", strerror(errno));
 		return true;
@@ -212,7 +204,7 @@ static bool con_worker_round(struct virtio_console *c)
 		virtqueue_enable_notify(con_vq(c, VIRTIO_CONSOLE_RXQ), false);
 	}
 	readable = stream_poll_done(c->stream, fds + 3, n - 3);
-	if (c->broken)
+	if (c->vdev.broken)
 		return true;
 	if (c->tx_pending)
 		virtio_console_tx(c);
@@ -330,8 +322,8 @@ static const struct virtio_dev_ops con_vdev_ops = {
 int virtio_console_init(struct virtio_console *c, struct stream *s)
 {
 	c->stream = s;
-	c->notify = virtio_notify_queue;
-	c->set_needs_reset = virtio_set_needs_reset;
+	c->vdev.notify = virtio_notify_queue;
+	c->vdev.set_needs_reset = virtio_set_needs_reset;
 	c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	c->chain = malloc(sizeof(*c->chain));
 	if (c->stop_fd < 0 || !c->chain) {

@@ -24,11 +24,6 @@ struct virtio_console {
 	struct virtio_dev vdev;
 	struct stream *stream;
 
-	/* The transport's entry points; tests put their own here. */
-	void (*notify)(struct virtio_dev *vdev, unsigned int q);
-	void (*set_needs_reset)(struct virtio_dev *vdev, const char *why);
-
-	bool broken;	 /* the driver broke the rules: serve nothing until reset */
 	bool rx_starved; /* no receive buffers: input is not read until the driver kicks */
 	bool tx_pending; /* kicked, or the budget ran out with buffers left */
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -36,17 +37,6 @@ static struct virtio_net *to_net(struct virtio_dev *vdev)
 static struct virtqueue *net_vq(struct virtio_net *n, unsigned int q)
 {
 	return &n->vdev.queues[q].vq;
-}
-
-/* The driver broke the rules: tell it (once) and serve nothing until it resets us. */
-static int net_broken(struct virtio_net *n, const char *why)
-{
-	if (!n->broken) {
-		n->broken = true;
-		pr_guest("virtio-net %u: %s", n->index, why);
-		n->set_needs_reset(&n->vdev, why);
-	}
-	return -EIO;
 }
 
 /*
@@ -167,10 +157,12 @@ static int tx_one(struct virtio_net *n, const struct vq_chain *c)
 	int ret;
 
 	if (c->n_in)
-		return net_broken(n, "transmit chain has device-writable buffers");
+		return virtio_dev_broke(&n->vdev, n->name,
+					"transmit chain has device-writable buffers");
 	if (c->out_len < NET_HDR_LEN || c->out_len > NET_MAX_PACKET)
-		return net_broken(n,
-				  "transmit chain shorter than the header or longer than 64 KiB");
+		return virtio_dev_broke(
+			&n->vdev, n->name,
+			"transmit chain shorter than the header or longer than 64 KiB");
 	/* The header is read once into our copy: the driver may rewrite its own meanwhile. */
 	iov_to_buf(c->out, c->n_out, 0, &hdr, sizeof(hdr));
 	if (virtio_net_check_tx_hdr(&hdr, n->tx_offloads, c->out_len - NET_HDR_LEN)) {
@@ -207,7 +199,7 @@ void virtio_net_tx(struct virtio_net *n)
 
 	n->tx_pending = false;
 	/* A queue the driver did not enable is not ours to touch. */
-	if (n->broken || !vq->ready)
+	if (n->vdev.broken || !vq->ready)
 		return;
 	/* No kicks while we drain: we look at the ring anyway. */
 	virtqueue_enable_notify(vq, false);
@@ -218,7 +210,7 @@ void virtio_net_tx(struct virtio_net *n)
 		}
 		ret = virtqueue_pop(vq, c);
 		if (ret < 0) {
-			net_broken(n, "transmit queue broken");
+			virtio_dev_broke(&n->vdev, n->name, "transmit queue broken");
 			return;
 		}
 		if (ret == 0) {
@@ -244,14 +236,14 @@ void virtio_net_tx(struct virtio_net *n)
 		if (ret < 0)
 			return;
 		if (virtqueue_push(vq, c->head, 0) < 0) {
-			net_broken(n, "transmit queue broken");
+			virtio_dev_broke(&n->vdev, n->name, "transmit queue broken");
 			return;
 		}
 		pushed = true;
 	}
 	/* The transport asks the ring whether the driver wants an interrupt. */
 	if (pushed)
-		n->notify(&n->vdev, VIRTIO_NET_TXQ);
+		n->vdev.notify(&n->vdev, VIRTIO_NET_TXQ);
 }
 
 /*
@@ -299,7 +291,7 @@ static int rx_complete(struct virtio_net *n)
 		   offsetof(struct virtio_net_hdr_v1, num_buffers), &nbufs, sizeof(nbufs));
 	for (unsigned int i = 0; i < n->rx_nbufs; i++) {
 		if (virtqueue_push(vq, n->rx_heads[i], n->rx_written[i]) < 0)
-			return net_broken(n, "receive queue broken");
+			return virtio_dev_broke(&n->vdev, n->name, "receive queue broken");
 	}
 	metrics_add(&n->metrics, M_RX_PACKETS, 1);
 	metrics_add(&n->metrics, M_RX_BYTES, n->rx_len > NET_HDR_LEN ? n->rx_len - NET_HDR_LEN : 0);
@@ -329,9 +321,12 @@ static int rx_fill(struct virtio_net *n)
 		}
 		ret = virtqueue_pop(vq, c);
 		if (ret <= 0)
-			return ret ? net_broken(n, "receive queue broken") : 0;
+			return ret ? virtio_dev_broke(&n->vdev, n->name, "receive queue broken")
+				   : 0;
 		if (c->n_out || c->in_len < NET_HDR_LEN)
-			return net_broken(n, "receive buffer read-only or shorter than the header");
+			return virtio_dev_broke(
+				&n->vdev, n->name,
+				"receive buffer read-only or shorter than the header");
 		if (!n->mrg_rxbuf && c->in_len < n->rx_len) {
 			/* One chain per packet, and this one is too small: keep it for the next. */
 			vq->last_avail--;
@@ -357,7 +352,7 @@ void virtio_net_rx(struct virtio_net *n)
 	n->rx_more = false;
 	if (!vq->ready)
 		return;
-	for (unsigned int i = 0; !n->broken; i++) {
+	for (unsigned int i = 0; !n->vdev.broken; i++) {
 		if (i == NET_RX_BUDGET) {
 			n->rx_more = true;
 			break;
@@ -394,7 +389,7 @@ void virtio_net_rx(struct virtio_net *n)
 		}
 	}
 	if (pushed)
-		n->notify(&n->vdev, VIRTIO_NET_RXQ);
+		n->vdev.notify(&n->vdev, VIRTIO_NET_RXQ);
 }
 
 int virtio_net_activate(struct virtio_net *n)
@@ -410,7 +405,7 @@ int virtio_net_activate(struct virtio_net *n)
 				     VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_ECN,
 				     VIRTIO_NET_F_GUEST_UFO) &
 			 n->be->caps;
-	n->broken = false;
+	n->vdev.broken = false;
 	/* Without a receive queue the backend is never read: as if out of buffers for good. */
 	n->rx_starved = !net_vq(n, VIRTIO_NET_RXQ)->ready;
 	n->rx_more = false;
@@ -426,7 +421,7 @@ void virtio_net_deactivate(struct virtio_net *n)
 	n->rx_len = n->rx_done = 0;
 	n->rx_starved = n->rx_more = false;
 	n->tx_pending = n->tx_blocked = false;
-	n->broken = false;
+	n->vdev.broken = false;
 	n->mrg_rxbuf = false;
 	n->tx_offloads = n->rx_offloads = 0;
 	n->be->ops->set_offloads(n->be, 0);
@@ -598,11 +593,12 @@ int virtio_net_init(struct virtio_net *n, const struct net_options *opt, unsigne
 {
 	n->opt = *opt;
 	n->index = index;
+	snprintf(n->name, sizeof(n->name), "virtio-net %u", index);
 	n->be = be;
 	n->stop_fd = -1;
 	n->rx_timer = n->tx_timer = -1;
-	n->notify = virtio_notify_queue;
-	n->set_needs_reset = virtio_set_needs_reset;
+	n->vdev.notify = virtio_notify_queue;
+	n->vdev.set_needs_reset = virtio_set_needs_reset;
 	n->rx_pkt = malloc(NET_MAX_PACKET);
 	n->tx_pkt = malloc(NET_MAX_PACKET);
 	n->rx_first = malloc(sizeof(*n->rx_first));

@@ -27,19 +27,15 @@ struct virtio_net {
 	struct virtio_dev vdev;
 	struct net_options opt;
 	unsigned int index; /* which --net */
+	char name[24];	    /* "virtio-net INDEX", for messages */
 	struct net_backend *be;
 	struct vhost_net *vhost; /* vhost=on */
 	u8 config[VIRTIO_NET_CONFIG_SIZE];
-
-	/* The transport's entry points; tests put their own here. */
-	void (*notify)(struct virtio_dev *vdev, unsigned int q);
-	void (*set_needs_reset)(struct virtio_dev *vdev, const char *why);
 
 	/* What the driver accepted, fixed by virtio_net_activate(). */
 	bool mrg_rxbuf;
 	unsigned int tx_offloads; /* NET_OFF_* the driver may send */
 	unsigned int rx_offloads; /* NET_OFF_* the driver takes */
-	bool broken;		  /* the driver broke the rules: serve nothing until reset */
 	bool vhost_active;
 
 	/* The worker thread, between start() and stop(). */

@@ -115,7 +115,7 @@ static bool net_worker_round(struct virtio_net *n)
 	/* A broken device has nothing to do until the reset: pending work must not spin it. */
 	bool tx_ready = n->tx_pending && !n->tx_blocked && !n->tx_throttled;
 	bool rx_open = !n->rx_starved && !n->rx_throttled;
-	int timeout = !n->broken && (tx_ready || (n->rx_more && rx_open)) ? 0 : -1;
+	int timeout = !n->vdev.broken && (tx_ready || (n->rx_more && rx_open)) ? 0 : -1;
 	unsigned int ready = 0;
 	bool failed;
 
@@ -126,7 +126,7 @@ static bool net_worker_round(struct virtio_net *n)
 	net_pollset_add(ps, n->vdev.queues[VIRTIO_NET_RXQ].kick_fd, POLLIN);
 	net_pollset_add(ps, n->rx_timer, POLLIN);
 	net_pollset_add(ps, n->tx_timer, POLLIN);
-	if (!n->broken)
+	if (!n->vdev.broken)
 		n->be->ops->poll_fill(n->be, ps, rx_open, n->tx_blocked, &timeout);
 	failed = poll(ps->fds, ps->n, timeout) < 0;
 	if (failed && errno != EINTR)
@@ -136,12 +136,12 @@ static bool net_worker_round(struct virtio_net *n)
 	if ((ps->fds[1].revents & POLLIN) && eventfd_drain(ps->fds[1].fd))
 		n->tx_pending = true;
 	if ((ps->fds[2].revents & POLLIN) && eventfd_drain(ps->fds[2].fd) && n->rx_starved &&
-	    !n->broken && n->vdev.queues[VIRTIO_NET_RXQ].vq.ready) {
+	    !n->vdev.broken && n->vdev.queues[VIRTIO_NET_RXQ].vq.ready) {
 		n->rx_starved = false;
 		virtqueue_enable_notify(&n->vdev.queues[VIRTIO_NET_RXQ].vq, false);
 	}
 	timers_fired(n, &ps->fds[3], &ps->fds[4]);
-	if (n->broken)
+	if (n->vdev.broken)
 		return true;
 	ready = n->be->ops->poll_done(n->be, ps, failed);
 	if (ready & NET_BE_WRITABLE)

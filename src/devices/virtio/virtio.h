@@ -2,11 +2,13 @@
 #ifndef KVMBOX_DEVICES_VIRTIO_VIRTIO_H
 #define KVMBOX_DEVICES_VIRTIO_VIRTIO_H
 
+#include <errno.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 #include <pthread.h>
 
+#include "../../util/log.h"
 #include "../device.h"
 #include "virtqueue.h"
 
@@ -72,6 +74,17 @@ struct virtio_dev {
 	u64 device_features; /* offered: device bits | ring bits; the transport adds VERSION_1 */
 	u8 *config;	     /* device-specific configuration space, config_size bytes */
 	u32 config_size;
+	/*
+	 * The driver broke the rules (virtio_dev_broke()): the device serves nothing until
+	 * the reset, and its start() clears this. Owned by the device's worker.
+	 */
+	bool broken;
+	/*
+	 * The transport's entry points as the device's workers call them:
+	 * virtio_notify_queue() and virtio_set_needs_reset(), or a test's hooks.
+	 */
+	void (*notify)(struct virtio_dev *vdev, unsigned int q);
+	void (*set_needs_reset)(struct virtio_dev *vdev, const char *why);
 
 	pthread_mutex_t lock;
 	u64 driver_features;
@@ -95,6 +108,20 @@ struct virtio_dev {
 void virtio_notify_queue(struct virtio_dev *vdev, unsigned int q);
 void virtio_set_needs_reset(struct virtio_dev *vdev, const char *why);
 bool virtio_needs_reset(struct virtio_dev *vdev);
+
+/*
+ * The driver broke the rules: says why once per reset (rate-limited, the guest chooses
+ * how often) and asks for NEEDS_RESET. Returns -EIO for callers that pass it on.
+ */
+static inline int virtio_dev_broke(struct virtio_dev *vdev, const char *name, const char *why)
+{
+	if (!vdev->broken) {
+		vdev->broken = true;
+		pr_guest("%s: %s", name, why);
+		vdev->set_needs_reset(vdev, why);
+	}
+	return -EIO;
+}
 /*
  * For a datapath outside kvmbox (vhost-net): an eventfd that raises queue q's interrupt
  * (its MSI-X vector, or ISR and INTx) when written, honouring masking like
