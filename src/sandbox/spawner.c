@@ -62,7 +62,7 @@ static void *spawner_main(void *arg)
 			pthread_cond_wait(&sp.cond, &sp.lock);
 		r = sp.req;
 		/* The new thread inherits this thread's mask: everything but SIGSYS blocked. */
-		r->ret = pthread_create(r->thread, NULL, thread_main, r->spawn);
+		r->ret = thread_create(r->thread, thread_main, r->spawn);
 		r->done = true;
 		sp.req = NULL;
 		pthread_cond_broadcast(&sp.cond);

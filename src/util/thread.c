@@ -5,6 +5,20 @@
 
 #include "thread.h"
 
+int thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int ret = pthread_attr_init(&attr);
+
+	if (ret)
+		return ret;
+	ret = pthread_attr_setstacksize(&attr, THREAD_STACK_SIZE);
+	if (!ret)
+		ret = pthread_create(thread, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
 int thread_start_unsignalled(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;
@@ -17,7 +31,7 @@ int thread_start_unsignalled(pthread_t *thread, void *(*fn)(void *), void *arg)
 	sigfillset(&all);
 	sigdelset(&all, SIGSYS);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(thread, NULL, fn, arg);
+	ret = thread_create(thread, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
