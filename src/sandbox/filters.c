@@ -227,6 +227,8 @@ static const struct sandbox_rule main_rules[] = {
  * and /metrics are pre-boot only, so no file is opened for them here. PATCH
  * /balloon/statistics re-arms the balloon's poll timer (timerfd_settime), and a PATCH of
  * a rate limiter arms the device worker's timerfd so that it looks at the new buckets.
+ * PATCH /vm stops and starts the devices' workers: a NIC on a tap clears its offloads
+ * at the pause and sets them again at the resume (TUNSETOFFLOAD).
  */
 static const struct sandbox_rule api_rules[] = {
 	ALLOW(ppoll),
@@ -245,6 +247,7 @@ static const struct sandbox_rule api_rules[] = {
 	ALLOW(io_uring_register),
 	ALLOW(io_uring_enter),
 	ALLOW(timerfd_settime),
+	IOCTL(TUNSETOFFLOAD),
 };
 
 /*
