@@ -72,7 +72,9 @@ static const struct sandbox_rule worker_rules[] = {
  * thread (tear-down) both do: interrupt lines and routes, irqfds and ioeventfds, memory
  * slots, and the vhost rings' start and stop. Stopping a busy disk submits what its ring
  * holds and waits for the requests in flight (io_uring_enter, then a poll: ppoll is in
- * each thread's own list, the main thread polls anyway).
+ * each thread's own list, the main thread polls anyway). A NIC on a tap sets the tap's
+ * offloads at its start and clears them at its stop (TUNSETOFFLOAD): the tear-down at
+ * exit stops a running NIC too, and without it kvmbox ended with 148 there.
  */
 static const struct sandbox_rule device_rules[] = {
 	ALLOW(io_uring_enter),
@@ -86,6 +88,7 @@ static const struct sandbox_rule device_rules[] = {
 	IOCTL(VHOST_GET_VRING_BASE),
 	IOCTL(VHOST_NET_SET_BACKEND),
 	IOCTL(VHOST_VSOCK_SET_RUNNING),
+	IOCTL(TUNSETOFFLOAD),
 };
 
 /*
@@ -110,7 +113,6 @@ static const struct sandbox_rule vcpu_rules[] = {
 	IOCTL(VHOST_SET_VRING_NUM),
 	IOCTL(VHOST_SET_VRING_BASE),
 	IOCTL(VHOST_SET_VRING_ADDR),
-	IOCTL(TUNSETOFFLOAD),
 };
 
 /*
@@ -227,6 +229,8 @@ static const struct sandbox_rule main_rules[] = {
  * and /metrics are pre-boot only, so no file is opened for them here. PATCH
  * /balloon/statistics re-arms the balloon's poll timer (timerfd_settime), and a PATCH of
  * a rate limiter arms the device worker's timerfd so that it looks at the new buckets.
+ * PATCH /vm stops and starts the devices' workers: a NIC on a tap clears its offloads
+ * at the pause and sets them again at the resume (TUNSETOFFLOAD).
  */
 static const struct sandbox_rule api_rules[] = {
 	ALLOW(ppoll),
@@ -245,6 +249,7 @@ static const struct sandbox_rule api_rules[] = {
 	ALLOW(io_uring_register),
 	ALLOW(io_uring_enter),
 	ALLOW(timerfd_settime),
+	IOCTL(TUNSETOFFLOAD),
 };
 
 /*

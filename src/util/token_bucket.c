@@ -41,16 +41,29 @@ void tb_init(struct token_bucket *tb, const struct tb_config *cfg, u64 now_ns)
 	tb->burst = cfg->one_time_burst;
 	tb->debt = 0;
 	tb->last_ns = now_ns;
+	tb->waiting = false;
+}
+
+/* What the bucket may hold now: size, or more while a request waits (TB_LATE_MS). */
+static u128 tb_cap(const struct token_bucket *tb)
+{
+	u128 cap = tb->cfg.size;
+
+	if (tb->waiting)
+		cap += ((u128)tb->cfg.size * TB_LATE_MS + tb->cfg.refill_ms - 1) /
+		       tb->cfg.refill_ms;
+	return MIN(cap, (u128)UINT64_MAX);
 }
 
 /*
  * Adds the tokens earned since last_ns: the debt is paid first, then the bucket fills
- * up to size. last_ns moves on by the time those whole tokens took, so the fraction of a
- * token earned so far is not lost (a slow refill still makes progress).
+ * up to its cap (tb_cap()). last_ns moves on by the time those whole tokens took, so the
+ * fraction of a token earned so far is not lost (a slow refill still makes progress).
+ * A budget above the cap (credit left from a late wake-up) earns nothing more.
  */
 static void tb_refill(struct token_bucket *tb, u64 now_ns)
 {
-	const u128 period = refill_ns(&tb->cfg);
+	const u128 period = refill_ns(&tb->cfg), cap = tb_cap(tb);
 	u128 tokens, room;
 	u64 pay;
 
@@ -59,10 +72,10 @@ static void tb_refill(struct token_bucket *tb, u64 now_ns)
 	tokens = (u128)(now_ns - tb->last_ns) * tb->cfg.size / period;
 	if (!tokens)
 		return;
-	room = (u128)tb->debt + (tb->cfg.size - tb->budget);
+	room = (u128)tb->debt + (cap > tb->budget ? cap - tb->budget : 0);
 	if (tokens >= room) {
 		tb->debt = 0;
-		tb->budget = tb->cfg.size;
+		tb->budget = (u64)MAX(cap, (u128)tb->budget);
 		tb->last_ns = now_ns; /* full: time spent full earns nothing */
 		return;
 	}
@@ -88,6 +101,7 @@ u64 tb_wait_ns(struct token_bucket *tb, u64 n, u64 now_ns)
 	deficit = (u128)tb->debt + target - tb->budget;
 	t = mul_div_ceil(deficit, refill_ns(&tb->cfg), tb->cfg.size);
 	waited = now_ns > tb->last_ns ? now_ns - tb->last_ns : 0;
+	tb->waiting = true;
 	if (t <= waited)
 		return 1; /* rounding: the token is due now */
 	t -= waited;
@@ -106,11 +120,13 @@ void tb_take(struct token_bucket *tb, u64 n, u64 now_ns)
 	if (!n)
 		return;
 	tb_refill(tb, now_ns);
-	if (n > tb->cfg.size) {
-		tb->debt = n - tb->cfg.size;
+	tb->waiting = false;
+	/* More than the bucket holds (a large request from a full one): the rest is owed. */
+	if (n > tb->budget) {
+		tb->debt = n - tb->budget;
 		tb->budget = 0;
 	} else {
-		tb->budget -= MIN(n, tb->budget);
+		tb->budget -= n;
 	}
 }
 

@@ -416,7 +416,12 @@ int virtio_net_activate(struct virtio_net *n)
 
 void virtio_net_deactivate(struct virtio_net *n)
 {
-	/* The transport resets the rings after this: held chains need no giving back. */
+	/*
+	 * Chains filled with part of a packet go back on the ring: a pause (PATCH /vm, a
+	 * snapshot) keeps the rings, and chains taken but never used would be lost to the
+	 * driver for good. After a reset the transport clears the ring anyway.
+	 */
+	net_vq(n, VIRTIO_NET_RXQ)->last_avail -= (u16)n->rx_nbufs;
 	n->rx_nbufs = 0;
 	n->rx_len = n->rx_done = 0;
 	n->rx_starved = n->rx_more = false;
