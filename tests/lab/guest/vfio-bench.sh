@@ -6,10 +6,10 @@
 # reads, then prints `KVMBOX-VFIO-BENCH: reads=N ns_per_read=X`: the host reads its KVM
 # counters at each line, and takes the idle second's exits off those of the reads.
 
-vb_edu=''
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] && vb_edu="$d"
-done
+# shellcheck source=tests/lab/guest/vfio-lib.sh
+. /tests/vfio-lib.sh
+
+vb_edu="$(vfio_find 0x1234 0x11e8)"
 if [ -z "$vb_edu" ]; then
 	echo "KVMBOX-VFIO-BENCH: no 1234:11e8 in /sys/bus/pci/devices"
 else
