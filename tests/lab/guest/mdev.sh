@@ -5,6 +5,9 @@
 # written to the first one come back through mtty's loopback FIFO. Prints
 # `KVMBOX-MDEV-<NAME>: ok` or what is wrong.
 
+# shellcheck source=tests/lab/guest/vfio-lib.sh
+. /tests/vfio-lib.sh
+
 mdev_check() {
 	echo "KVMBOX-MDEV-$1: $2"
 }
@@ -31,10 +34,8 @@ mdev_loop() {
 }
 
 mdev_run() {
-	local d card='' ttys port why
-	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor")" = 0x4348 ] && [ "$(cat "$d/device")" = 0x3253 ] && card="$d"
-	done
+	local card ttys port why
+	card="$(vfio_find 0x4348 0x3253)"
 	[ -n "$card" ] || { mdev_check SEEN "no 4348:3253 in /sys/bus/pci/devices"; return; }
 	mdev_check SEEN ok
 	ttys="$(mdev_ttys "$card")"

@@ -5,10 +5,10 @@
 # the device in a non-default state (ACKNOWLEDGE | DRIVER) and reboots. The host side
 # counts the boots and stops kvmbox.
 
-vx_dev=''
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1044 ] && vx_dev="$d"
-done
+# shellcheck source=tests/lab/guest/vfio-lib.sh
+. /tests/vfio-lib.sh
+
+vx_dev="$(vfio_find 0x1af4 0x1044)"
 if [ -z "$vx_dev" ]; then
 	echo "KVMBOX-VFIO-RESET-STATUS: no 1af4:1044 in /sys/bus/pci/devices"
 else

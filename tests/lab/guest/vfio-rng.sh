@@ -20,10 +20,10 @@ vr_read() {
 	dd if=/dev/hwrng bs=64 count=1 2>/dev/null | od -An -v -tx1 | tr -d ' \n'
 }
 
-vr_dev=''
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1044 ] && vr_dev="$d"
-done
+# shellcheck source=tests/lab/guest/vfio-lib.sh
+. /tests/vfio-lib.sh
+
+vr_dev="$(vfio_find 0x1af4 0x1044)"
 vr_vdev=''
 for d in /sys/bus/virtio/drivers/virtio_rng/virtio*; do
 	[ -e "$d" ] && vr_vdev="${d##*/}"

@@ -7,10 +7,10 @@ vfio_check() {
 	echo "KVMBOX-VFIO-$1: $2"
 }
 
-edu=''
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] && edu="$d"
-done
+# shellcheck source=tests/lab/guest/vfio-lib.sh
+. /tests/vfio-lib.sh
+
+edu="$(vfio_find 0x1234 0x11e8)"
 if [ -z "$edu" ]; then
 	vfio_check SEEN "no 1234:11e8 in /sys/bus/pci/devices"
 else
