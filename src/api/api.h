@@ -61,7 +61,7 @@ struct api {
 	unsigned int nr_drives;
 	struct api_nic nics[VM_MAX_NICS];
 	unsigned int nr_nics;
-	/* vsock (vhost-vsock: uds_path is kept and reported, not served) */
+	/* vsock: the userspace device, serving uds_path (--vsock cid=N,uds=PATH) */
 	bool has_vsock;
 	char *vsock_id;
 	char *vsock_uds;

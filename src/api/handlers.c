@@ -13,6 +13,7 @@
 
 #include "../devices/virtio/blk.h"
 #include "../devices/virtio/net.h"
+#include "../devices/virtio/vsock.h"
 #include "../vm.h"
 #include "fields.h"
 
@@ -324,6 +325,28 @@ static const struct api_field vsock_fields[] = {
 	API_FIELDS_END,
 };
 
+/* A path the userspace vsock can bind, with "_<port>" still fitting a sockaddr_un. */
+static bool vsock_uds_ok(const char *uds, struct api_resp *resp)
+{
+	struct stat st;
+
+	if (!*uds || strlen(uds) > VSOCK_UDS_MAX) {
+		api_fault(resp, "Invalid uds_path: give 1 to %d bytes", VSOCK_UDS_MAX);
+		return false;
+	}
+	/* It becomes part of the --vsock option string, which commas separate. */
+	if (strchr(uds, ',')) {
+		api_fault(resp, "Invalid uds_path %s: kvmbox takes no ',' in it", uds);
+		return false;
+	}
+	if (!lstat(uds, &st)) {
+		api_fault(resp, "Invalid uds_path %s: the path exists (remove it, or give another)",
+			  uds);
+		return false;
+	}
+	return true;
+}
+
 void api_put_vsock(struct api *api, json_t *body, struct api_resp *resp)
 {
 	u64 cid = 0;
@@ -336,6 +359,8 @@ void api_put_vsock(struct api *api, json_t *body, struct api_resp *resp)
 			  (unsigned long long)cid);
 		return;
 	}
+	if (!vsock_uds_ok(api_str(body, "uds_path"), resp))
+		return;
 	api->has_vsock = true;
 	api->vsock_cid = (unsigned int)cid;
 	api_set_str(&api->vsock_id, api_str(body, "vsock_id"));

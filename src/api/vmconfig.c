@@ -207,7 +207,9 @@ static int build_devices(struct api *api)
 		api->cfg.nics[api->cfg.nr_nics++] = s;
 	}
 	if (api->has_vsock) {
-		if (asprintf(&s, "cid=%u", api->vsock_cid) < 0 || !keep(api, s))
+		/* Firecracker's vsock is the Unix-socket one: uds_path is served (vsock_uds.c). */
+		if (asprintf(&s, "cid=%u,uds=%s", api->vsock_cid, api->vsock_uds) < 0 ||
+		    !keep(api, s))
 			return -1;
 		api->cfg.vsock = s;
 	}

@@ -56,8 +56,9 @@ struct jail_plan {
 	struct vm_config cfg;
 	char disks[VM_MAX_DISKS][PATH_MAX + 16];
 	char console[PATH_MAX + 16];
-	char kvm_host[PATH_MAX]; /* the host's KVM device (KVMBOX_DEV_KVM or /dev/kvm) */
-	u64 max_file_size;	 /* the largest writable file: RLIMIT_FSIZE */
+	char vsock[PATH_MAX + 32]; /* --vsock cid=N,uds=/vsock/NAME */
+	char kvm_host[PATH_MAX];   /* the host's KVM device (KVMBOX_DEV_KVM or /dev/kvm) */
+	u64 max_file_size;	   /* the largest writable file: RLIMIT_FSIZE */
 };
 
 /* Parses --jail-uid/--jail-gid N: 1 to 2^32-2. Returns 0 or -EINVAL. */

@@ -15,6 +15,7 @@
 
 #include "../backends/net.h"
 #include "../devices/virtio/blk.h"
+#include "../devices/virtio/vsock.h"
 #include "../util/log.h"
 #include "jail.h"
 
@@ -270,6 +271,42 @@ static int jail_map_console(struct jail_plan *plan)
 	return 0;
 }
 
+/* The folder a socket path is in (its own for a bare name), bound read-write at inside. */
+static int jail_map_socket_dir(struct jail_plan *plan, const char *path, const char *inside)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return jail_add(plan, JAIL_DIR, ".", 1, inside, true) ? 0 : -ENAMETOOLONG;
+	return jail_add(plan, JAIL_DIR, path, slash == path ? 1 : (size_t)(slash - path), inside,
+			true)
+		       ? 0
+		       : -ENAMETOOLONG;
+}
+
+/*
+ * --vsock cid=N,uds=PATH: kvmbox creates (and removes) PATH and connects to PATH_<port>
+ * for the guest, all in the same folder, which is bound read-write at /vsock.
+ */
+static int jail_map_vsock(struct jail_plan *plan)
+{
+	struct vsock_options o;
+	const char *name;
+	char err[160];
+	int ret;
+
+	if (!plan->cfg.vsock || vsock_parse_options(plan->cfg.vsock, &o, err, sizeof(err)) ||
+	    !*o.uds)
+		return 0;
+	ret = jail_map_socket_dir(plan, o.uds, "/vsock");
+	if (ret)
+		return ret;
+	name = strrchr(o.uds, '/') ? strrchr(o.uds, '/') + 1 : o.uds;
+	snprintf(plan->vsock, sizeof(plan->vsock), "cid=%u,uds=/vsock/%s", o.cid, name);
+	plan->cfg.vsock = plan->vsock;
+	return 0;
+}
+
 static int jail_add_node(struct jail_plan *plan, const char *host, const char *inside)
 {
 	for (unsigned int i = 0; i < plan->nr; i++) {
@@ -295,7 +332,8 @@ static int jail_map_nodes(struct jail_plan *plan, const char *kvm_path)
 		if (!ret && o.vhost)
 			ret = jail_add_node(plan, "/dev/vhost-net", "/dev/vhost-net");
 	}
-	if (!ret && plan->cfg.vsock)
+	/* The userspace vsock (uds=, rewritten to /vsock/...) needs no device node. */
+	if (!ret && plan->cfg.vsock && !strstr(plan->cfg.vsock, "uds="))
 		ret = jail_add_node(plan, "/dev/vhost-vsock", "/dev/vhost-vsock");
 	return ret;
 }
@@ -320,6 +358,8 @@ int jail_plan_build(struct jail_plan *plan, const struct jail_config *jc,
 		ret = jail_map_disks(plan);
 	if (!ret)
 		ret = jail_map_console(plan);
+	if (!ret)
+		ret = jail_map_vsock(plan);
 	if (!ret)
 		ret = jail_map_nodes(plan, plan->kvm_host);
 	if (ret) {

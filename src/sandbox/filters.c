@@ -192,6 +192,20 @@ static const struct sandbox_rule rng_rules[] = {
 };
 
 /*
+ * The userspace vsock device: host clients accepted on its listening socket (made at
+ * realize), Unix sockets connected for the guest's connections, data sent without
+ * SIGPIPE (sendto), a write side shut, sockets closed. Unix sockets only.
+ */
+static const struct sandbox_rule vsock_rules[] = {
+	ALLOW_EQ(socket, 0, AF_UNIX),
+	ALLOW(connect),
+	ALLOW(accept4),
+	ALLOW(sendto),
+	ALLOW(shutdown),
+	ALLOW(close),
+};
+
+/*
  * virtio-balloon: inflated pages go back with madvise (in every list), the statistics
  * poll is a timerfd the worker arms (created at set-up), and the worker kicks itself
  * (write) after a long round.
@@ -289,6 +303,7 @@ static const struct rule_list kind_lists[THREAD_KINDS][3] = {
 	[THREAD_VIRTIO_CONSOLE] = {LIST(worker_rules), LIST(irq_rules), LIST(console_rules)},
 	[THREAD_VIRTIO_RNG] = {LIST(worker_rules), LIST(irq_rules), LIST(rng_rules)},
 	[THREAD_VIRTIO_BALLOON] = {LIST(worker_rules), LIST(irq_rules), LIST(balloon_rules)},
+	[THREAD_VIRTIO_VSOCK] = {LIST(worker_rules), LIST(irq_rules), LIST(vsock_rules)},
 	[THREAD_VIRTIO_IRQ] = {LIST(worker_rules), LIST(irq_rules)},
 	[THREAD_API] = {LIST(api_rules), LIST(irq_rules), LIST(api_snapshot_rules)},
 	[THREAD_SPAWNER] = {LIST(spawner_rules)},

@@ -17,6 +17,7 @@ enum sandbox_kind {
 	THREAD_VIRTIO_CONSOLE,
 	THREAD_VIRTIO_RNG,
 	THREAD_VIRTIO_BALLOON,
+	THREAD_VIRTIO_VSOCK, /* the userspace vsock device (--vsock ...,uds=) */
 	THREAD_VIRTIO_IRQ,
 	THREAD_API,	/* the control API's server after InstanceStart */
 	THREAD_SPAWNER, /* starts the others: its list is the union of theirs */

@@ -34,6 +34,7 @@ static const char *const kind_names[THREAD_KINDS] = {
 	[THREAD_VIRTIO_NET] = "virtio-net",
 	[THREAD_VIRTIO_CONSOLE] = "virtio-console",
 	[THREAD_VIRTIO_RNG] = "virtio-rng",
+	[THREAD_VIRTIO_VSOCK] = "virtio-vsock",
 	[THREAD_VIRTIO_BALLOON] = "virtio-balloon",
 	[THREAD_VIRTIO_IRQ] = "virtio-irq",
 	[THREAD_API] = "api",

@@ -23,8 +23,9 @@ static int save_devices(struct vm *vm, struct snap_buf *sb, char *err, size_t er
 			ret = -ENOMEM;
 		if (ret) {
 			snprintf(err, errlen, "device %s cannot be saved: %s", dev->ops->name,
-				 ret == -EOPNOTSUPP ? "its state is in the kernel or hardware"
-						    : strerror(-ret));
+				 ret == -EOPNOTSUPP
+					 ? "its state is in the kernel, hardware or host sockets"
+					 : strerror(-ret));
 			return ret;
 		}
 	}

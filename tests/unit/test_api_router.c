@@ -288,6 +288,18 @@ static void test_devices(void **state)
 	expect_fault(&api, HTTP_PUT, "/vsock", "{\"guest_cid\":2,\"uds_path\":\"/v\"}",
 		     "Invalid guest CID");
 	expect_fault(&api, HTTP_PUT, "/vsock", "{\"guest_cid\":3}", "missing field `uds_path`");
+	/* uds_path is served: it must be bindable, with room for "_<port>". */
+	expect_fault(&api, HTTP_PUT, "/vsock", "{\"guest_cid\":3,\"uds_path\":\"\"}",
+		     "Invalid uds_path");
+	expect_fault(&api, HTTP_PUT, "/vsock",
+		     "{\"guest_cid\":3,\"uds_path\":\"/tmp/"
+		     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		     "aaaaaaaaaaaaaaaa\"}",
+		     "give 1 to 96 bytes");
+	expect_fault(&api, HTTP_PUT, "/vsock", "{\"guest_cid\":3,\"uds_path\":\"/tmp/a,b\"}",
+		     "no ','");
+	expect_fault(&api, HTTP_PUT, "/vsock", "{\"guest_cid\":3,\"uds_path\":\"/tmp\"}",
+		     "the path exists");
 	assert_int_equal(PUT("/vsock", "{\"vsock_id\":\"v\",\"guest_cid\":3,\"uds_path\":\"/v\"}"),
 			 204);
 	expect_fault(&api, HTTP_PUT, "/entropy",
@@ -390,7 +402,7 @@ static void test_build_config(void **state)
 	assert_string_equal(api.cfg.disks[0], body);
 	assert_non_null(strstr(api.cfg.disks[1], ",ro,id=data"));
 	assert_string_equal(api.cfg.nics[0], "tap=tap7,id=eth0");
-	assert_string_equal(api.cfg.vsock, "cid=9");
+	assert_string_equal(api.cfg.vsock, "cid=9,uds=/v");
 	assert_int_equal(api.cfg.memory, 128 * MiB);
 	assert_int_equal(api.cfg.seccomp, SANDBOX_LOG);
 	api_free(&api);

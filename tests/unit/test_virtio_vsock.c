@@ -14,6 +14,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include <linux/virtio_vsock.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "devices/virtio/vsock.h"
@@ -22,23 +23,23 @@
 static u32 parse_ok(const char *arg)
 {
 	char err[160] = "";
-	u32 cid = 0;
+	struct vsock_options o;
 
-	if (vsock_parse_options(arg, &cid, err, sizeof(err)))
+	if (vsock_parse_options(arg, &o, err, sizeof(err)))
 		fail_msg("'%s' refused: %s", arg, err);
-	return cid;
+	return o.cid;
 }
 
 static void parse_bad(const char *arg, const char *why_contains)
 {
 	char err[160] = "";
-	u32 cid = 12345;
+	struct vsock_options o = {.cid = 12345};
 
-	assert_int_equal(vsock_parse_options(arg, &cid, err, sizeof(err)), -EINVAL);
+	assert_int_equal(vsock_parse_options(arg, &o, err, sizeof(err)), -EINVAL);
 	if (!strstr(err, why_contains))
 		fail_msg("'%s': error '%s' does not mention '%s'", arg, err, why_contains);
 	assert_null(strchr(err, '\n'));
-	assert_int_equal(cid, 12345); /* untouched on failure */
+	assert_int_equal(o.cid, 12345); /* untouched on failure */
 }
 
 static void test_cid_range(void **state)
@@ -81,8 +82,35 @@ static void test_keys(void **state)
 	parse_bad("guest-cid=3", "unknown key 'guest-cid'");
 	parse_bad("CID=3", "unknown key 'CID'");
 	parse_bad("cid=3,vhost=on", "unknown key 'vhost'");
+	parse_bad("cid=3,port=5", "expected cid=N[,uds=PATH]");
 	parse_bad("cid=3,", "unknown key ''");
 	parse_bad("cid=3,cid=4", "cid given twice");
+}
+
+/* uds=PATH selects the userspace device; the path leaves room for "_<port>". */
+static void test_uds(void **state)
+{
+	struct vsock_options o;
+	char err[160], longp[VSOCK_UDS_MAX + 8], arg[VSOCK_UDS_MAX + 32];
+
+	(void)state;
+	assert_int_equal(vsock_parse_options("cid=5,uds=/tmp/v.sock", &o, err, sizeof(err)), 0);
+	assert_int_equal(o.cid, 5);
+	assert_string_equal(o.uds, "/tmp/v.sock");
+	assert_int_equal(vsock_parse_options("uds=/a,cid=3", &o, err, sizeof(err)), 0);
+	assert_string_equal(o.uds, "/a");
+	assert_int_equal(vsock_parse_options("cid=3", &o, err, sizeof(err)), 0);
+	assert_string_equal(o.uds, "");
+	parse_bad("cid=3,uds=", "uds= needs a path");
+	parse_bad("cid=3,uds=/a,uds=/b", "uds given twice");
+	parse_bad("uds=/a", "cid=N is required");
+	memset(longp, 'a', VSOCK_UDS_MAX + 1);
+	longp[VSOCK_UDS_MAX + 1] = '\0';
+	snprintf(arg, sizeof(arg), "cid=3,uds=%s", longp);
+	parse_bad(arg, "longer than 96 bytes");
+	longp[VSOCK_UDS_MAX] = '\0';
+	snprintf(arg, sizeof(arg), "cid=3,uds=%s", longp);
+	assert_int_equal(vsock_parse_options(arg, &o, err, sizeof(err)), 0);
 }
 
 /* Only ring layouts the kernel walks and SEQPACKET; never vhost's own or legacy bits. */
@@ -109,6 +137,7 @@ int main(void)
 		cmocka_unit_test(test_reserved_cids_refused),
 		cmocka_unit_test(test_malformed_cid_refused),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_uds),
 		cmocka_unit_test(test_offered_features),
 	};
 

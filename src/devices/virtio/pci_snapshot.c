@@ -54,7 +54,9 @@ int vp_pause(struct device *dev)
 	if (vp->running && !vp->paused) {
 		ret = vdev->ops->quiesce ? vdev->ops->quiesce(vdev) : 0;
 		if (!ret) {
+			vdev->pausing = true;
 			vdev->ops->stop(vdev);
+			vdev->pausing = false;
 			vp->running = false;
 			vp->paused = true;
 		}

@@ -93,6 +93,11 @@ struct virtio_dev {
 	u16 config_msix_vector;
 	struct virtio_queue queues[VIRTIO_MAX_QUEUES];
 	struct virtio_pci *transport;
+	/*
+	 * True while stop() runs for a pause (PATCH /vm, a snapshot), which resume follows
+	 * with start(): a device may keep state that a reset would end (vsock's connections).
+	 */
+	bool pausing;
 };
 
 /*

@@ -272,6 +272,12 @@ int virtqueue_pop(struct virtqueue *vq, struct vq_chain *chain)
 	return 1;
 }
 
+void virtqueue_unpop(struct virtqueue *vq)
+{
+	/* The ring entry is still the driver's: it is only ours once pushed. */
+	vq->last_avail--;
+}
+
 bool virtqueue_avail_pending(const struct virtqueue *vq)
 {
 	if (!vq_usable(vq))

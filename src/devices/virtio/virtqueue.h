@@ -64,6 +64,11 @@ int virtqueue_pop(struct virtqueue *vq, struct vq_chain *chain);
  * a device that polls the ring with notifications off. Pop to know more.
  */
 bool virtqueue_avail_pending(const struct virtqueue *vq);
+/*
+ * Gives back the chain the last pop took, unused and not pushed: the next pop takes it
+ * again. For a device that holds a receive buffer it had nothing to put in when it stops.
+ */
+void virtqueue_unpop(struct virtqueue *vq);
 /* Returns a chain with written bytes to the used ring. -EIO if the queue is broken. */
 int virtqueue_push(struct virtqueue *vq, u16 head, u32 written);
 /* Whether the driver wants an interrupt for what was pushed since the last one. */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * virtio-vsock (virtio 1.x, "Socket Device"): stream sockets between the guest and the
- * host, addressed by context IDs; the guest's CID is the whole configuration space. Three
+ * host, addressed by context IDs; the guest's CID is the whole configuration space. This
+ * file is the --vsock option and the vhost-vsock device; with uds= the device is
+ * kvmbox's own instead (vsock_uds.c). Three
  * queues: rx 0 and tx 1, which the host kernel's vhost-vsock serves (it is the host end
  * of every connection), and the event queue 2, which stays kvmbox's and unused: it only
  * carries transport resets, which a VM that never migrates has no reason to send.
@@ -62,38 +64,65 @@ static int parse_cid(const char *val, u32 *cid, char *err, size_t errlen)
 	return 0;
 }
 
-int vsock_parse_options(const char *arg, u32 *cid, char *err, size_t errlen)
+/* uds=PATH: a path that leaves room for "_<port>" in a sockaddr_un. */
+static int parse_uds(const char *val, struct vsock_options *o, char *err, size_t errlen)
+{
+	if (!*val) {
+		snprintf(err, errlen, "uds= needs a path");
+		return -EINVAL;
+	}
+	if (strlen(val) > VSOCK_UDS_MAX) {
+		snprintf(err, errlen, "the uds path is longer than %d bytes", VSOCK_UDS_MAX);
+		return -EINVAL;
+	}
+	strcpy(o->uds, val);
+	return 0;
+}
+
+static int parse_item(const char *item, struct vsock_options *o, bool *have_cid, char *err,
+		      size_t errlen)
+{
+	if (!strncmp(item, "cid=", 4)) {
+		if (*have_cid) {
+			snprintf(err, errlen, "cid given twice");
+			return -EINVAL;
+		}
+		*have_cid = true;
+		return parse_cid(item + 4, &o->cid, err, errlen);
+	}
+	if (!strncmp(item, "uds=", 4)) {
+		if (*o->uds) {
+			snprintf(err, errlen, "uds given twice");
+			return -EINVAL;
+		}
+		return parse_uds(item + 4, o, err, errlen);
+	}
+	snprintf(err, errlen, "unknown key '%.*s' (expected cid=N[,uds=PATH])",
+		 (int)strcspn(item, "="), item);
+	return -EINVAL;
+}
+
+int vsock_parse_options(const char *arg, struct vsock_options *o, char *err, size_t errlen)
 {
 	char *copy = strdup(arg), *rest = copy, *item;
+	struct vsock_options v = {0};
 	bool have_cid = false;
 	int ret = 0;
-	u32 v = 0;
 
 	if (!copy) {
 		snprintf(err, errlen, "out of memory");
 		return -EINVAL;
 	}
 	/* "" is no key at all: say what is missing rather than what is unknown. */
-	while (!ret && *arg && (item = strsep(&rest, ","))) {
-		if (strncmp(item, "cid=", 4)) {
-			snprintf(err, errlen, "unknown key '%.*s' (expected cid=N)",
-				 (int)strcspn(item, "="), item);
-			ret = -EINVAL;
-		} else if (have_cid) {
-			snprintf(err, errlen, "cid given twice");
-			ret = -EINVAL;
-		} else {
-			ret = parse_cid(item + 4, &v, err, errlen);
-			have_cid = true;
-		}
-	}
+	while (!ret && *arg && (item = strsep(&rest, ",")))
+		ret = parse_item(item, &v, &have_cid, err, errlen);
 	if (!ret && !have_cid) {
 		snprintf(err, errlen, "cid=N is required (a guest CID, e.g. cid=3)");
 		ret = -EINVAL;
 	}
 	free(copy);
 	if (!ret)
-		*cid = v;
+		*o = v;
 	return ret;
 }
 
@@ -267,16 +296,18 @@ static void vsock_init_device(struct virtio_vsock *v, struct vm *vm)
 /* The CID's syntax and range, and a vhost-vsock to open; the CID is claimed by realize. */
 static int vsock_check(const struct vm_config *cfg)
 {
+	struct vsock_options o;
 	char err[160];
-	u32 cid;
 	int fd;
 
 	if (!cfg->vsock)
 		return 0;
-	if (vsock_parse_options(cfg->vsock, &cid, err, sizeof(err))) {
+	if (vsock_parse_options(cfg->vsock, &o, err, sizeof(err))) {
 		pr_err("--vsock %s: %s", cfg->vsock, err);
 		return -EXIT_BAD_INPUT;
 	}
+	if (*o.uds)
+		return vsock_uds_check(&o);
 	fd = open(VHOST_VSOCK_PATH, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return vsock_open_error(errno);
@@ -286,6 +317,7 @@ static int vsock_check(const struct vm_config *cfg)
 
 static int vsock_realize(struct vm *vm)
 {
+	struct vsock_options o;
 	struct virtio_vsock *v;
 	char err[160];
 	u32 cid;
@@ -293,10 +325,13 @@ static int vsock_realize(struct vm *vm)
 
 	if (!vm->cfg->vsock)
 		return 0;
-	if (vsock_parse_options(vm->cfg->vsock, &cid, err, sizeof(err))) {
+	if (vsock_parse_options(vm->cfg->vsock, &o, err, sizeof(err))) {
 		pr_err("--vsock %s: %s", vm->cfg->vsock, err);
 		return -EXIT_BAD_INPUT;
 	}
+	if (*o.uds)
+		return vsock_uds_realize(vm, &o);
+	cid = o.cid;
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -EXIT_VMM_ERROR;

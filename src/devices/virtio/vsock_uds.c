@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The userspace virtio-vsock device: Firecracker's vsock, served over Unix sockets.
+ *
+ * Host-initiated connections: a client connects to the socket at PATH and writes
+ * "CONNECT <port>\n"; the guest gets a REQUEST for that port from a host port of ours,
+ * and when it accepts (RESPONSE) the client reads "OK <host port>\n", then bytes flow.
+ * Guest-initiated connections: a REQUEST to CID 2, port P, is a connect() to the Unix
+ * socket "PATH_P"; RESPONSE if it succeeds, RST if not.
+ *
+ * Three queues like the vhost-vsock device (vsock.c): rx, tx and event; the event queue
+ * stays unused (it only carries transport resets, for a migration). The listening
+ * socket exists from realize to destroy, and is removed then. A pause stops the worker
+ * but keeps the connections; a reset ends them.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../config.h"
+#include "../../sandbox/sandbox.h"
+#include "../../util/log.h"
+#include "../../util/thread.h"
+#include "../../vm.h"
+#include "vsock.h"
+#include "vsock_uds.h"
+
+#define VSOCK_QUEUES	 3
+#define VSOCK_QUEUE_SIZE 256
+
+static struct vsock_uds *to_uds(struct virtio_dev *vdev)
+{
+	return container_of(vdev, struct vsock_uds, vdev);
+}
+
+static int uds_start(struct virtio_dev *vdev)
+{
+	struct vsock_uds *v = to_uds(vdev);
+	int ret;
+
+	/* A driver that left rx or tx off gets no connections, and nothing breaks. */
+	if (!vdev->queues[VSOCK_RXQ].vq.ready || !vdev->queues[VSOCK_TXQ].vq.ready) {
+		pr_guest("virtio-vsock: rx or tx queue not enabled; the device stays idle");
+		return 0;
+	}
+	v->rx_held = false;
+	v->rx_starved = false;
+	v->broken = false;
+	ret = sandbox_thread_start(&v->worker, THREAD_VIRTIO_VSOCK, vsock_uds_worker, v);
+	if (ret) {
+		pr_ratelimited(LOG_ERR, "virtio-vsock: cannot start its worker: %s", strerror(ret));
+		return -ret;
+	}
+	v->worker_running = true;
+	return 0;
+}
+
+static void uds_stop(struct virtio_dev *vdev)
+{
+	struct vsock_uds *v = to_uds(vdev);
+	u64 one = 1;
+
+	if (v->worker_running) {
+		if (write(v->stop_fd, &one, sizeof(one)) != sizeof(one))
+			pr_ratelimited(LOG_ERR, "virtio-vsock: stop eventfd: %s", strerror(errno));
+		pthread_join(v->worker, NULL);
+		v->worker_running = false;
+		eventfd_drain(v->stop_fd);
+	}
+	/* A buffer taken and not filled goes back to the driver's side of the ring. */
+	if (v->rx_held)
+		virtqueue_unpop(&vdev->queues[VSOCK_RXQ].vq);
+	v->rx_held = false;
+	/* After a reset the guest knows no connection: the host ends see theirs closed. */
+	if (!vdev->pausing)
+		vsock_conns_clear(&v->conns);
+}
+
+/*
+ * The connections are host sockets a snapshot cannot hold, and the guest's half of
+ * them would be restored without their other half: refused (the API answers 400).
+ */
+static int uds_save(struct virtio_dev *vdev, struct snap_buf *sb)
+{
+	(void)vdev;
+	(void)sb;
+	pr_err("virtio-vsock: a VM with a vsock device cannot be snapshotted yet");
+	return -EOPNOTSUPP;
+}
+
+static void uds_destroy(struct virtio_dev *vdev)
+{
+	struct vsock_uds *v = to_uds(vdev);
+
+	if (v->worker_running)
+		uds_stop(vdev);
+	vsock_conns_clear(&v->conns);
+	if (v->listen_fd >= 0) {
+		close(v->listen_fd);
+		unlink(v->path);
+	}
+	if (v->stop_fd >= 0)
+		close(v->stop_fd);
+	free(v->chain);
+	free(v->rx_chain);
+	free(v);
+}
+
+static const struct virtio_dev_ops uds_vdev_ops = {
+	.name = "virtio-vsock",
+	.device_id = VIRTIO_ID_VSOCK,
+	.num_queues = VSOCK_QUEUES,
+	.queue_max_size = VSOCK_QUEUE_SIZE,
+	.start = uds_start,
+	.stop = uds_stop,
+	.save = uds_save,
+	.destroy = uds_destroy,
+};
+
+/* Before anything is built: the path is free and its folder takes a new socket. */
+int vsock_uds_check(const struct vsock_options *o)
+{
+	const char *slash = strrchr(o->uds, '/');
+	char dir[sizeof(o->uds)];
+	struct stat st;
+
+	if (!lstat(o->uds, &st)) {
+		pr_err("--vsock uds=%s: the path exists (remove it, or give another)", o->uds);
+		return -EXIT_BAD_INPUT;
+	}
+	if (!slash)
+		strcpy(dir, ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)MAX(slash - o->uds, 1), o->uds);
+	if (access(dir, W_OK | X_OK)) {
+		pr_err("--vsock uds=%s: cannot create a socket in %s: %s", o->uds, dir,
+		       strerror(errno));
+		return -EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+/* Binds and listens at the path. 0, or -EXIT_BAD_INPUT after one line saying why. */
+static int uds_listen(struct vsock_uds *v)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	strcpy(sa.sun_path, v->path); /* its length was checked with the options */
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+
+		pr_err("--vsock uds=%s: cannot create the socket: %s%s", v->path, strerror(err),
+		       err == EADDRINUSE ? " (the path exists: remove it, or give another)" : "");
+		if (fd >= 0)
+			close(fd);
+		return -EXIT_BAD_INPUT;
+	}
+	if (listen(fd, 128) < 0) {
+		pr_err("--vsock uds=%s: listen: %s", v->path, strerror(errno));
+		close(fd);
+		unlink(v->path);
+		return -EXIT_BAD_INPUT;
+	}
+	v->listen_fd = fd;
+	return 0;
+}
+
+static struct vsock_uds *uds_alloc(const struct vsock_options *o)
+{
+	struct vsock_uds *v = calloc(1, sizeof(*v));
+	u64 le_cid = htole64(o->cid);
+
+	if (!v)
+		return NULL;
+	v->listen_fd = -1;
+	v->cid = o->cid;
+	strcpy(v->path, o->uds);
+	vsock_conns_init(&v->conns, o->cid);
+	memcpy(v->config, &le_cid, sizeof(le_cid));
+	v->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	v->chain = malloc(sizeof(*v->chain));
+	v->rx_chain = malloc(sizeof(*v->rx_chain));
+	if (v->stop_fd < 0 || !v->chain || !v->rx_chain) {
+		uds_destroy(&v->vdev);
+		return NULL;
+	}
+	return v;
+}
+
+int vsock_uds_realize(struct vm *vm, const struct vsock_options *o)
+{
+	struct vsock_uds *v = uds_alloc(o);
+	int ret;
+
+	if (!v) {
+		pr_err("virtio-vsock: out of resources");
+		return -EXIT_VMM_ERROR;
+	}
+	ret = uds_listen(v);
+	if (ret) {
+		uds_destroy(&v->vdev);
+		return ret;
+	}
+	v->vdev.ops = &uds_vdev_ops;
+	v->vdev.vm = vm;
+	v->vdev.config = v->config;
+	v->vdev.config_size = sizeof(v->config);
+	v->vdev.device_features = BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC);
+	if (virtio_pci_register(vm, &v->vdev)) {
+		uds_destroy(&v->vdev);
+		return -EXIT_VMM_ERROR;
+	}
+	pr_info("virtio-vsock: guest CID %u, host connections on %s", o->cid, o->uds);
+	return 0;
+}
