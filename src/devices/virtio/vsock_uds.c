@@ -51,7 +51,7 @@ static int uds_start(struct virtio_dev *vdev)
 	}
 	v->rx_held = false;
 	v->rx_starved = false;
-	v->broken = false;
+	v->vdev.broken = false;
 	ret = sandbox_thread_start(&v->worker, THREAD_VIRTIO_VSOCK, vsock_uds_worker, v);
 	if (ret) {
 		pr_ratelimited(LOG_ERR, "virtio-vsock: cannot start its worker: %s", strerror(ret));
@@ -209,6 +209,8 @@ int vsock_uds_realize(struct vm *vm, const struct vsock_options *o)
 		return ret;
 	}
 	v->vdev.ops = &uds_vdev_ops;
+	v->vdev.notify = virtio_notify_queue;
+	v->vdev.set_needs_reset = virtio_set_needs_reset;
 	v->vdev.vm = vm;
 	v->vdev.config = v->config;
 	v->vdev.config_size = sizeof(v->config);

@@ -35,7 +35,6 @@ struct vsock_uds {
 	bool rx_held;
 	bool rx_starved; /* no receive buffers until the driver kicks */
 	bool tx_pending; /* kicked, or the round's budget ran out */
-	bool broken;
 	unsigned int rr; /* where the next search for a readable connection starts */
 	struct pollfd pfd[VSOCK_POLL_FIXED + VSOCK_MAX_CONNS];
 	struct vsock_conn *pconn[VSOCK_MAX_CONNS];

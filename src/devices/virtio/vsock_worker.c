@@ -194,7 +194,7 @@ static bool serve_tx(struct vsock_uds *v)
 	} while (virtqueue_enable_notify(vq, true));
 out:
 	if (n)
-		virtio_notify_queue(&v->vdev, VSOCK_TXQ);
+		v->vdev.notify(&v->vdev, VSOCK_TXQ);
 	return true;
 }
 
@@ -311,7 +311,7 @@ static bool serve_rx(struct vsock_uds *v, bool *more)
 	while (n < RX_BUDGET && (ret = rx_take(v)) > 0 && (ret = rx_one(v)) > 0)
 		n++;
 	if (n)
-		virtio_notify_queue(&v->vdev, VSOCK_RXQ);
+		v->vdev.notify(&v->vdev, VSOCK_RXQ);
 	*more = n == RX_BUDGET;
 	return ret >= 0;
 }
@@ -382,9 +382,9 @@ static unsigned int fill_poll(struct vsock_uds *v)
 	v->pfd[2] = (struct pollfd){.fd = v->vdev.queues[VSOCK_RXQ].kick_fd, .events = POLLIN};
 	v->pfd[3] = (struct pollfd){
 		.fd = v->listen_fd,
-		.events = v->conns.used < VSOCK_MAX_CONNS && !v->broken ? POLLIN : 0,
+		.events = v->conns.used < VSOCK_MAX_CONNS && !v->vdev.broken ? POLLIN : 0,
 	};
-	for (unsigned int i = 0; i < VSOCK_MAX_CONNS && !v->broken; i++) {
+	for (unsigned int i = 0; i < VSOCK_MAX_CONNS && !v->vdev.broken; i++) {
 		struct vsock_conn *c = &v->conns.conns[i];
 		short ev = c->state == VC_FREE ? 0 : conn_events(c);
 
@@ -400,7 +400,7 @@ static unsigned int fill_poll(struct vsock_uds *v)
 static bool worker_round(struct vsock_uds *v, bool *more)
 {
 	unsigned int n = fill_poll(v);
-	int timeout = !v->broken && (*more || v->tx_pending) ? 0 : -1;
+	int timeout = !v->vdev.broken && (*more || v->tx_pending) ? 0 : -1;
 
 	struct timespec zero = {0};
 
@@ -413,7 +413,7 @@ static bool worker_round(struct vsock_uds *v, bool *more)
 		v->tx_pending = true;
 	if ((v->pfd[2].revents & POLLIN) && eventfd_drain(v->pfd[2].fd))
 		v->rx_starved = false;
-	if (v->broken)
+	if (v->vdev.broken)
 		return true;
 	for (unsigned int i = VSOCK_POLL_FIXED; i < n; i++)
 		if (v->pfd[i].revents && v->pconn[i - VSOCK_POLL_FIXED]->state != VC_FREE)
@@ -422,9 +422,8 @@ static bool worker_round(struct vsock_uds *v, bool *more)
 		accept_clients(v);
 	if ((v->tx_pending && !serve_tx(v)) || !serve_rx(v, more)) {
 		/* stop() joins us later; until then the rings are left alone. */
-		v->broken = true;
 		*more = false;
-		virtio_set_needs_reset(&v->vdev, "a queue is broken");
+		virtio_dev_broke(&v->vdev, "virtio-vsock", "a queue is broken");
 	}
 	return true;
 }
