@@ -98,6 +98,12 @@ neta_diagnose() {
 			echo "# diag $1: 3 s later $(cut -d' ' -f2,3,14,15 "$t/stat" 2>/dev/null)"
 		done
 	} >>"$BOOT_LOG"
+	if ! kill -0 "$API_PID" 2>/dev/null; then
+		local rc=0
+		wait "$API_PID" 2>/dev/null || rc=$?
+		echo "# diag $1: kvmbox is gone, exit status $rc$( ((rc > 128)) && echo " (signal $((rc - 128)))")" >>"$BOOT_LOG"
+		dmesg 2>/dev/null | tail -n 5 | sed "s/^/# diag $1: dmesg: /" >>"$BOOT_LOG"
+	fi
 	api_call PUT /actions '{"action_type": "FlushMetrics"}' >/dev/null
 	echo "# diag $1: metrics $(tail -n1 "$API_DIR/net-metrics.json" 2>/dev/null | grep -o '"net[^}]*}')" >>"$BOOT_LOG"
 	echo "# diag $1: listener '$(cat "$API_DIR/$1.out" 2>/dev/null)'" >>"$BOOT_LOG"
