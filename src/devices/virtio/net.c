@@ -141,7 +141,6 @@ static unsigned int iov_skip(const struct iovec *src, unsigned int n, size_t ski
 	return out;
 }
 
-/* Sends one chain. Returns 0 (sent or dropped), -EAGAIN (retry later) or -EIO. */
 /* The control API's "net" metrics, as Firecracker names them. */
 enum net_metric { M_RX_BYTES, M_RX_PACKETS, M_TX_BYTES, M_TX_PACKETS, M_TX_MALFORMED, M_NR };
 static const char *const net_metric_names[M_NR] = {
@@ -150,6 +149,7 @@ static const char *const net_metric_names[M_NR] = {
 	[M_TX_MALFORMED] = "tx_malformed_frames",
 };
 
+/* Sends one chain. Returns 0 (sent or dropped), -EAGAIN (retry later) or -EIO. */
 static int tx_one(struct virtio_net *n, const struct vq_chain *c)
 {
 	struct virtio_net_hdr_v1 hdr;
