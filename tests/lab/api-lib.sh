@@ -33,6 +33,9 @@ api_launch() {
 	exec 3<>"$API_DIR/$1.in"
 	"$KVMBOX" --api-sock "$API_SOCK" --id "$@" <&3 >"$BOOT_LOG" 2>&1 &
 	API_PID=$!
+	# A test that fails halfway must not leave kvmbox running: it would hold its tap or
+	# drive and take L1's CPU from the tests after it.
+	trap 'kill -KILL "$API_PID" 2>/dev/null' EXIT
 	python3 "$API_CLIENT" "$API_SOCK" --wait 30 || fail "no API on $API_SOCK within 30 s"
 }
 

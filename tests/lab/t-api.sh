@@ -343,8 +343,6 @@ test_metrics_count_guest_io() {
 	mkdir -p "$API_DIR"
 	: >"$m"
 	api_launch api-metrics --metrics-path "$m"
-	# A failed check must not leave kvmbox running (it holds the drive's lock).
-	trap 'kill -KILL "$API_PID" 2>/dev/null' EXIT
 	api_configure shell "" "kvmbox.modules=virtio_pci,virtio_blk"
 	api_wait_line "KVMBOX-INIT: start"
 	api_expect 204 PUT /actions '{"action_type": "FlushMetrics"}'
