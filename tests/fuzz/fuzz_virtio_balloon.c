@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/memory.c src/config.c src/util/log.c src/util/thread.c src/devices/virtio/virtqueue.c src/devices/virtio/balloon.c tests/fuzz/fake_transport.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c
+// fuzz-sources: src/memory.c src/config.c src/util/log.c src/util/thread.c src/devices/virtio/virtqueue.c src/devices/virtio/balloon.c tests/fuzz/fake_transport.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c src/devices/worker.c
 // fuzz-libs: -lseccomp
 /*
  * libFuzzer harness for virtio-balloon's queues: the input is a hostile driver (its guest

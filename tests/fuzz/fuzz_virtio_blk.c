@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/memory.c src/util/log.c src/util/thread.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/blk.c src/devices/virtio/blk_request.c src/devices/virtio/blk_poll.c src/devices/virtio/blk_options.c src/util/metrics.c src/util/token_bucket.c src/backends/block.c tests/fuzz/fake_transport.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c
+// fuzz-sources: src/memory.c src/util/log.c src/util/thread.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/blk.c src/devices/virtio/blk_request.c src/devices/virtio/blk_poll.c src/devices/virtio/blk_options.c src/util/metrics.c src/util/token_bucket.c src/backends/block.c tests/fuzz/fake_transport.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c src/devices/worker.c
 // fuzz-libs: -lseccomp
 // fuzz-options: -max_len=70000
 /*

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/memory.c src/util/log.c src/util/thread.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/net.c src/devices/virtio/net_worker.c src/util/token_bucket.c src/backends/net_opts.c src/util/metrics.c src/backends/net_tap.c src/backends/vhost_net.c src/backends/vhost.c tests/fuzz/fake_transport.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c
+// fuzz-sources: src/memory.c src/util/log.c src/util/thread.c src/snapshot.c src/devices/virtio/virtqueue.c src/devices/virtio/net.c src/devices/virtio/net_worker.c src/util/token_bucket.c src/backends/net_opts.c src/util/metrics.c src/backends/net_tap.c src/backends/vhost_net.c src/backends/vhost.c tests/fuzz/fake_transport.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c src/devices/worker.c
 // fuzz-libs: -lseccomp
 // fuzz-options: -max_len=65560
 /*

@@ -468,7 +468,7 @@ static void test_tx_full_output_drops(void **state)
 	while (write(f->out_w, junk, sizeof(junk)) > 0)
 		;
 	/* A stop request cuts the wait for room short, so this test does not wait. */
-	assert_int_equal(write(f->c->stop_fd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(write(f->c->worker.stop_fd, &one, sizeof(one)), sizeof(one));
 	head = post(f, VIRTIO_CONSOLE_TXQ, 1, lens, &gpa);
 	virtio_console_tx(f->c);
 	assert_int_equal(used_len(f, VIRTIO_CONSOLE_TXQ, head), 0);

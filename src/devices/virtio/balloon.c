@@ -16,15 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "../../config.h"
-#include "../../sandbox/sandbox.h"
 #include "../../util/log.h"
+#include "../../util/thread.h"
 #include "../../vm.h"
+#include "../worker.h"
 #include "balloon.h"
 
 #define BALLOON_BATCH 64 /* chains between interrupts */
@@ -306,21 +306,13 @@ static void arm_timer(struct virtio_balloon *b, u32 seconds)
 		pr_ratelimited(LOG_ERR, "virtio-balloon: timerfd: %s", strerror(errno));
 }
 
-static void drain_fd(int fd)
-{
-	u64 v;
-
-	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		pr_debug("virtio-balloon: read: %s", strerror(errno));
-}
-
 /* What woke the worker: pfd[1..3] the queues' kicks, pfd[4] the poll timer. */
 static void balloon_serve(struct virtio_balloon *b, const struct pollfd *pfd)
 {
 	for (unsigned int q = 0; q < VIRTIO_BALLOON_QUEUES; q++) {
 		if (!pfd[1 + q].revents)
 			continue;
-		drain_fd(pfd[1 + q].fd);
+		eventfd_drain(pfd[1 + q].fd);
 		if (q == VIRTIO_BALLOON_STATSQ) {
 			virtio_balloon_stats_in(b);
 		} else if (virtio_balloon_pages(b, q)) {
@@ -332,7 +324,7 @@ static void balloon_serve(struct virtio_balloon *b, const struct pollfd *pfd)
 		}
 	}
 	if (pfd[4].revents) {
-		drain_fd(pfd[4].fd);
+		eventfd_drain(pfd[4].fd);
 		virtio_balloon_stats_poll(b);
 	}
 }
@@ -342,7 +334,7 @@ static void *balloon_worker(void *arg)
 	struct virtio_balloon *b = arg;
 	bool stats = virtio_has_feature(&b->vdev, VIRTIO_BALLOON_F_STATS_VQ) &&
 		     b->vdev.queues[VIRTIO_BALLOON_STATSQ].vq.ready;
-	struct pollfd pfd[5] = {{.fd = b->stop_fd, .events = POLLIN}};
+	struct pollfd pfd[5] = {{.fd = b->worker.stop_fd, .events = POLLIN}};
 
 	for (unsigned int q = 0; q < VIRTIO_BALLOON_QUEUES; q++) {
 		bool on = b->vdev.queues[q].vq.ready && (q != VIRTIO_BALLOON_STATSQ || stats);
@@ -394,31 +386,17 @@ void virtio_balloon_deactivate(struct virtio_balloon *b)
 static int balloon_start(struct virtio_dev *vdev)
 {
 	struct virtio_balloon *b = container_of(vdev, struct virtio_balloon, vdev);
-	int ret;
 
 	virtio_balloon_activate(b);
-	ret = sandbox_thread_start(&b->worker, THREAD_VIRTIO_BALLOON, balloon_worker, b);
-	if (ret) {
-		pr_ratelimited(LOG_ERR, "virtio-balloon: cannot start its worker: %s",
-			       strerror(ret));
-		return -ret;
-	}
-	b->worker_running = true;
-	return 0;
+	return dev_worker_start(&b->worker, "virtio-balloon", THREAD_VIRTIO_BALLOON, balloon_worker,
+				b);
 }
 
 static void balloon_stop(struct virtio_dev *vdev)
 {
 	struct virtio_balloon *b = container_of(vdev, struct virtio_balloon, vdev);
-	u64 v = 1;
 
-	if (b->worker_running) {
-		if (write(b->stop_fd, &v, sizeof(v)) != sizeof(v))
-			pr_ratelimited(LOG_ERR, "virtio-balloon: stop: %s", strerror(errno));
-		pthread_join(b->worker, NULL);
-		b->worker_running = false;
-		drain_fd(b->stop_fd);
-	}
+	dev_worker_stop(&b->worker, "virtio-balloon");
 	virtio_balloon_deactivate(b);
 }
 
@@ -447,7 +425,6 @@ int virtio_balloon_init(struct virtio_balloon *b, const struct balloon_options *
 	b->stats_interval_s = o->stats_interval_s;
 	b->vdev.notify = virtio_notify_queue;
 	b->vdev.set_needs_reset = virtio_set_needs_reset;
-	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	b->chain = malloc(sizeof(*b->chain));
 	pthread_mutex_init(&b->lock, NULL);
@@ -460,7 +437,7 @@ int virtio_balloon_init(struct virtio_balloon *b, const struct balloon_options *
 	if (o->stats_interval_s)
 		b->vdev.device_features |= BIT(VIRTIO_BALLOON_F_STATS_VQ);
 	set_num_pages(b, o->amount_mib);
-	if (b->stop_fd < 0 || b->timer_fd < 0 || !b->chain) {
+	if (dev_worker_init(&b->worker) || b->timer_fd < 0 || !b->chain) {
 		virtio_balloon_cleanup(b);
 		return -ENOMEM;
 	}
@@ -469,11 +446,10 @@ int virtio_balloon_init(struct virtio_balloon *b, const struct balloon_options *
 
 void virtio_balloon_cleanup(struct virtio_balloon *b)
 {
-	if (b->stop_fd >= 0)
-		close(b->stop_fd);
+	dev_worker_fini(&b->worker);
 	if (b->timer_fd >= 0)
 		close(b->timer_fd);
-	b->stop_fd = b->timer_fd = -1;
+	b->timer_fd = -1;
 	free(b->chain);
 	b->chain = NULL;
 	pthread_mutex_destroy(&b->lock);

@@ -4,6 +4,7 @@
 
 #include <linux/virtio_balloon.h>
 
+#include "../worker.h"
 #include "virtio.h"
 
 #define VIRTIO_BALLOON_INFLATEQ	  0
@@ -66,9 +67,7 @@ struct virtio_balloon {
 	u64 stats[BALLOON_STAT_TAGS];
 	u64 inflated, deflated, bad_pfns; /* pages, since creation */
 
-	pthread_t worker;
-	bool worker_running;
-	int stop_fd;
+	struct dev_worker worker;
 	int timer_fd; /* the statistics poll, every stats_interval_s */
 	struct vq_chain *chain;
 };

@@ -373,16 +373,8 @@ static int blk_start(struct virtio_dev *vdev)
 			       strerror(-ret));
 		return ret;
 	}
-	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	ret = b->stop_fd < 0
-		      ? -errno
-		      : -sandbox_thread_start(&b->worker, THREAD_VIRTIO_BLK, virtio_blk_worker, b);
+	ret = dev_worker_start(&b->worker, "virtio-blk", THREAD_VIRTIO_BLK, virtio_blk_worker, b);
 	if (ret) {
-		pr_ratelimited(LOG_ERR, "virtio-blk %s: cannot start its worker: %s", b->opts.path,
-			       strerror(-ret));
-		if (b->stop_fd >= 0)
-			close(b->stop_fd);
-		b->stop_fd = -1;
 		virtio_blk_queue_stop(b);
 		return ret;
 	}
@@ -406,16 +398,10 @@ bool virtio_blk_wait_idle(struct virtio_blk *b)
 static void blk_stop(struct virtio_dev *vdev)
 {
 	struct virtio_blk *b = container_of(vdev, struct virtio_blk, vdev);
-	u64 one = 1;
 
 	if (!b->running)
 		return;
-	if (write(b->stop_fd, &one, sizeof(one)) < 0)
-		pr_ratelimited(LOG_ERR, "virtio-blk %s: stop eventfd: %s", b->opts.path,
-			       strerror(errno));
-	pthread_join(b->worker, NULL);
-	close(b->stop_fd);
-	b->stop_fd = -1;
+	dev_worker_stop(&b->worker, "virtio-blk");
 	/* The worker is gone: this thread owns the block queue now. */
 	virtio_blk_queue_stop(b);
 	b->running = false;
@@ -512,17 +498,18 @@ int virtio_blk_init(struct virtio_blk *b, const struct blk_options *o, enum bloc
 	b->vdev.notify = virtio_notify_queue;
 	b->vdev.set_needs_reset = virtio_set_needs_reset;
 	b->poll.max_ns = BLK_POLL_MAX_NS_DEFAULT;
-	b->stop_fd = -1;
+	b->worker.stop_fd = -1;
 	b->chain = calloc(1, sizeof(*b->chain));
 	b->reqs = calloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*b->reqs));
 	/* Made here, before the sandbox: the vCPU that starts the worker cannot make one. */
 	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (!b->chain || !b->reqs || b->timer_fd < 0) {
-		ret = b->timer_fd < 0 ? -errno : -ENOMEM;
+	ret = b->timer_fd < 0 ? -errno : dev_worker_init(&b->worker);
+	if (!ret && (!b->chain || !b->reqs))
+		ret = -ENOMEM;
+	if (ret)
 		snprintf(err, errlen, "%s", strerror(-ret));
-	} else {
+	else
 		ret = block_file_open(&b->file, o->path, o->ro, err, errlen);
-	}
 	if (ret) {
 		free(b->chain);
 		free(b->reqs);
@@ -531,6 +518,7 @@ int virtio_blk_init(struct virtio_blk *b, const struct blk_options *o, enum bloc
 		if (b->timer_fd >= 0)
 			close(b->timer_fd);
 		b->timer_fd = -1;
+		dev_worker_fini(&b->worker);
 		return ret;
 	}
 	blk_metrics_init(b);
@@ -560,6 +548,7 @@ void virtio_blk_fini(struct virtio_blk *b)
 		close(b->timer_fd);
 		b->timer_fd = -1;
 	}
+	dev_worker_fini(&b->worker);
 	block_file_close(&b->file);
 	metrics_set_fini(&b->metrics);
 	free(b->chain);

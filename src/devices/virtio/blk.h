@@ -8,6 +8,7 @@
 #include "../../backends/block.h"
 #include "../../util/metrics.h"
 #include "../../util/token_bucket.h"
+#include "../worker.h"
 #include "virtio.h"
 
 /*
@@ -127,8 +128,7 @@ struct virtio_blk {
 	unsigned int events;
 	atomic_uint busy; /* requests taken but not completed; read by save */
 	struct blk_poll poll;
-	int stop_fd;
-	pthread_t worker;
+	struct dev_worker worker;
 	/*
 	 * The rate limiter: each request is charged before it starts; one that does not fit
 	 * goes back on the ring and the worker sleeps on timer_fd (a timerfd) until it would.

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../../util/log.h"
+#include "../../util/thread.h"
 #include "blk.h"
 
 #define BLK_POLL_MIN_NS 4000 /* the first window once polling pays */
@@ -95,14 +96,6 @@ static void after_sleep(struct blk_poll *p, u64 slept_ns)
 		p->ns = 0;
 }
 
-static void drain_eventfd(int fd)
-{
-	u64 v;
-
-	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		pr_debug("eventfd read: %s", strerror(errno));
-}
-
 static void post_events(struct virtio_blk *b, unsigned int ev)
 {
 	if (ev & VIRTIO_BLK_EV_NOTIFY)
@@ -124,7 +117,7 @@ bool virtio_blk_throttle(struct virtio_blk *b, const struct blk_req *r)
 /* The rate limiter's timer: the request held back may fit now. */
 static void timer_fired(struct virtio_blk *b)
 {
-	drain_eventfd(b->timer_fd); /* a timerfd reads like an eventfd: an 8-byte count */
+	eventfd_drain(b->timer_fd); /* a timerfd reads like an eventfd: an 8-byte count */
 	b->throttled = false;
 	b->more = !b->broken;
 }
@@ -136,7 +129,7 @@ void *virtio_blk_worker(void *arg)
 
 	for (;;) {
 		struct pollfd fds[4] = {
-			{.fd = b->stop_fd, .events = POLLIN},
+			{.fd = b->worker.stop_fd, .events = POLLIN},
 			{.fd = kick_fd, .events = POLLIN},
 			{.fd = block_queue_event_fd(b->bq), .events = POLLIN},
 			{.fd = b->timer_fd, .events = POLLIN},
@@ -156,7 +149,7 @@ void *virtio_blk_worker(void *arg)
 		if (fds[0].revents)
 			break;
 		if (fds[1].revents & POLLIN) {
-			drain_eventfd(kick_fd);
+			eventfd_drain(kick_fd);
 			b->more = !b->broken;
 		}
 		if (fds[3].revents & POLLIN)

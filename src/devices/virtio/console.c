@@ -13,12 +13,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "../../console.h"
 #include "../../util/log.h"
-#include "../../sandbox/sandbox.h"
 #include "../../util/thread.h"
 #include "../../vm.h"
 #include "console.h"
@@ -51,7 +49,7 @@ static int tx_one(struct virtio_console *c, const struct vq_chain *chain)
 		virtio_dev_broke(&c->vdev, "virtio-console", "transmit chain longer than 1 MiB");
 		return -EIO;
 	}
-	written = stream_write(c->stream, chain->out, chain->n_out, c->stop_fd);
+	written = stream_write(c->stream, chain->out, chain->n_out, c->worker.stop_fd);
 	c->tx_bytes += written;
 	c->tx_dropped += chain->out_len - written;
 	return 0;
@@ -180,7 +178,7 @@ void virtio_console_deactivate(struct virtio_console *c)
 static bool con_worker_round(struct virtio_console *c)
 {
 	struct pollfd fds[3 + STREAM_MAX_POLLFDS] = {
-		{.fd = c->stop_fd, .events = POLLIN},
+		{.fd = c->worker.stop_fd, .events = POLLIN},
 		{.fd = c->vdev.queues[VIRTIO_CONSOLE_TXQ].kick_fd, .events = POLLIN},
 		{.fd = c->vdev.queues[VIRTIO_CONSOLE_RXQ].kick_fd, .events = POLLIN},
 	};
@@ -231,31 +229,17 @@ static int con_start(struct virtio_dev *vdev)
 	/* A driver that enabled no queue gets no service, and nothing breaks. */
 	if (!con_vq(c, VIRTIO_CONSOLE_RXQ)->ready && !con_vq(c, VIRTIO_CONSOLE_TXQ)->ready)
 		return 0;
-	ret = sandbox_thread_start(&c->worker, THREAD_VIRTIO_CONSOLE, con_worker, c);
-	if (ret) {
-		pr_ratelimited(LOG_ERR, "virtio-console: cannot start its worker: %s",
-			       strerror(ret));
+	ret = dev_worker_start(&c->worker, "virtio-console", THREAD_VIRTIO_CONSOLE, con_worker, c);
+	if (ret)
 		virtio_console_deactivate(c);
-		return -ret;
-	}
-	c->worker_running = true;
-	return 0;
+	return ret;
 }
 
 static void con_stop(struct virtio_dev *vdev)
 {
 	struct virtio_console *c = to_con(vdev);
-	u64 one = 1;
 
-	if (c->worker_running) {
-		if (write(c->stop_fd, &one, sizeof(one)) != sizeof(one))
-			pr_ratelimited(LOG_ERR, "virtio-console: cannot wake the worker: %s",
-				       strerror(errno));
-		pthread_join(c->worker, NULL);
-		c->worker_running = false;
-		/* Consumed, so that the next start() begins with no stop pending. */
-		eventfd_drain(c->stop_fd);
-	}
+	dev_worker_stop(&c->worker, "virtio-console");
 	pr_debug("virtio-console: stopped; rx %llu bytes, tx %llu (%llu dropped)",
 		 (unsigned long long)c->rx_bytes, (unsigned long long)c->tx_bytes,
 		 (unsigned long long)c->tx_dropped);
@@ -299,7 +283,7 @@ static void con_destroy(struct virtio_dev *vdev)
 	struct virtio_console *c = to_con(vdev);
 
 	/* The transport stopped us already; this only guards a start without a stop. */
-	if (c->worker_running)
+	if (c->worker.running)
 		con_stop(vdev);
 	if (vdev->vm && c->stream && vdev->vm->stdin_sink == stream_stdin_sink(c->stream))
 		vdev->vm->stdin_sink = NULL;
@@ -324,9 +308,8 @@ int virtio_console_init(struct virtio_console *c, struct stream *s)
 	c->stream = s;
 	c->vdev.notify = virtio_notify_queue;
 	c->vdev.set_needs_reset = virtio_set_needs_reset;
-	c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	c->chain = malloc(sizeof(*c->chain));
-	if (c->stop_fd < 0 || !c->chain) {
+	if (dev_worker_init(&c->worker) || !c->chain) {
 		virtio_console_cleanup(c);
 		return -ENOMEM;
 	}
@@ -338,9 +321,7 @@ int virtio_console_init(struct virtio_console *c, struct stream *s)
 
 void virtio_console_cleanup(struct virtio_console *c)
 {
-	if (c->stop_fd >= 0)
-		close(c->stop_fd);
-	c->stop_fd = -1;
+	dev_worker_fini(&c->worker);
 	free(c->chain);
 	c->chain = NULL;
 	stream_close(c->stream);

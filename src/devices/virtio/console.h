@@ -3,6 +3,7 @@
 #define KVMBOX_DEVICES_VIRTIO_CONSOLE_H
 
 #include "../../backends/stream.h"
+#include "../worker.h"
 #include "virtio.h"
 
 #define VIRTIO_CONSOLE_RXQ	  0 /* receiveq0: host to guest */
@@ -27,10 +28,8 @@ struct virtio_console {
 	bool rx_starved; /* no receive buffers: input is not read until the driver kicks */
 	bool tx_pending; /* kicked, or the budget ran out with buffers left */
 
-	/* The worker thread, between start() and stop(). */
-	pthread_t worker;
-	bool worker_running;
-	int stop_fd; /* also cuts short a write waiting for room */
+	/* Its stop_fd also cuts short a write waiting for room. */
+	struct dev_worker worker;
 	struct vq_chain *chain;
 
 	u64 rx_bytes, tx_bytes, tx_dropped;

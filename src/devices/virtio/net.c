@@ -495,17 +495,8 @@ static int net_start(struct virtio_dev *vdev)
 static void net_stop(struct virtio_dev *vdev)
 {
 	struct virtio_net *n = to_net(vdev);
-	u64 one = 1;
 
-	if (n->worker_running) {
-		if (write(n->stop_fd, &one, sizeof(one)) != sizeof(one))
-			pr_ratelimited(LOG_ERR, "virtio-net %u: cannot wake the worker: %s",
-				       n->index, strerror(errno));
-		pthread_join(n->worker, NULL);
-		close(n->stop_fd);
-		n->stop_fd = -1;
-		n->worker_running = false;
-	}
+	dev_worker_stop(&n->worker, n->name);
 	if (n->vhost_active) {
 		u16 last_avail[VIRTIO_NET_QUEUES];
 
@@ -567,7 +558,7 @@ static void net_destroy(struct virtio_dev *vdev)
 	struct virtio_net *n = to_net(vdev);
 
 	/* The transport stopped us already; this only guards a start without a stop. */
-	if (n->worker_running || n->vhost_active)
+	if (n->worker.running || n->vhost_active)
 		net_stop(vdev);
 	if (vdev->vm)
 		metrics_unregister(&vdev->vm->metrics, &n->metrics);
@@ -600,7 +591,7 @@ int virtio_net_init(struct virtio_net *n, const struct net_options *opt, unsigne
 	n->index = index;
 	snprintf(n->name, sizeof(n->name), "virtio-net %u", index);
 	n->be = be;
-	n->stop_fd = -1;
+	n->worker.stop_fd = -1;
 	n->rx_timer = n->tx_timer = -1;
 	n->vdev.notify = virtio_notify_queue;
 	n->vdev.set_needs_reset = virtio_set_needs_reset;
@@ -613,7 +604,8 @@ int virtio_net_init(struct virtio_net *n, const struct net_options *opt, unsigne
 	n->ps.cap = 16;
 	n->ps.fds = calloc(n->ps.cap, sizeof(*n->ps.fds));
 	if (!n->rx_pkt || !n->tx_pkt || !n->rx_first || !n->rx_chain || !n->tx_chain ||
-	    !n->tx_iov || !n->ps.fds || virtio_net_limiters_init(n)) {
+	    !n->tx_iov || !n->ps.fds || virtio_net_limiters_init(n) ||
+	    dev_worker_init(&n->worker)) {
 		virtio_net_cleanup(n);
 		return -ENOMEM;
 	}
@@ -651,6 +643,7 @@ void virtio_net_cleanup(struct virtio_net *n)
 	n->ps = (struct net_pollset){0};
 	metrics_set_fini(&n->metrics);
 	virtio_net_limiters_fini(n);
+	dev_worker_fini(&n->worker);
 	if (n->be)
 		n->be->ops->destroy(n->be);
 	n->be = NULL;

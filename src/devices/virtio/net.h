@@ -6,6 +6,7 @@
 
 #include "../../backends/net.h"
 #include "../../util/metrics.h"
+#include "../worker.h"
 #include "virtio.h"
 
 #define VIRTIO_NET_RXQ	      0
@@ -38,10 +39,7 @@ struct virtio_net {
 	unsigned int rx_offloads; /* NET_OFF_* the driver takes */
 	bool vhost_active;
 
-	/* The worker thread, between start() and stop(). */
-	pthread_t worker;
-	bool worker_running;
-	int stop_fd;
+	struct dev_worker worker;
 	struct net_pollset ps;
 
 	/*

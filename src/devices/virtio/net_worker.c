@@ -13,11 +13,9 @@
 #include <errno.h>
 #include <linux/virtio_ids.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "../../sandbox/sandbox.h"
 #include "../../util/log.h"
 #include "../../util/thread.h"
 #include "../../vm.h"
@@ -121,7 +119,7 @@ static bool net_worker_round(struct virtio_net *n)
 
 	ps->n = 0;
 	/* The first five never fail: virtio_net_init() made room for 16. */
-	net_pollset_add(ps, n->stop_fd, POLLIN);
+	net_pollset_add(ps, n->worker.stop_fd, POLLIN);
 	net_pollset_add(ps, n->vdev.queues[VIRTIO_NET_TXQ].kick_fd, POLLIN);
 	net_pollset_add(ps, n->vdev.queues[VIRTIO_NET_RXQ].kick_fd, POLLIN);
 	net_pollset_add(ps, n->rx_timer, POLLIN);
@@ -167,17 +165,5 @@ static void *net_worker(void *arg)
 
 int virtio_net_start_worker(struct virtio_net *n)
 {
-	int ret;
-
-	n->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (n->stop_fd < 0)
-		return -errno;
-	ret = sandbox_thread_start(&n->worker, THREAD_VIRTIO_NET, net_worker, n);
-	if (ret) {
-		close(n->stop_fd);
-		n->stop_fd = -1;
-		return -ret;
-	}
-	n->worker_running = true;
-	return 0;
+	return dev_worker_start(&n->worker, n->name, THREAD_VIRTIO_NET, net_worker, n);
 }

@@ -9,14 +9,13 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include "../../util/log.h"
-#include "../../sandbox/sandbox.h"
 #include "../../util/thread.h"
 #include "../../vm.h"
+#include "../worker.h"
 #include "rng.h"
 #include "virtio.h"
 
@@ -26,15 +25,13 @@
 
 struct virtio_rng {
 	struct virtio_dev vdev;
-	pthread_t worker;
-	bool worker_running;
-	int stop_fd;
+	struct dev_worker worker;
 	struct vq_chain *chain; /* the worker's, too big for a stack frame */
 };
 
 static bool rng_stopping(struct virtio_rng *rng)
 {
-	struct pollfd p = {.fd = rng->stop_fd, .events = POLLIN};
+	struct pollfd p = {.fd = rng->worker.stop_fd, .events = POLLIN};
 
 	return poll(&p, 1, 0) > 0;
 }
@@ -110,7 +107,7 @@ static void *rng_worker(void *arg)
 
 	for (;;) {
 		struct pollfd fds[2] = {
-			{.fd = rng->stop_fd, .events = POLLIN},
+			{.fd = rng->worker.stop_fd, .events = POLLIN},
 			{.fd = kick, .events = POLLIN},
 		};
 
@@ -136,42 +133,25 @@ static void *rng_worker(void *arg)
 static int rng_start(struct virtio_dev *vdev)
 {
 	struct virtio_rng *rng = container_of(vdev, struct virtio_rng, vdev);
-	int ret;
 
 	/* A driver that did not enable the queue gets no service, and nothing breaks. */
 	if (!vdev->queues[0].vq.ready)
 		return 0;
-	ret = sandbox_thread_start(&rng->worker, THREAD_VIRTIO_RNG, rng_worker, rng);
-	if (ret) {
-		pr_ratelimited(LOG_ERR, "virtio-rng: cannot start its worker: %s", strerror(ret));
-		return -ret;
-	}
-	rng->worker_running = true;
-	return 0;
+	return dev_worker_start(&rng->worker, "virtio-rng", THREAD_VIRTIO_RNG, rng_worker, rng);
 }
 
 static void rng_stop(struct virtio_dev *vdev)
 {
 	struct virtio_rng *rng = container_of(vdev, struct virtio_rng, vdev);
-	u64 v = 1;
 
-	if (!rng->worker_running)
-		return;
-	if (write(rng->stop_fd, &v, sizeof(v)) != sizeof(v))
-		pr_ratelimited(LOG_ERR, "virtio-rng: stop eventfd: %s", strerror(errno));
-	pthread_join(rng->worker, NULL);
-	rng->worker_running = false;
-	/* Consumed, so that the next start() begins with no stop pending. */
-	if (read(rng->stop_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		pr_debug("virtio-rng: stop eventfd: %s", strerror(errno));
+	dev_worker_stop(&rng->worker, "virtio-rng");
 }
 
 static void rng_destroy(struct virtio_dev *vdev)
 {
 	struct virtio_rng *rng = container_of(vdev, struct virtio_rng, vdev);
 
-	if (rng->stop_fd >= 0)
-		close(rng->stop_fd);
+	dev_worker_fini(&rng->worker);
 	free(rng->chain);
 	free(rng);
 }
@@ -195,9 +175,8 @@ static int rng_realize(struct vm *vm)
 	rng = calloc(1, sizeof(*rng));
 	if (!rng)
 		return -1;
-	rng->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	rng->chain = malloc(sizeof(*rng->chain));
-	if (rng->stop_fd < 0 || !rng->chain) {
+	if (dev_worker_init(&rng->worker) || !rng->chain) {
 		pr_err("virtio-rng: out of resources");
 		rng_destroy(&rng->vdev);
 		return -1;

@@ -18,13 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../config.h"
-#include "../../sandbox/sandbox.h"
 #include "../../util/log.h"
 #include "../../util/thread.h"
 #include "../../vm.h"
@@ -42,7 +40,6 @@ static struct vsock_uds *to_uds(struct virtio_dev *vdev)
 static int uds_start(struct virtio_dev *vdev)
 {
 	struct vsock_uds *v = to_uds(vdev);
-	int ret;
 
 	/* A driver that left rx or tx off gets no connections, and nothing breaks. */
 	if (!vdev->queues[VSOCK_RXQ].vq.ready || !vdev->queues[VSOCK_TXQ].vq.ready) {
@@ -52,27 +49,15 @@ static int uds_start(struct virtio_dev *vdev)
 	v->rx_held = false;
 	v->rx_starved = false;
 	v->vdev.broken = false;
-	ret = sandbox_thread_start(&v->worker, THREAD_VIRTIO_VSOCK, vsock_uds_worker, v);
-	if (ret) {
-		pr_ratelimited(LOG_ERR, "virtio-vsock: cannot start its worker: %s", strerror(ret));
-		return -ret;
-	}
-	v->worker_running = true;
-	return 0;
+	return dev_worker_start(&v->worker, "virtio-vsock", THREAD_VIRTIO_VSOCK, vsock_uds_worker,
+				v);
 }
 
 static void uds_stop(struct virtio_dev *vdev)
 {
 	struct vsock_uds *v = to_uds(vdev);
-	u64 one = 1;
 
-	if (v->worker_running) {
-		if (write(v->stop_fd, &one, sizeof(one)) != sizeof(one))
-			pr_ratelimited(LOG_ERR, "virtio-vsock: stop eventfd: %s", strerror(errno));
-		pthread_join(v->worker, NULL);
-		v->worker_running = false;
-		eventfd_drain(v->stop_fd);
-	}
+	dev_worker_stop(&v->worker, "virtio-vsock");
 	/* A buffer taken and not filled goes back to the driver's side of the ring. */
 	if (v->rx_held)
 		virtqueue_unpop(&vdev->queues[VSOCK_RXQ].vq);
@@ -98,15 +83,14 @@ static void uds_destroy(struct virtio_dev *vdev)
 {
 	struct vsock_uds *v = to_uds(vdev);
 
-	if (v->worker_running)
+	if (v->worker.running)
 		uds_stop(vdev);
 	vsock_conns_clear(&v->conns);
 	if (v->listen_fd >= 0) {
 		close(v->listen_fd);
 		unlink(v->path);
 	}
-	if (v->stop_fd >= 0)
-		close(v->stop_fd);
+	dev_worker_fini(&v->worker);
 	free(v->chain);
 	free(v->rx_chain);
 	free(v);
@@ -184,10 +168,9 @@ static struct vsock_uds *uds_alloc(const struct vsock_options *o)
 	strcpy(v->path, o->uds);
 	vsock_conns_init(&v->conns, o->cid);
 	memcpy(v->config, &le_cid, sizeof(le_cid));
-	v->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	v->chain = malloc(sizeof(*v->chain));
 	v->rx_chain = malloc(sizeof(*v->rx_chain));
-	if (v->stop_fd < 0 || !v->chain || !v->rx_chain) {
+	if (dev_worker_init(&v->worker) || !v->chain || !v->rx_chain) {
 		uds_destroy(&v->vdev);
 		return NULL;
 	}

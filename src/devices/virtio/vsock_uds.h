@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/un.h>
 
+#include "../worker.h"
 #include "virtio.h"
 #include "vsock_conn.h"
 
@@ -24,9 +25,7 @@ struct vsock_uds {
 	int listen_fd;
 	u8 config[8];
 
-	pthread_t worker;
-	bool worker_running;
-	int stop_fd;
+	struct dev_worker worker;
 
 	/* The worker's, between start() and stop(); the table outlives a pause. */
 	struct vsock_conns conns;

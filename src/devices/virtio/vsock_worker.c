@@ -377,7 +377,7 @@ static unsigned int fill_poll(struct vsock_uds *v)
 {
 	unsigned int n = VSOCK_POLL_FIXED;
 
-	v->pfd[0] = (struct pollfd){.fd = v->stop_fd, .events = POLLIN};
+	v->pfd[0] = (struct pollfd){.fd = v->worker.stop_fd, .events = POLLIN};
 	v->pfd[1] = (struct pollfd){.fd = v->vdev.queues[VSOCK_TXQ].kick_fd, .events = POLLIN};
 	v->pfd[2] = (struct pollfd){.fd = v->vdev.queues[VSOCK_RXQ].kick_fd, .events = POLLIN};
 	v->pfd[3] = (struct pollfd){
