@@ -175,6 +175,52 @@ static void test_host_refused(void **state)
 	done(t);
 }
 
+/*
+ * A CONNECT the guest never answers: after VSOCK_CONNECT_TIMEOUT_NS the client is dropped
+ * and the guest, which had the REQUEST, gets a reset; a late RESPONSE finds nothing. One
+ * whose REQUEST was never sent (no receive buffers) is dropped without a reset. Answered
+ * and guest-initiated connections have no deadline.
+ */
+static void test_connect_timeout(void **state)
+{
+	const u64 t0 = 1000000000ULL, to = VSOCK_CONNECT_TIMEOUT_NS;
+	struct vsock_conns *t = table();
+	struct vsock_conn *a = vsock_conns_add(t, VC_HANDSHAKE, -1);
+	struct vsock_conn *b = vsock_conns_add(t, VC_HANDSHAKE, -1);
+	struct vsock_conn *g;
+	struct vsock_hdr h;
+	enum vsock_action act;
+	u32 port_a;
+
+	(void)state;
+	assert_int_equal(vsock_conns_expire(t, t0), UINT64_MAX); /* handshakes: no deadline */
+	feed(t, a, "CONNECT 52\n");
+	port_a = a->local_port;
+	expect_ctrl(t, VIRTIO_VSOCK_OP_REQUEST, port_a, 52);
+	assert_int_equal(vsock_conns_expire(t, t0), to);
+	feed(t, b, "CONNECT 53\n"); /* its REQUEST stays owed */
+	assert_int_equal(vsock_conns_expire(t, t0 + 500), to - 500);
+	/* A guest-initiated connection waiting for our connect() has no deadline. */
+	h = from_guest(VIRTIO_VSOCK_OP_REQUEST, 7000, 99, 0);
+	g = vsock_conns_guest_pkt(t, &h, &act);
+	assert_non_null(g);
+	assert_int_equal(act, VA_CONNECT);
+	assert_int_equal(vsock_conns_expire(t, t0 + to - 1), 1);
+	assert_int_equal(t->used, 3);
+	assert_int_equal(vsock_conns_expire(t, t0 + to), 0);
+	assert_int_equal(a->state, VC_FREE);
+	assert_int_equal(t->used, 2);
+	expect_ctrl(t, VIRTIO_VSOCK_OP_RST, port_a, 52);
+	assert_int_equal(vsock_conns_expire(t, t0 + to + 500), 0);
+	assert_int_equal(t->used, 1);
+	assert_false(vsock_conns_next_ctrl(t, &h)); /* b's REQUEST went with it */
+	h = from_guest(VIRTIO_VSOCK_OP_RESPONSE, 52, port_a, 0);
+	assert_null(vsock_conns_guest_pkt(t, &h, &act));
+	assert_int_equal(act, VA_NONE);
+	assert_int_equal(vsock_conns_expire(t, t0 + 10 * to), UINT64_MAX);
+	done(t);
+}
+
 static void test_handshake_malformed(void **state)
 {
 	static const char *const bad[] = {
@@ -452,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_hdr_check_hostile),
 		cmocka_unit_test(test_host_initiated),
 		cmocka_unit_test(test_host_refused),
+		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_handshake_malformed),
 		cmocka_unit_test(test_guest_initiated),
 		cmocka_unit_test(test_credit_overrun),

@@ -98,6 +98,30 @@ void vsock_conn_drop(struct vsock_conns *t, struct vsock_conn *c, bool rst)
 	t->used--;
 }
 
+u64 vsock_conns_expire(struct vsock_conns *t, u64 now_ns)
+{
+	u64 next = UINT64_MAX;
+	bool dropped = false;
+
+	for (unsigned int i = 0; i < VSOCK_MAX_CONNS && t->used; i++) {
+		struct vsock_conn *c = &t->conns[i];
+
+		if (c->state != VC_CONNECTING || c->guest_side)
+			continue;
+		/* The clock starts at the first look: the handshake code has none. */
+		if (!c->deadline_ns)
+			c->deadline_ns = now_ns + VSOCK_CONNECT_TIMEOUT_NS;
+		if (c->deadline_ns <= now_ns) {
+			/* A REQUEST never sent has nothing in the guest to reset. */
+			vsock_conn_drop(t, c, !(c->pending & VC_OWE_REQUEST));
+			dropped = true;
+			continue;
+		}
+		next = MIN(next, c->deadline_ns - now_ns);
+	}
+	return dropped ? 0 : next;
+}
+
 u32 vsock_conn_peer_credit(const struct vsock_conn *c)
 {
 	u32 in_flight = c->tx_cnt - c->peer_fwd_cnt; /* wraps as the counters do */

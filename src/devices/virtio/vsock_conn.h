@@ -16,6 +16,8 @@
 #define VSOCK_RST_QUEUE	 64
 #define VSOCK_LINE_MAX	 24	    /* "CONNECT 4294967295\n" and some slack */
 #define VSOCK_PORT_FIRST (1U << 30) /* host ports of host-initiated connections start here */
+/* How long a host client's CONNECT waits for the guest's answer (Firecracker: 2 s too). */
+#define VSOCK_CONNECT_TIMEOUT_NS (2000ULL * 1000 * 1000)
 
 enum vsock_state {
 	VC_FREE,
@@ -55,6 +57,7 @@ struct vsock_conn {
 
 	char line[VSOCK_LINE_MAX];
 	u32 line_len;
+	u64 deadline_ns; /* a host client's CONNECT: when it gives up on the guest; 0 unset */
 };
 
 struct vsock_conns {
@@ -107,6 +110,14 @@ void vsock_conn_connected(struct vsock_conns *t, struct vsock_conn *c, int fd);
  * is malformed (the caller drops c).
  */
 int vsock_conn_handshake_byte(struct vsock_conns *t, struct vsock_conn *c, char ch);
+
+/*
+ * Host clients' CONNECTs that the guest did not answer (RESPONSE or RST) within
+ * VSOCK_CONNECT_TIMEOUT_NS of now_ns first seeing them: dropped, the client's socket
+ * closed, and the guest reset if it was asked. Returns 0 when one was dropped (a reset
+ * may be owed now), else the nanoseconds to the next deadline, UINT64_MAX for none.
+ */
+u64 vsock_conns_expire(struct vsock_conns *t, u64 now_ns);
 
 /* The guest's free receive space for c: what may be sent to it now. */
 u32 vsock_conn_peer_credit(const struct vsock_conn *c);

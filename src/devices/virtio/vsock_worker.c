@@ -372,6 +372,14 @@ static void conn_ready(struct vsock_uds *v, struct vsock_conn *c, short rev)
 		c->readable = true;
 }
 
+static u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000 + (u64)ts.tv_nsec;
+}
+
 /* The pollfds of a round: the fixed four, then each connection with something to wait for. */
 static unsigned int fill_poll(struct vsock_uds *v)
 {
@@ -399,13 +407,16 @@ static unsigned int fill_poll(struct vsock_uds *v)
 /* One round: wait, then serve what woke us. Returns false on stop. */
 static bool worker_round(struct vsock_uds *v, bool *more)
 {
+	u64 wait = v->vdev.broken ? UINT64_MAX : vsock_conns_expire(&v->conns, monotonic_ns());
 	unsigned int n = fill_poll(v);
-	int timeout = !v->vdev.broken && (*more || v->tx_pending) ? 0 : -1;
+	struct timespec ts;
 
-	struct timespec zero = {0};
-
+	if (!v->vdev.broken && (*more || v->tx_pending))
+		wait = 0;
+	ts = (struct timespec){.tv_sec = (time_t)(wait / 1000000000),
+			       .tv_nsec = (long)(wait % 1000000000)};
 	/* ppoll, not poll: the sandbox allows ppoll only, and glibc's poll(0) is the poll call. */
-	if (ppoll(v->pfd, n, timeout ? NULL : &zero, NULL) < 0 && errno != EINTR)
+	if (ppoll(v->pfd, n, wait == UINT64_MAX ? NULL : &ts, NULL) < 0 && errno != EINTR)
 		pr_guest("virtio-vsock: poll: %s", strerror(errno));
 	if (v->pfd[0].revents & POLLIN)
 		return false;
