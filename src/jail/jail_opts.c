@@ -246,31 +246,6 @@ static int jail_map_disks(struct jail_plan *plan)
 	return 0;
 }
 
-/*
- * --virtio-console=socket:PATH: kvmbox creates (and removes) the socket, so the folder
- * it is in is bound read-write at /console.
- */
-static int jail_map_console(struct jail_plan *plan)
-{
-	const char *arg = plan->cfg.virtio_console, *path, *slash;
-
-	if (!arg || strncmp(arg, "socket:", 7))
-		return 0;
-	path = arg + 7;
-	slash = strrchr(path, '/');
-	if (!slash) {
-		if (!jail_add(plan, JAIL_DIR, ".", 1, "/console", true))
-			return -ENAMETOOLONG;
-	} else if (!jail_add(plan, JAIL_DIR, path, slash == path ? 1 : (size_t)(slash - path),
-			     "/console", true)) {
-		return -ENAMETOOLONG;
-	}
-	snprintf(plan->console, sizeof(plan->console), "socket:/console/%s",
-		 slash ? slash + 1 : path);
-	plan->cfg.virtio_console = plan->console;
-	return 0;
-}
-
 /* The folder a socket path is in (its own for a bare name), bound read-write at inside. */
 static int jail_map_socket_dir(struct jail_plan *plan, const char *path, const char *inside)
 {
@@ -282,6 +257,28 @@ static int jail_map_socket_dir(struct jail_plan *plan, const char *path, const c
 			true)
 		       ? 0
 		       : -ENAMETOOLONG;
+}
+
+/*
+ * --virtio-console=socket:PATH: kvmbox creates (and removes) the socket, so the folder
+ * it is in is bound read-write at /console.
+ */
+static int jail_map_console(struct jail_plan *plan)
+{
+	const char *arg = plan->cfg.virtio_console, *path, *slash;
+	int ret;
+
+	if (!arg || strncmp(arg, "socket:", 7))
+		return 0;
+	path = arg + 7;
+	ret = jail_map_socket_dir(plan, path, "/console");
+	if (ret)
+		return ret;
+	slash = strrchr(path, '/');
+	snprintf(plan->console, sizeof(plan->console), "socket:/console/%s",
+		 slash ? slash + 1 : path);
+	plan->cfg.virtio_console = plan->console;
+	return 0;
 }
 
 /*
