@@ -22,32 +22,7 @@ vsu_need_python() {
 # vsu_listener PATH LOG: answers "kvmbox-host: LINE" on the Unix socket PATH (pid in
 # VSU_LISTENER), logging "peer LINE" per connection.
 vsu_listener() {
-	python3 -u - "$1" "$2" <<'PY' &
-import socket
-import sys
-
-path, log = sys.argv[1], open(sys.argv[2], "a", buffering=1)
-srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-srv.bind(path)
-srv.listen(8)
-log.write("listening\n")
-while True:
-    conn, _ = srv.accept()
-    with conn:
-        conn.settimeout(120)
-        data = b""
-        try:
-            while not data.endswith(b"\n"):
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            conn.sendall(b"kvmbox-host: " + data)
-        except OSError as e:
-            log.write(f"error {e}\n")
-            continue
-    log.write(f"peer {data.decode(errors='replace').strip()}\n")
-PY
+	python3 -u tests/lab/line-echo.py unix "$1" "$2" &
 	VSU_LISTENER=$!
 }
 

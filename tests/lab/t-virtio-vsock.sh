@@ -21,32 +21,7 @@ vsock_need_vhost() {
 # VSOCK_PORT of any CID; per connection reads one line, answers "kvmbox-host: LINE" and
 # logs "peer CID LINE".
 vsock_listener() {
-	python3 -u - "$VSOCK_PORT" "$1" <<'PY' &
-import socket
-import sys
-
-port, log = int(sys.argv[1]), open(sys.argv[2], "a", buffering=1)
-srv = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
-srv.bind((socket.VMADDR_CID_ANY, port))
-srv.listen(8)
-log.write("listening\n")
-while True:
-    conn, (cid, _) = srv.accept()
-    with conn:
-        conn.settimeout(120)
-        data = b""
-        try:
-            while not data.endswith(b"\n"):
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            conn.sendall(b"kvmbox-host: " + data)
-        except OSError as e:
-            log.write(f"error {e}\n")
-            continue
-    log.write(f"peer {cid} {data.decode(errors='replace').strip()}\n")
-PY
+	python3 -u tests/lab/line-echo.py vsock "$VSOCK_PORT" "$1" &
 	LISTENER=$!
 }
 
