@@ -111,9 +111,11 @@ static enum exit_action handle_system_event(struct vcpu *vcpu)
 {
 	switch (vcpu->run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		pr_info("vCPU %u: the guest powered off", vcpu->id);
 		vm_request_stop(vcpu->vm, VM_STOP_POWEROFF, 0);
 		return EXIT_STOP;
 	case KVM_SYSTEM_EVENT_RESET:
+		pr_info("vCPU %u: the guest reset the VM", vcpu->id);
 		vm_request_stop(vcpu->vm, VM_STOP_REBOOT, 0);
 		return EXIT_STOP;
 	default:

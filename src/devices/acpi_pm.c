@@ -40,10 +40,13 @@ enum acpi_pm_action { PM_NONE, PM_POWEROFF, PM_REBOOT };
 
 static void acpi_pm_act(struct acpi_pm *pm, enum acpi_pm_action act)
 {
-	if (act == PM_POWEROFF)
+	if (act == PM_POWEROFF) {
+		pr_info("acpi_pm: the guest entered S5 (power off)");
 		vm_request_stop(pm->dev.vm, VM_STOP_POWEROFF, 0);
-	else if (act == PM_REBOOT)
+	} else if (act == PM_REBOOT) {
+		pr_info("acpi_pm: the guest wrote the reset register");
 		vm_request_stop(pm->dev.vm, VM_STOP_REBOOT, 0);
+	}
 }
 
 /* Reads any bytes of a little-endian register file image; bytes past its end read as 0xff. */

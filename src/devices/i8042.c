@@ -225,8 +225,10 @@ static void i8042_io(struct i8042 *k, bool cmd_port, u8 *data, u32 len, bool is_
 	}
 	i8042_update_irqs(k);
 	pthread_mutex_unlock(&k->lock);
-	if (reset)
+	if (reset) {
+		pr_info("i8042: the guest reset the VM through the controller");
 		vm_request_stop(k->dev.vm, VM_STOP_REBOOT, 0);
+	}
 }
 
 static void i8042_data_io(void *opaque, u64 offset, u8 *data, u32 len, bool is_write)
