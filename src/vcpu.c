@@ -103,6 +103,9 @@ static enum exit_action handle_hlt(struct vcpu *vcpu)
 static enum exit_action handle_shutdown(struct vcpu *vcpu)
 {
 	pr_info("vCPU %u: triple fault, resetting", vcpu->id);
+	/* What the guest was doing when it gave up: for whoever asked for -v. */
+	if (log_level >= LOG_INFO)
+		arch_vcpu_dump(vcpu);
 	vm_request_stop(vcpu->vm, VM_STOP_REBOOT, 0);
 	return EXIT_STOP;
 }
