@@ -42,6 +42,11 @@ struct vm_config {
 	 * no boot image is loaded; the snapshot's state is put back after vm_create().
 	 */
 	const char *restore_mem;
+	/*
+	 * track_dirty_pages: KVM logs the vCPUs' writes to RAM and kvmbox marks its own,
+	 * for Diff snapshots (which write only the pages dirtied since the last snapshot).
+	 */
+	bool track_dirty_pages;
 
 	/*
 	 * Device options as the user wrote them; each device type parses its own

@@ -15,6 +15,7 @@
 #include "jail/jail.h"
 #include "util/log.h"
 #include "util/opts.h"
+#include "snapshot/diff.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -24,7 +25,8 @@ static const char usage_main[] =
 	"A small virtual machine monitor on Linux KVM.\n"
 	"\n"
 	"Commands:\n"
-	"  run        boot a guest kernel (see 'kvmbox run --help')\n"
+	"  run              boot a guest kernel (see 'kvmbox run --help')\n"
+	"  snapshot-rebase  apply a Diff snapshot's memory file to its base's\n"
 	"\n"
 	"kvmbox --api-sock PATH [...] takes Firecracker's command line and\n"
 	"serves its control API (see 'kvmbox --api-sock x --help').\n"
@@ -32,6 +34,15 @@ static const char usage_main[] =
 	"Options:\n"
 	"  -h, --help     show this help\n"
 	"  -V, --version  show the version\n";
+
+static const char usage_rebase[] =
+	"Usage: kvmbox snapshot-rebase BASE_MEM DIFF_MEM\n"
+	"\n"
+	"Copies the pages a Diff snapshot's memory file holds (its data, not its holes)\n"
+	"onto BASE_MEM, the memory file of the snapshot taken before it (Full, or Diff\n"
+	"already rebased), at the same offsets. BASE_MEM then is the whole memory of the\n"
+	"Diff snapshot: load it with the Diff's state file. Rebase each Diff in the order\n"
+	"they were taken. Like Firecracker's snapshot-editor edit-memory rebase.\n";
 
 static const char usage_run[] =
 	"Usage: kvmbox run --kernel PATH [OPTIONS]\n"
@@ -455,6 +466,27 @@ static int cmd_run(int argc, char **argv)
 	return ret;
 }
 
+static int cmd_snapshot_rebase(int argc, char **argv)
+{
+	char err[512];
+	int ret;
+
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(usage_rebase, stdout);
+		return 0;
+	}
+	if (argc != 3) {
+		fputs("kvmbox: snapshot-rebase takes BASE_MEM and DIFF_MEM (see 'kvmbox "
+		      "snapshot-rebase --help')\n",
+		      stderr);
+		return EXIT_BAD_INPUT;
+	}
+	ret = snapshot_rebase(argv[1], argv[2], NULL, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "kvmbox: snapshot-rebase: %s\n", err);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (api_cli_wanted(argc, argv))
@@ -477,6 +509,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "snapshot-rebase"))
+		return cmd_snapshot_rebase(argc - 1, argv + 1);
 	fprintf(stderr, "kvmbox: unknown command '%s' (see 'kvmbox --help')\n", argv[1]);
 	return EXIT_BAD_INPUT;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -96,6 +97,67 @@ void guest_memory_free(struct guest_memory *mem)
 	if (mem->base)
 		munmap(mem->base, mem->total);
 	mem->base = NULL;
+	free(mem->dirty);
+	mem->dirty = NULL;
+}
+
+u64 guest_memory_pages(const struct guest_memory *mem)
+{
+	return mem->page_size ? (mem->total + mem->page_size - 1) / mem->page_size : 0;
+}
+
+u64 guest_memory_dirty_words(const struct guest_memory *mem)
+{
+	return (guest_memory_pages(mem) + 63) / 64;
+}
+
+int guest_memory_track_dirty(struct guest_memory *mem, bool all)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	u64 words, pages;
+
+	mem->page_size = page > 0 ? (u64)page : 4 * KiB;
+	pages = guest_memory_pages(mem);
+	words = guest_memory_dirty_words(mem);
+	mem->dirty = calloc(words ? words : 1, sizeof(u64));
+	if (!mem->dirty)
+		return -ENOMEM;
+	if (all) {
+		memset(mem->dirty, 0xff, words * sizeof(u64));
+		/* No bit past the last page: the writer would look for a page that is not there. */
+		if (pages % 64)
+			mem->dirty[words - 1] = (1ULL << (pages % 64)) - 1;
+	}
+	return 0;
+}
+
+void guest_memory_mark_dirty(const struct guest_memory *mem, const void *hva, u64 len)
+{
+	const u8 *p = hva;
+	u64 off, first, last;
+
+	if (!mem->dirty || !p || p < mem->base)
+		return;
+	off = (u64)(p - mem->base);
+	if (off >= mem->total)
+		return;
+	if (len == 0)
+		len = 1;
+	len = MIN(len, mem->total - off);
+	first = off / mem->page_size;
+	last = (off + len - 1) / mem->page_size;
+	for (u64 pg = first; pg <= last; pg++)
+		__atomic_fetch_or(&mem->dirty[pg / 64], 1ULL << (pg % 64), __ATOMIC_RELAXED);
+}
+
+void guest_memory_take_dirty(struct guest_memory *mem, u64 *out)
+{
+	u64 words = guest_memory_dirty_words(mem);
+
+	if (!mem->dirty)
+		return;
+	for (u64 i = 0; i < words; i++)
+		out[i] |= __atomic_exchange_n(&mem->dirty[i], 0, __ATOMIC_RELAXED);
 }
 
 void *gpa_to_hva(const struct guest_memory *mem, u64 gpa, u64 len)

@@ -18,6 +18,14 @@ struct guest_memory {
 	u64 total;
 	unsigned int nr;
 	struct mem_region regions[GUEST_MAX_REGIONS];
+	/*
+	 * Dirty tracking (track_dirty_pages): a bit per host page of RAM, numbered by its
+	 * offset from base (the memory file's order), for the pages kvmbox itself writes
+	 * (KVM logs the vCPUs' writes). NULL when not tracking; set with atomic ORs, since
+	 * device workers mark pages concurrently.
+	 */
+	u64 *dirty;
+	u64 page_size; /* the host's page: KVM's dirty log granularity */
 };
 
 /*
@@ -36,6 +44,23 @@ int guest_memory_alloc(struct guest_memory *mem);
  */
 int guest_memory_map_file(struct guest_memory *mem, const char *path);
 void guest_memory_free(struct guest_memory *mem);
+
+/*
+ * Starts tracking the pages kvmbox writes: allocates the bitmap, every page marked dirty
+ * if all (a fresh boot, whose loaders wrote RAM before any snapshot), none otherwise.
+ * Returns 0, or -ENOMEM.
+ */
+int guest_memory_track_dirty(struct guest_memory *mem, bool all);
+/* Bits in the dirty bitmap (pages of RAM), and its size in u64 words. */
+u64 guest_memory_pages(const struct guest_memory *mem);
+u64 guest_memory_dirty_words(const struct guest_memory *mem);
+/*
+ * Marks the pages of [hva, hva + len) dirty, for a write by kvmbox (a device) into guest
+ * RAM. Cheap and does nothing when not tracking or when hva is not guest RAM.
+ */
+void guest_memory_mark_dirty(const struct guest_memory *mem, const void *hva, u64 len);
+/* Moves the dirty bits into out (OR), clearing them: the start of a new interval. */
+void guest_memory_take_dirty(struct guest_memory *mem, u64 *out);
 
 /*
  * The one way to turn a guest physical address into a host pointer: returns NULL unless

@@ -269,6 +269,45 @@ int vm_set_memslot(struct vm *vm, u32 slot, u64 gpa, u64 size, const void *hva, 
 	return __kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
 }
 
+/* ORs one RAM slot's log (bits from the slot's first page) into out at page first. */
+static void vm_merge_log(u64 *out, u64 first, const u64 *log, u64 pages)
+{
+	for (u64 w = 0; w < (pages + 63) / 64; w++) {
+		for (u64 bits = log[w]; bits; bits &= bits - 1) {
+			u64 pg = first + w * 64 + (u64)__builtin_ctzll(bits);
+
+			out[pg / 64] |= 1ULL << (pg % 64);
+		}
+	}
+}
+
+int vm_take_dirty_log(struct vm *vm, u64 *out)
+{
+	u64 first = 0, *log;
+	int ret = 0;
+
+	if (!vm->mem.dirty)
+		return -EINVAL;
+	log = calloc(guest_memory_dirty_words(&vm->mem), sizeof(u64));
+	if (!log)
+		return -ENOMEM;
+	for (unsigned int i = 0; !ret && i < vm->mem.nr; i++) {
+		u64 pages = vm->mem.regions[i].size / vm->mem.page_size;
+		struct kvm_dirty_log d = {.slot = i, .dirty_bitmap = log};
+
+		memset(log, 0, (pages + 63) / 64 * sizeof(u64));
+		/* Reads and clears the slot's log: the vCPUs' next writes start a new one. */
+		ret = __kvm_ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &d);
+		if (!ret)
+			vm_merge_log(out, first, log, pages);
+		first += pages;
+	}
+	free(log);
+	if (!ret)
+		guest_memory_take_dirty(&vm->mem, out);
+	return ret;
+}
+
 static int vm_setup_memory(struct vm *vm)
 {
 	int ret = arch_memory_layout(&vm->mem, vm->cfg->memory);
@@ -293,10 +332,17 @@ static int vm_setup_memory(struct vm *vm)
 		       (unsigned long long)(vm->cfg->memory / MiB), strerror(-ret));
 		return -EXIT_VMM_ERROR;
 	}
+	/* A fresh boot's loaders write RAM unseen: until a snapshot, all of it counts. */
+	if (vm->cfg->track_dirty_pages &&
+	    guest_memory_track_dirty(&vm->mem, !vm->cfg->restore_mem)) {
+		pr_err("cannot allocate the dirty page bitmap");
+		return -EXIT_VMM_ERROR;
+	}
 	for (unsigned int i = 0; i < vm->mem.nr; i++) {
 		struct mem_region *r = &vm->mem.regions[i];
 		struct kvm_userspace_memory_region slot = {
 			.slot = i,
+			.flags = vm->cfg->track_dirty_pages ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 			.guest_phys_addr = r->gpa,
 			.memory_size = r->size,
 			.userspace_addr = (u64)(unsigned long)r->hva,

@@ -131,6 +131,13 @@ void vm_flush_coalesced(struct vm *vm);
  */
 #define VM_FIRST_DEVICE_SLOT 8
 int vm_set_memslot(struct vm *vm, u32 slot, u64 gpa, u64 size, const void *hva, bool readonly);
+/*
+ * With track_dirty_pages: ORs into out (guest_memory_dirty_words() words) the pages
+ * written since the last call, by the vCPUs (KVM's log, per RAM slot) and by kvmbox
+ * (guest_memory_mark_dirty), and clears both. 0, or -errno (some logs may be cleared
+ * then: the caller puts out back). The VM should be paused.
+ */
+int vm_take_dirty_log(struct vm *vm, u64 *out);
 /* Sets one source's level on a wired line of the in-kernel irqchip (see irq_line.h). */
 void vm_irq_line_set(struct vm *vm, struct irq_line *src, bool level);
 

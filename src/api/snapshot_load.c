@@ -160,9 +160,16 @@ static int apply_saved_config(struct api *api, json_t *config)
 	return api_apply_config(api, "the snapshot's configuration", config);
 }
 
-/* The second phase: 0, or -1 after one error line (the VM is gone then). */
-static int restore(struct api *api, json_t *config, const struct statefile *sf, bool resume, u64 t0)
+/*
+ * The second phase: 0, or -1 after one error line (the VM is gone then). body's
+ * resume_vm and, as in Firecracker, its track_dirty_pages (the older name:
+ * enable_diff_snapshots) rather than the saved machine-config's: Diff snapshots of the
+ * restored VM hold the pages changed since this load, relative to its memory file.
+ */
+static int restore(struct api *api, json_t *config, const struct statefile *sf, json_t *body,
+		   u64 t0)
 {
+	bool resume = api_bool(body, "resume_vm", false);
 	struct api_resp resp = {0};
 	struct vm *vm = NULL;
 	char err[512];
@@ -170,6 +177,8 @@ static int restore(struct api *api, json_t *config, const struct statefile *sf, 
 	log_clear_error();
 	if (apply_saved_config(api, config))
 		return -1;
+	api->track_dirty_pages = api_bool(body, "track_dirty_pages", false) ||
+				 api_bool(body, "enable_diff_snapshots", false);
 	if (api_build_config(api, &resp)) {
 		free(resp.body);
 		pr_err("snapshot load: the configuration cannot be built");
@@ -245,7 +254,7 @@ void api_put_snapshot_load(struct api *api, json_t *body, struct api_resp *resp)
 
 	if (check_load(api, body, &sf, &config, resp))
 		return;
-	ret = restore(api, config, &sf, api_bool(body, "resume_vm", false), t0);
+	ret = restore(api, config, &sf, body, t0);
 	json_decref(config);
 	statefile_free(&sf);
 	if (ret) {

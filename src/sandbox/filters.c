@@ -272,13 +272,15 @@ static const struct sandbox_rule api_rules[] = {
  * files are created or truncated (openat with O_CREAT | O_TRUNC: this rule makes the one
  * above redundant while it is here), written, synced and renamed into place; a failed
  * one is removed; /proc/self/pagemap is read (pread64) to leave out the guest pages
- * never touched, and PUT /snapshot/load reads the state file with it too. Adjust this
+ * never touched, and PUT /snapshot/load reads the state file with it too; a Full or Diff
+ * snapshot with track_dirty_pages reads (and clears) KVM's dirty log. Adjust this
  * list to what the snapshot code does; leaving it out takes the API thread back to
  * opening existing files only.
  */
 static const struct sandbox_rule api_snapshot_rules[] = {
-	ALLOW(openat),	  ALLOW(pwrite64), ALLOW(fsync),    ALLOW(fdatasync),
-	ALLOW(ftruncate), ALLOW(renameat), ALLOW(unlinkat), ALLOW(pread64),
+	ALLOW(openat),	  ALLOW(pwrite64),  ALLOW(fsync),
+	ALLOW(fdatasync), ALLOW(ftruncate), ALLOW(renameat),
+	ALLOW(unlinkat),  ALLOW(pread64),   IOCTL(KVM_GET_DIRTY_LOG),
 };
 
 /* The spawner starts threads; each then narrows its list (filters stack: intersection). */

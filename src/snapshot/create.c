@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch/arch.h"
 #include "snapshot.h"
 #include "snapshot/create.h"
+#include "snapshot/diff.h"
 #include "snapshot/statefile.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -69,11 +71,54 @@ static int write_state(struct vm *vm, const char *config, struct snap_buf *bufs,
 	return statefile_write(path, secs, n, err, errlen);
 }
 
+/*
+ * With dirty tracking on, either kind of snapshot ends the dirty interval: the pages
+ * dirtied since the last one are taken (and cleared) into *out. NULL when not tracking.
+ */
+static int take_dirty(struct vm *vm, bool diff, u64 **out, char *err, size_t errlen)
+{
+	int ret;
+
+	*out = NULL;
+	if (!vm->mem.dirty) {
+		if (diff)
+			snprintf(err, errlen, "a Diff snapshot needs track_dirty_pages");
+		return diff ? -EINVAL : 0;
+	}
+	*out = calloc(guest_memory_dirty_words(&vm->mem), sizeof(u64));
+	if (!*out) {
+		snprintf(err, errlen, "out of memory for the dirty page bitmap");
+		return -ENOMEM;
+	}
+	ret = vm_take_dirty_log(vm, *out);
+	if (ret)
+		snprintf(err, errlen, "KVM's dirty page log cannot be read: %s", strerror(-ret));
+	return ret;
+}
+
+/* A snapshot that failed: its dirty pages go back, for the next one to hold. */
+static void put_back_dirty(struct vm *vm, const u64 *dirty)
+{
+	for (u64 i = 0; i < guest_memory_dirty_words(&vm->mem); i++)
+		__atomic_fetch_or(&vm->mem.dirty[i], dirty[i], __ATOMIC_RELAXED);
+}
+
+static int write_memory(struct vm *vm, const char *path, const u64 *dirty, char *err, size_t errlen)
+{
+	const struct guest_memory *mem = &vm->mem;
+
+	if (dirty)
+		return diff_write_file(path, mem->base, mem->total, dirty, mem->page_size, err,
+				       errlen);
+	return write_file_atomic(path, mem->base, mem->total, true, err, errlen);
+}
+
 int snapshot_create(struct vm *vm, const char *config, const char *state_path, const char *mem_path,
-		    char *err, size_t errlen)
+		    bool diff, char *err, size_t errlen)
 {
 	struct snap_buf bufs[2 + SNAP_MAX_VCPUS];
 	unsigned int nr_bufs = 2 + vm->nr_vcpus;
+	u64 *dirty = NULL;
 	int ret;
 
 	if (vm->nr_vcpus > SNAP_MAX_VCPUS) {
@@ -87,11 +132,16 @@ int snapshot_create(struct vm *vm, const char *config, const char *state_path, c
 	for (unsigned int i = 0; i < nr_bufs; i++)
 		snap_init(&bufs[i]);
 	ret = save_machine(vm, bufs, err, errlen);
+	if (!ret)
+		ret = take_dirty(vm, diff, &dirty, err, errlen);
 	/* Memory first: a state file is only ever there beside its whole memory file. */
 	if (!ret)
-		ret = write_file_atomic(mem_path, vm->mem.base, vm->mem.total, true, err, errlen);
+		ret = write_memory(vm, mem_path, diff ? dirty : NULL, err, errlen);
 	if (!ret)
 		ret = write_state(vm, config, bufs, state_path, err, errlen);
+	if (ret && dirty)
+		put_back_dirty(vm, dirty);
+	free(dirty);
 	for (unsigned int i = 0; i < nr_bufs; i++)
 		snap_free(&bufs[i]);
 	return ret;

@@ -17,12 +17,15 @@ enum snap_section_type {
 #define SNAP_MAX_VCPUS 128
 
 /*
- * Writes a full snapshot of vm, which must be paused (vm_pause): the state file at
- * state_path with config (JSON text) and the memory file at mem_path (guest RAM as it
- * is, zero pages left as holes), each atomically. Returns 0, or -errno with the reason
- * in err; then neither file is left half-written.
+ * Writes a snapshot of vm, which must be paused (vm_pause): the state file at state_path
+ * with config (JSON text) and the memory file at mem_path, each atomically. A full one's
+ * memory file is guest RAM as it is, zero pages left as holes; a diff one's (diff, only
+ * with track_dirty_pages, else -EINVAL) holds the pages dirtied since the previous
+ * snapshot, holes elsewhere (snapshot/diff.h). With track_dirty_pages, either kind
+ * starts a new dirty interval. Returns 0, or -errno with the reason in err; then neither
+ * file is left half-written and the dirty pages are kept for the next snapshot.
  */
 int snapshot_create(struct vm *vm, const char *config, const char *state_path, const char *mem_path,
-		    char *err, size_t errlen);
+		    bool diff, char *err, size_t errlen);
 
 #endif

@@ -207,8 +207,29 @@ static int sync_dir_of(const char *path)
 	return ret;
 }
 
+struct whole_file {
+	const void *buf;
+	size_t len;
+	bool sparse;
+};
+
+static int write_whole(int fd, void *ctx)
+{
+	const struct whole_file *w = ctx;
+
+	return w->sparse ? write_sparse(fd, w->buf, w->len) : write_all(fd, w->buf, w->len);
+}
+
 int write_file_atomic(const char *path, const void *buf, size_t len, bool sparse, char *err,
 		      size_t errlen)
+{
+	struct whole_file w = {buf, len, sparse};
+
+	return write_file_atomic_with(path, write_whole, &w, err, errlen);
+}
+
+int write_file_atomic_with(const char *path, int (*fill)(int fd, void *ctx), void *ctx, char *err,
+			   size_t errlen)
 {
 	char tmp[4096];
 	const char *step = "write";
@@ -224,7 +245,7 @@ int write_file_atomic(const char *path, const void *buf, size_t len, bool sparse
 		snprintf(err, errlen, "%s: %s", tmp, strerror(-ret));
 		return ret;
 	}
-	ret = sparse ? write_sparse(fd, buf, len) : write_all(fd, buf, len);
+	ret = fill(fd, ctx);
 	if (!ret && fsync(fd)) {
 		ret = -errno;
 		step = "fsync";

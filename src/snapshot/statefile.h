@@ -45,6 +45,12 @@ int statefile_write(const char *path, const struct statefile_section *secs, unsi
 int write_file_atomic(const char *path, const void *buf, size_t len, bool sparse, char *err,
 		      size_t errlen);
 /*
+ * The same with the contents from fill, which writes the new file at fd (a fresh, empty
+ * temporary file) and returns 0 or -errno.
+ */
+int write_file_atomic_with(const char *path, int (*fill)(int fd, void *ctx), void *ctx, char *err,
+			   size_t errlen);
+/*
  * Checks buf (the whole file) and fills sf's sections; sf->buf is not taken. known
  * lists the section types this kvmbox reads: any other is refused. Returns 0, or
  * -EINVAL with the reason in err.

@@ -50,9 +50,9 @@ void vm_resume(struct vm *vm)
 }
 
 int snapshot_create(struct vm *vm, const char *config, const char *state_path, const char *mem_path,
-		    char *err, size_t errlen)
+		    bool diff, char *err, size_t errlen)
 {
-	(void)vm, (void)config, (void)state_path, (void)mem_path;
+	(void)vm, (void)config, (void)state_path, (void)mem_path, (void)diff;
 	snprintf(err, errlen, "stubbed");
 	return -EIO;
 }

@@ -9,7 +9,7 @@
 # --no-seccomp; PUT /snapshot/create on a paused VM; PUT /snapshot/load restoring it in
 # a second process (and a third, paused), refusing damaged files; FlushMetrics lines
 # counting the guest's disk I/O and exits; virtio-balloon inflated and deflated over
-# PATCH /balloon. Eleven boots; the client
+# PATCH /balloon; a Diff snapshot rebased onto a Full one and loaded. Twelve boots; the client
 # is tests/api/fc_client.py.
 
 . tests/lab/api-lib.sh
@@ -198,14 +198,15 @@ test_patch_drive_swaps_file() {
 	api_wait_exit
 }
 
-# snap_configure: 2 vCPUs, 256 MiB, a root disk of the test's own (an ext2 file system
-# the guest's counter appends to) and virtio-rng, booted to a shell.
+# snap_configure [MACHINE-JSON]: 2 vCPUs, 256 MiB (and MACHINE-JSON's fields), a root
+# disk of the test's own (an ext2 file system the guest's counter appends to) and
+# virtio-rng, booted to a shell.
 snap_configure() {
 	local cmdline
 	cmdline="$(guest_cmdline info shell) kvmbox.modules=virtio_pci,virtio_blk,crc32c_generic,ext4,virtio_rng"
 	rm -f "$API_DIR/snap-root.img"
 	truncate -s 32M "$API_DIR/snap-root.img"
-	api_expect 204 PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 256}'
+	api_expect 204 PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 256'"${1:-}"'}'
 	api_expect 204 PUT /boot-source '{"kernel_image_path": "'"$LAB_KERNEL"'", "initrd_path": "'"$LAB_INITRD"'",
 		"boot_args": "'"$cmdline"'"}'
 	api_expect 204 PUT /entropy '{}'
@@ -326,6 +327,70 @@ test_snapshot_restore_continues_guest() {
 	mv "$d/snap-root.away" "$d/snap-root.img"
 	api_wait_exit
 	[ "$API_RC" = 1 ] || fail "a load that failed half-way: kvmbox exited $API_RC, not 1"
+}
+
+# snap_start_counter: the guest makes and mounts its disk's file system and starts the
+# counter (a line and an fsync'd append every second).
+snap_start_counter() {
+	local got
+	api_wait_line "KVMBOX-INIT: start"
+	sleep 2
+	got="$(snap_ask MOUNT 'mke2fs -F /dev/vda >/dev/null 2>&1; mkdir -p /mnt; mount -t ext2 /dev/vda /mnt && echo ok')"
+	[ "$got" = ok ] || fail "the guest could not make and mount its file system: '$got'"
+	echo '(n=0; while true; do n=$((n+1)); echo $n >>/mnt/count; fsync /mnt/count 2>/dev/null || sync; echo "KVMBOX-COUNT: $n $(cut -d" " -f1 /proc/uptime)"; sleep 1; done) &' >&3
+	snap_wait_count 3
+}
+
+# snap_pause_take TYPE STATE MEM: pause and take a TYPE (Full, Diff) snapshot, the
+# process left paused.
+snap_pause_take() {
+	api_expect 204 PATCH /vm '{"state": "Paused"}'
+	rm -f "$2" "$3"
+	api_expect 204 PUT /snapshot/create '{"snapshot_type": "'"$1"'", "snapshot_path": "'"$2"'", "mem_file_path": "'"$3"'"}'
+}
+
+# Diff snapshots (track_dirty_pages): Full snapshot A while paused, the counter goes on,
+# Diff snapshot B a few seconds later holds far fewer pages than A (st_blocks), B's
+# memory rebased onto A's (kvmbox snapshot-rebase) loads in a new process and the
+# counter goes on from its value at B, not at A; the disk's file agrees with it.
+test_snapshot_diff_rebased_continues_guest() {
+	local d="$API_DIR" ca cb first a_kb b_kb got
+	api_launch api-diff-a
+	snap_configure ', "track_dirty_pages": true'
+	snap_start_counter
+	api_expect 400 PUT /snapshot/create '{"snapshot_type": "Diff", "snapshot_path": "'"$d/diff-x.snap"'", "mem_file_path": "'"$d/diff-x.mem"'"}'
+	snap_pause_take Full "$d/diff-a.snap" "$d/diff-a.mem"
+	ca="$(snap_count)"
+	api_expect 204 PATCH /vm '{"state": "Resumed"}'
+	snap_wait_count $((ca + 4))
+	snap_pause_take Diff "$d/diff-b.snap" "$d/diff-b.mem"
+	cb="$(snap_count)"
+	kill -KILL "$API_PID"
+	wait "$API_PID" 2>/dev/null || true
+	rm -f "$API_SOCK"
+	[ "$(stat -c %s "$d/diff-b.mem")" = 268435456 ] ||
+		fail "the Diff memory file: $(stat -c %s "$d/diff-b.mem") bytes, not 256 MiB"
+	a_kb="$(du -k "$d/diff-a.mem" | cut -f1)"
+	b_kb="$(du -k "$d/diff-b.mem" | cut -f1)"
+	echo "note: diff snapshot: Full $a_kb KiB on disk, Diff $b_kb KiB (counter $ca -> $cb)" >&2
+	[ "$b_kb" -gt 0 ] && [ $((b_kb * 4)) -lt "$a_kb" ] ||
+		fail "the Diff memory file holds $b_kb KiB, the Full one $a_kb KiB: not much smaller"
+	"$KVMBOX" snapshot-rebase "$d/diff-a.mem" "$d/diff-x.mem" 2>/dev/null &&
+		fail "snapshot-rebase of a missing file succeeded"
+	"$KVMBOX" snapshot-rebase "$d/diff-a.mem" "$d/diff-b.mem" ||
+		fail "snapshot-rebase of B onto A failed"
+	api_launch api-diff-b
+	snap_load_expect 204 "" "$d/diff-b.snap" "$d/diff-a.mem" ', "resume_vm": true'
+	snap_wait_count $((cb + 2))
+	first="$(tr -d '\r' <"$BOOT_LOG" | sed -n 's/^KVMBOX-COUNT: //p' | head -n1)"
+	first="${first%% *}"
+	[ "$first" -gt "$cb" ] && [ "$first" -le $((cb + 3)) ] ||
+		fail "the rebased restore's counter went on from $first; at A it was $ca, at B $cb"
+	echo "note: diff restore: counter $cb -> $first" >&2
+	snap_file_check FILE "$cb" >/dev/null
+	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
+	api_wait_exit
+	[ "$API_RC" = 0 ] || fail "SendCtrlAltDel after a diff restore: kvmbox exited $API_RC"
 }
 
 # metrics_value FILE OBJECT KEY: KEY of OBJECT in the last line of FILE ('' if absent).

@@ -131,6 +131,8 @@ static void test_bodies(void **state)
 static void test_snapshot_create_refusals(void **state)
 {
 	const char *ok = "{\"snapshot_path\": \"/tmp/s\", \"mem_file_path\": \"/tmp/m\"}";
+	const char *diff = "{\"snapshot_type\": \"Diff\", \"snapshot_path\": \"/tmp/s\", "
+			   "\"mem_file_path\": \"/tmp/m\"}";
 	struct api api;
 
 	(void)state;
@@ -139,10 +141,12 @@ static void test_snapshot_create_refusals(void **state)
 	expect_fault(&api, HTTP_PUT, "/snapshot/create", ok, "the microVM is not paused");
 	expect_fault(&api, HTTP_PUT, "/snapshot/create", "{\"snapshot_path\": \"/tmp/s\"}",
 		     "mem_file_path");
-	expect_fault(&api, HTTP_PUT, "/snapshot/create",
-		     "{\"snapshot_type\": \"Diff\", \"snapshot_path\": \"/tmp/s\", "
-		     "\"mem_file_path\": \"/tmp/m\"}",
-		     "Diff snapshots are not supported");
+	/* Diff needs the dirty log; with it, the VM must still be paused. */
+	expect_fault(&api, HTTP_PUT, "/snapshot/create", diff,
+		     "Diff snapshots need track_dirty_pages set to true");
+	api.track_dirty_pages = true;
+	expect_fault(&api, HTTP_PUT, "/snapshot/create", diff, "the microVM is not paused");
+	api.track_dirty_pages = false;
 	expect_fault(&api, HTTP_PUT, "/snapshot/create",
 		     "{\"snapshot_type\": \"Half\", \"snapshot_path\": \"/tmp/s\", "
 		     "\"mem_file_path\": \"/tmp/m\"}",

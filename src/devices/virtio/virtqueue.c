@@ -46,8 +46,10 @@ static u16 load16(const void *p)
 	return le16toh(__atomic_load_n((const u16 *)p, __ATOMIC_RELAXED));
 }
 
-static void store16(void *p, u16 v)
+/* A write to a ring in guest RAM: marked dirty first for Diff snapshots. */
+static void store16(const struct virtqueue *vq, void *p, u16 v)
 {
+	guest_memory_mark_dirty(vq->mem, p, sizeof(v));
 	__atomic_store_n((u16 *)p, htole16(v), __ATOMIC_RELAXED);
 }
 
@@ -182,6 +184,11 @@ static const char *add_buffer(const struct guest_memory *mem, struct vq_chain *c
 	if (c->n_out + c->n_in >= VIRTQUEUE_MAX_CHAIN)
 		return "descriptor chain has too many buffers";
 	if (d->flags & VRING_DESC_F_WRITE) {
+		/*
+		 * The device may write it any time until it pushes the chain, and a pause
+		 * completes taken I/O first: marking it now puts it in the snapshot's interval.
+		 */
+		guest_memory_mark_dirty(mem, hva, d->len);
 		c->in[c->n_in].iov_base = hva;
 		c->in[c->n_in].iov_len = d->len;
 		c->n_in++;
@@ -295,6 +302,8 @@ int virtqueue_push(struct virtqueue *vq, u16 head, u32 written)
 	if (head >= vq->size)
 		return -EINVAL;
 	e = &used_ring(vq)->ring[vq->used_idx & (vq->size - 1)];
+	guest_memory_mark_dirty(vq->mem, e, sizeof(*e));
+	guest_memory_mark_dirty(vq->mem, &used_ring(vq)->idx, sizeof(u16));
 	__atomic_store_n(&e->id, htole32(head), __ATOMIC_RELAXED);
 	__atomic_store_n(&e->len, htole32(written), __ATOMIC_RELAXED);
 	vq->used_idx++;
@@ -345,9 +354,9 @@ bool virtqueue_enable_notify(struct virtqueue *vq, bool enable)
 		 */
 		if (!enable)
 			return false;
-		store16(avail_event(vq), vq->last_avail);
+		store16(vq, avail_event(vq), vq->last_avail);
 	} else {
-		store16(&used_ring(vq)->flags, enable ? 0 : VRING_USED_F_NO_NOTIFY);
+		store16(vq, &used_ring(vq)->flags, enable ? 0 : VRING_USED_F_NO_NOTIFY);
 		if (!enable)
 			return false;
 	}
