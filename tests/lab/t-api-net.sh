@@ -229,11 +229,28 @@ neta_lower_bounds() {
 # semantics too): 2 KiB per 8 ms measured 0.8 of its 250 KB/s, as TCP's sends at that
 # pace left gaps, so the small bucket is tried at 500 KB/s, where it measured 0.97-0.99.
 test_net_rate_limiter() {
+	local log="$LAB_LOGS/api-net-limit.log" rc=0
+	(net_rate_limiter_once) || rc=$?
+	[ "$rc" = 0 ] && return 0
+	# The L2 guest's triple fault at full speed, only ever as the first test of a fresh
+	# L1 (3 of 5 fresh L1s on 2026-12-06, never in 25 runs later in the same L1): kvmbox
+	# ends the VM as a reset does and says so at --level Info. Once, it is the lab's; the
+	# test runs again and says it did. Any other failure, or a second one, fails.
+	grep -q "triple fault, resetting" "$log" 2>/dev/null || exit "$rc"
+	cp "$log" "$LAB_LOGS/api-net-limit-try1.log"
+	echo "note: the guest triple-faulted ($(grep -o 'vCPU [0-9]*: triple fault' "$log" | head -1)," \
+		"log in api-net-limit-try1.log); running the test again"
+	net_rate_limiter_once
+}
+
+net_rate_limiter_once() {
 	local net=10.0.6 txcap rxcap
 	neta_tap kvmrl0 "$net"
 	mkdir -p "$API_DIR"
 	: >"$API_DIR/net-metrics.json"
-	api_launch api-net-limit --metrics-path "$API_DIR/net-metrics.json"
+	NETA_MEASURED=()
+	# Info: a VM the guest ends (a triple fault, a reset) says so in the log.
+	api_launch api-net-limit --level Info --metrics-path "$API_DIR/net-metrics.json"
 	neta_configure kvmrl0 ', "tx_rate_limiter": {"bandwidth": {"size": 65536, "refill_time": 250}}'
 	api_wait_line "KVMBOX-INIT: start"
 	sleep 2
