@@ -237,7 +237,9 @@ snap_wait_count() {
 # many lines as its last value (each number appended once, none lost), at least MIN.
 snap_file_check() {
 	local got
-	got="$(snap_ask "$1" 'sync; echo 3 >/proc/sys/vm/drop_caches; wc -l </mnt/count; tail -n1 /mnt/count')"
+	# One pass over the file (awk): the counter appends meanwhile, and a count and a last
+	# line read apart could straddle an append ('10 11').
+	got="$(snap_ask "$1" "sync; echo 3 >/proc/sys/vm/drop_caches; awk 'END { print NR, \$0 }' /mnt/count")"
 	set -- $got "$2"
 	[ -n "${2:-}" ] && [ "$1" = "$2" ] && [ "$2" -ge "$3" ] ||
 		fail "the counter's file on the disk: '$got' (lines, last), expected >= $3 and equal"
@@ -293,9 +295,9 @@ test_snapshot_restore_continues_guest() {
 	echo "snapshot restore: counter $c1 -> $first, uptime $u1 -> $uptime" >&2
 	echo "fresh boot: ${boot_line#*boot timer: }" >&2
 	echo "restore: $(grep -h 'first KVM_RUN' "$BOOT_LOG" | tail -n1 | sed 's/.*boot timer: //')" >&2
-	n1="$(snap_file_check FILE-1 "$c1")"
+	n1="$(snap_file_check FILE-1 "$c1")" || fail "$n1"
 	snap_wait_count $((n1 + 2))
-	snap_file_check FILE-2 $((n1 + 1)) >/dev/null
+	got="$(snap_file_check FILE-2 $((n1 + 1)))" || fail "$got"
 	got="$(snap_ask RNG 'dd if=/dev/hwrng bs=64 count=1 2>/dev/null | wc -c')"
 	[ "$got" = 64 ] || fail "virtio-rng after restore gave '$got' bytes, wanted 64"
 
@@ -387,7 +389,7 @@ test_snapshot_diff_rebased_continues_guest() {
 	[ "$first" -gt "$cb" ] && [ "$first" -le $((cb + 3)) ] ||
 		fail "the rebased restore's counter went on from $first; at A it was $ca, at B $cb"
 	echo "note: diff restore: counter $cb -> $first" >&2
-	snap_file_check FILE "$cb" >/dev/null
+	got="$(snap_file_check FILE "$cb")" || fail "$got"
 	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
 	api_wait_exit
 	[ "$API_RC" = 0 ] || fail "SendCtrlAltDel after a diff restore: kvmbox exited $API_RC"
