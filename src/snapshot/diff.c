@@ -14,24 +14,9 @@
 
 #include "snapshot/diff.h"
 #include "snapshot/statefile.h"
+#include "util/file.h"
 
 #define REBASE_CHUNK (1 * MiB)
-
-static int pwrite_full(int fd, const u8 *buf, u64 len, u64 off)
-{
-	while (len) {
-		ssize_t w = pwrite(fd, buf, len, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		buf += w;
-		off += (u64)w;
-		len -= (u64)w;
-	}
-	return 0;
-}
 
 static bool page_dirty(const u64 *dirty, u64 pg)
 {
@@ -53,7 +38,7 @@ int diff_write_pages(int fd, const u8 *buf, u64 len, const u64 *dirty, u64 page)
 		}
 		while (end < pages && page_dirty(dirty, end))
 			end++;
-		ret = pwrite_full(fd, buf + off, MIN(end * page, len) - off, off);
+		ret = pwrite_all(fd, buf + off, MIN(end * page, len) - off, off);
 		pg = end;
 	}
 	if (!ret && ftruncate(fd, (off_t)len))
@@ -94,7 +79,7 @@ static int copy_extent(int diff, int base, u8 *chunk, u64 off, u64 end)
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO; /* the file shrank under us */
-		ret = pwrite_full(base, chunk, (u64)n, off);
+		ret = pwrite_all(base, chunk, (u64)n, off);
 		if (ret)
 			return ret;
 		off += (u64)n;

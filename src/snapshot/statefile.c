@@ -137,22 +137,6 @@ static void zero_pages(int pagemap_fd, const u8 *p, size_t n, bool *zero)
 	}
 }
 
-static int pwrite_all(int fd, const u8 *buf, size_t len, size_t off)
-{
-	while (len) {
-		ssize_t w = pwrite(fd, buf, len, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		buf += w;
-		off += (size_t)w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Writes only the pages that hold a non-zero byte, then sets the size: the pages left
  * out read back as zeros, and a mostly idle guest's memory file stays small. A tail of

@@ -105,3 +105,21 @@ int read_whole_file(const char *path, const char *what, size_t max, u8 **buf, si
 	input_file_close(&f);
 	return ret;
 }
+
+int pwrite_all(int fd, const void *buf, u64 len, u64 off)
+{
+	const u8 *p = buf;
+
+	while (len) {
+		ssize_t w = pwrite(fd, p, len, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		off += (u64)w;
+		len -= (u64)w;
+	}
+	return 0;
+}

@@ -24,6 +24,8 @@ int input_file_read(const struct input_file *f, u64 off, void *dst, size_t len);
 int input_file_read_all(const struct input_file *f, u8 **buf);
 void input_file_close(struct input_file *f);
 
+/* Writes all of buf at off (pwrite, EINTR retried). Returns 0 or -errno (-EIO: no progress). */
+int pwrite_all(int fd, const void *buf, u64 len, u64 off);
 /* Opens, reads whole and closes: for small files. Returns 0 or -errno. */
 int read_whole_file(const char *path, const char *what, size_t max, u8 **buf, size_t *len);
 
