@@ -7,8 +7,8 @@
  *
  * Then PUT /snapshot/load's two phases, without KVM. The checks that change nothing (a
  * saved configuration that is not valid or does not match the state, network_overrides
- * naming no saved interface or a bad tap name) answer 400 and leave the process as it
- * was: still unconfigured, a later load allowed. A load that fails once it has begun
+ * naming no saved interface or a bad tap name, a Uffd backend_path that is no socket)
+ * answer 400 and leave the process as it was: still unconfigured, a later load allowed. A load that fails once it has begun
  * applying the saved configuration (its drive is gone) answers 400 and marks the
  * process for exit status 1.
  */
