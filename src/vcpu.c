@@ -103,7 +103,10 @@ static enum exit_action handle_hlt(struct vcpu *vcpu)
 static enum exit_action handle_shutdown(struct vcpu *vcpu)
 {
 	pr_info("vCPU %u: triple fault, resetting", vcpu->id);
-	/* What the guest was doing when it gave up: for whoever asked for -v. */
+	/*
+	 * What the guest was doing when it gave up, for whoever asked for -v. On AMD, KVM
+	 * re-initializes the VMCB before reporting a shutdown: the dump shows the reset state.
+	 */
 	if (log_level >= LOG_INFO)
 		arch_vcpu_dump(vcpu);
 	vm_request_stop(vcpu->vm, VM_STOP_REBOOT, 0);

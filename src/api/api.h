@@ -120,6 +120,8 @@ void api_patch_drive(struct api *api, const char *id, json_t *body, struct api_r
 void api_put_nic(struct api *api, const char *id, json_t *body, struct api_resp *resp);
 void api_patch_nic(struct api *api, const char *id, json_t *body, struct api_resp *resp);
 void api_put_vsock(struct api *api, json_t *body, struct api_resp *resp);
+/* uds_path as PUT /vsock takes it (a snapshot load checks its own with it). */
+bool api_vsock_uds_ok(const char *uds, struct api_resp *resp);
 void api_put_entropy(struct api *api, json_t *body, struct api_resp *resp);
 void api_put_balloon(struct api *api, json_t *body, struct api_resp *resp);
 void api_patch_balloon(struct api *api, json_t *body, struct api_resp *resp);

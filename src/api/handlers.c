@@ -326,7 +326,7 @@ static const struct api_field vsock_fields[] = {
 };
 
 /* A path the userspace vsock can bind, with "_<port>" still fitting a sockaddr_un. */
-static bool vsock_uds_ok(const char *uds, struct api_resp *resp)
+bool api_vsock_uds_ok(const char *uds, struct api_resp *resp)
 {
 	struct stat st;
 
@@ -359,7 +359,7 @@ void api_put_vsock(struct api *api, json_t *body, struct api_resp *resp)
 			  (unsigned long long)cid);
 		return;
 	}
-	if (!vsock_uds_ok(api_str(body, "uds_path"), resp))
+	if (!api_vsock_uds_ok(api_str(body, "uds_path"), resp))
 		return;
 	api->has_vsock = true;
 	api->vsock_cid = (unsigned int)cid;

@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../snapshot/create.h"
 #include "../snapshot/load.h"
@@ -20,10 +21,15 @@
 #include "fields.h"
 
 static const struct api_field load_fields[] = {
-	{"snapshot_path", F_STR, true},	       {"mem_file_path", F_STR, false},
-	{"mem_backend", F_ANY_OBJ, false},     {"enable_diff_snapshots", F_BOOL, false},
-	{"track_dirty_pages", F_BOOL, false},  {"resume_vm", F_BOOL, false},
-	{"network_overrides", F_ARRAY, false}, API_FIELDS_END,
+	{"snapshot_path", F_STR, true},
+	{"mem_file_path", F_STR, false},
+	{"mem_backend", F_ANY_OBJ, false},
+	{"enable_diff_snapshots", F_BOOL, false},
+	{"track_dirty_pages", F_BOOL, false},
+	{"resume_vm", F_BOOL, false},
+	{"network_overrides", F_ARRAY, false},
+	{"vsock_override", F_ANY_OBJ, false},
+	API_FIELDS_END,
 };
 
 static const struct api_field backend_fields[] = {
@@ -114,6 +120,48 @@ static int apply_overrides(json_t *config, json_t *overrides, struct api_resp *r
 		json_object_set_new(nic, "host_dev_name", json_string(dev));
 	}
 	return 0;
+}
+
+static const struct api_field vsock_override_fields[] = {
+	{"uds_path", F_STR, true},
+	API_FIELDS_END,
+};
+
+/*
+ * The userspace vsock binds its uds_path again (vsock_override: another one), which
+ * must not exist: a kvmbox that was killed leaves its socket file behind. Checked here,
+ * before anything is built, so that a taken path is a 400 and not the end of kvmbox.
+ */
+static int load_vsock(json_t *config, json_t *override, struct api_resp *resp)
+{
+	json_t *vsock = json_object_get(config, "vsock");
+	const char *uds;
+	struct stat st;
+
+	if (override && !json_is_null(override)) {
+		if (api_check_body(override, vsock_override_fields, resp))
+			return -1;
+		if (!json_is_object(vsock)) {
+			api_fault(resp, "vsock_override: the snapshot has no vsock device");
+			return -1;
+		}
+		json_object_set(vsock, "uds_path", json_object_get(override, "uds_path"));
+	}
+	if (!json_is_object(vsock))
+		return 0;
+	uds = api_str(vsock, "uds_path");
+	if (!uds) {
+		api_fault(resp, "Cannot load the snapshot: its configuration is not valid.");
+		return -1;
+	}
+	if (!lstat(uds, &st)) {
+		api_fault(resp,
+			  "Cannot load the snapshot: the vsock uds_path %s exists (left by the "
+			  "kvmbox that took the snapshot?): remove it, or give vsock_override",
+			  uds);
+		return -1;
+	}
+	return api_vsock_uds_ok(uds, resp) ? 0 : -1;
 }
 
 /* The saved configuration must describe the saved state: same RAM, same vCPUs. */
@@ -261,6 +309,7 @@ static int check_load(struct api *api, json_t *body, struct statefile *sf, json_
 	}
 	*config = saved_config(sf, ram, nr_vcpus, resp);
 	if (*config && (!overrides || !apply_overrides(*config, overrides, resp)) &&
+	    !load_vsock(*config, json_object_get(body, "vsock_override"), resp) &&
 	    (!uffd || !connect_uffd(api, mem_path, resp))) {
 		api_set_str(&api->restore_mem, mem_path);
 		return 0;

@@ -295,6 +295,34 @@ static void test_uffd_backend_path_is_checked(void **state)
 	fclose(fopen(mem_path, "wb"));
 }
 
+/*
+ * The userspace vsock binds its uds_path again: a path that exists (a killed kvmbox
+ * leaves its socket file) is refused before anything is built, as is a vsock_override
+ * of a snapshot without a vsock or one PUT /vsock would not take.
+ */
+static void test_bad_vsock_paths_are_refused(void **state)
+{
+	char config[512], extra[512];
+
+	(void)state;
+	expect_load_refused(GOOD, ", \"vsock_override\": {\"uds_path\": \"/tmp/x\"}",
+			    "vsock_override: the snapshot has no vsock device");
+	expect_load_refused(GOOD, ", \"vsock_override\": 1",
+			    "invalid type for field `vsock_override`");
+	/* The state file stands for a socket file left behind. */
+	snprintf(config, sizeof(config),
+		 "{\"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 16}, " NIC
+		 ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"%s\"}}",
+		 state_path);
+	snprintf(extra, sizeof(extra), "the vsock uds_path %s exists", state_path);
+	expect_load_refused(config, "", extra);
+	expect_load_refused(config, ", \"vsock_override\": {}", "missing field `uds_path`");
+	expect_load_refused(config, ", \"vsock_override\": {\"uds_path\": \"/tmp/a,b\"}",
+			    "kvmbox takes no ','");
+	snprintf(extra, sizeof(extra), ", \"vsock_override\": {\"uds_path\": \"%s\"}", mem_path);
+	expect_load_refused(config, extra, "exists");
+}
+
 /* The drive the saved configuration names is gone: the load fails half-way. */
 static void test_failure_after_the_checks_ends_the_process(void **state)
 {
@@ -327,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_config_not_matching_the_state_is_refused),
 		cmocka_unit_test(test_bad_network_overrides_are_refused),
 		cmocka_unit_test(test_uffd_backend_path_is_checked),
+		cmocka_unit_test(test_bad_vsock_paths_are_refused),
 		cmocka_unit_test(test_failure_after_the_checks_ends_the_process),
 	};
 

@@ -9,9 +9,15 @@
  * socket "PATH_P"; RESPONSE if it succeeds, RST if not.
  *
  * Three queues like the vhost-vsock device (vsock.c): rx, tx and event; the event queue
- * stays unused (it only carries transport resets, for a migration). The listening
+ * only carries the transport reset a snapshot load owes the guest. The listening
  * socket exists from realize to destroy, and is removed then. A pause stops the worker
  * but keeps the connections; a reset ends them.
+ *
+ * Snapshots hold the virtio state and the CID, not the connections: those are host
+ * sockets of the process that took the snapshot. The restored device starts with none
+ * and sends the guest VIRTIO_VSOCK_EVENT_TRANSPORT_RESET, upon which its driver resets
+ * every connected socket (listening ones stay); a packet for an old connection that
+ * comes before that gets RST, as for any connection the table does not know.
  */
 #include <endian.h>
 #include <errno.h>
@@ -31,6 +37,7 @@
 
 #define VSOCK_QUEUES	 3
 #define VSOCK_QUEUE_SIZE 256
+#define UDS_SNAP_VERSION 1
 
 static struct vsock_uds *to_uds(struct virtio_dev *vdev)
 {
@@ -48,6 +55,7 @@ static int uds_start(struct virtio_dev *vdev)
 	}
 	v->rx_held = false;
 	v->rx_starved = false;
+	v->ev_starved = false;
 	v->vdev.broken = false;
 	return dev_worker_start(&v->worker, "virtio-vsock", THREAD_VIRTIO_VSOCK, vsock_uds_worker,
 				v);
@@ -63,20 +71,41 @@ static void uds_stop(struct virtio_dev *vdev)
 		virtqueue_unpop(&vdev->queues[VSOCK_RXQ].vq);
 	v->rx_held = false;
 	/* After a reset the guest knows no connection: the host ends see theirs closed. */
-	if (!vdev->pausing)
+	if (!vdev->pausing) {
 		vsock_conns_clear(&v->conns);
+		v->reset_owed = false; /* and needs no event to forget them */
+	}
+}
+
+/* The CID only, to check the load against: the connections are not saved. */
+static int uds_save(struct virtio_dev *vdev, struct snap_buf *sb)
+{
+	snap_begin_section(sb, "virtio-vsock-uds", UDS_SNAP_VERSION);
+	snap_put_u32(sb, to_uds(vdev)->cid);
+	return 0;
 }
 
 /*
- * The connections are host sockets a snapshot cannot hold, and the guest's half of
- * them would be restored without their other half: refused (the API answers 400).
+ * The guest's driver still has the connections of the saved VM; this device has none
+ * of them: it owes the driver a transport reset. The CID is the configuration's, which
+ * the load built the device from; a state of another CID is refused.
  */
-static int uds_save(struct virtio_dev *vdev, struct snap_buf *sb)
+static int uds_load(struct virtio_dev *vdev, struct snap_buf *sb)
 {
-	(void)vdev;
-	(void)sb;
-	pr_err("virtio-vsock: a VM with a vsock device cannot be snapshotted yet");
-	return -EOPNOTSUPP;
+	struct vsock_uds *v = to_uds(vdev);
+	u32 cid;
+
+	if (snap_open_section(sb, "virtio-vsock-uds") != UDS_SNAP_VERSION ||
+	    !snap_get_u32(sb, &cid))
+		return -EINVAL;
+	if (cid != v->cid) {
+		pr_err("virtio-vsock: the snapshot's device has CID %u, its configuration %u", cid,
+		       v->cid);
+		return -EINVAL;
+	}
+	v->reset_owed = true;
+	v->ev_starved = false;
+	return 0;
 }
 
 static void uds_destroy(struct virtio_dev *vdev)
@@ -104,6 +133,7 @@ static const struct virtio_dev_ops uds_vdev_ops = {
 	.start = uds_start,
 	.stop = uds_stop,
 	.save = uds_save,
+	.load = uds_load,
 	.destroy = uds_destroy,
 };
 
@@ -177,7 +207,7 @@ static struct vsock_uds *uds_alloc(const struct vsock_options *o)
 	return v;
 }
 
-int vsock_uds_realize(struct vm *vm, const struct vsock_options *o)
+int vsock_uds_create(const struct vsock_options *o, struct vsock_uds **out)
 {
 	struct vsock_uds *v = uds_alloc(o);
 	int ret;
@@ -192,12 +222,23 @@ int vsock_uds_realize(struct vm *vm, const struct vsock_options *o)
 		return ret;
 	}
 	v->vdev.ops = &uds_vdev_ops;
-	v->vdev.notify = virtio_notify_queue;
-	v->vdev.set_needs_reset = virtio_set_needs_reset;
-	v->vdev.vm = vm;
 	v->vdev.config = v->config;
 	v->vdev.config_size = sizeof(v->config);
 	v->vdev.device_features = BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC);
+	*out = v;
+	return 0;
+}
+
+int vsock_uds_realize(struct vm *vm, const struct vsock_options *o)
+{
+	struct vsock_uds *v;
+	int ret = vsock_uds_create(o, &v);
+
+	if (ret)
+		return ret;
+	v->vdev.notify = virtio_notify_queue;
+	v->vdev.set_needs_reset = virtio_set_needs_reset;
+	v->vdev.vm = vm;
 	if (virtio_pci_register(vm, &v->vdev)) {
 		uds_destroy(&v->vdev);
 		return -EXIT_VMM_ERROR;

@@ -7,6 +7,7 @@
  * control packets first, then data read from the sockets, as far as the guest's credit
  * allows. Sockets are nonblocking; what a socket does not take waits in the connection's
  * bounded buffer, and the guest never gets more credit than that buffer has room for.
+ * After a snapshot load it first owes the guest one transport reset on the event queue.
  */
 #include <errno.h>
 #include <poll.h>
@@ -316,6 +317,38 @@ static bool serve_rx(struct vsock_uds *v, bool *more)
 	return ret >= 0;
 }
 
+/*
+ * The event the driver expects after a restore: struct virtio_vsock_event, one le32 id,
+ * into a buffer of the event queue. Without one, it waits for the event queue's kick.
+ */
+bool vsock_uds_serve_event(struct vsock_uds *v)
+{
+	struct virtqueue *vq = &v->vdev.queues[VSOCK_EVQ].vq;
+	u8 event[4] = {0}; /* le32 VIRTIO_VSOCK_EVENT_TRANSPORT_RESET (0) */
+	int ret;
+
+	if (!v->reset_owed || v->ev_starved || !vq->ready)
+		return true;
+	ret = virtqueue_pop(vq, v->chain);
+	if (ret == 0 && virtqueue_enable_notify(vq, true))
+		ret = virtqueue_pop(vq, v->chain); /* one came in between */
+	if (ret == 0)
+		v->ev_starved = true;
+	if (ret <= 0)
+		return ret == 0;
+	if (v->chain->n_out || v->chain->in_len < sizeof(event)) {
+		pr_guest("virtio-vsock: an event buffer that is not %zu writable bytes",
+			 sizeof(event));
+		return false;
+	}
+	buf_to_iov(v->chain->in, v->chain->n_in, 0, event, sizeof(event));
+	if (virtqueue_push(vq, v->chain->head, sizeof(event)) < 0)
+		return false;
+	v->reset_owed = false;
+	v->vdev.notify(&v->vdev, VSOCK_EVQ);
+	return true;
+}
+
 /* New host clients, up to a budget; past VSOCK_MAX_CONNS they wait in the backlog. */
 static void accept_clients(struct vsock_uds *v)
 {
@@ -380,7 +413,7 @@ static u64 monotonic_ns(void)
 	return (u64)ts.tv_sec * 1000000000 + (u64)ts.tv_nsec;
 }
 
-/* The pollfds of a round: the fixed four, then each connection with something to wait for. */
+/* The pollfds of a round: the fixed five, then each connection with something to wait for. */
 static unsigned int fill_poll(struct vsock_uds *v)
 {
 	unsigned int n = VSOCK_POLL_FIXED;
@@ -392,6 +425,7 @@ static unsigned int fill_poll(struct vsock_uds *v)
 		.fd = v->listen_fd,
 		.events = v->conns.used < VSOCK_MAX_CONNS && !v->vdev.broken ? POLLIN : 0,
 	};
+	v->pfd[4] = (struct pollfd){.fd = v->vdev.queues[VSOCK_EVQ].kick_fd, .events = POLLIN};
 	for (unsigned int i = 0; i < VSOCK_MAX_CONNS && !v->vdev.broken; i++) {
 		struct vsock_conn *c = &v->conns.conns[i];
 		short ev = c->state == VC_FREE ? 0 : conn_events(c);
@@ -424,8 +458,15 @@ static bool worker_round(struct vsock_uds *v, bool *more)
 		v->tx_pending = true;
 	if ((v->pfd[2].revents & POLLIN) && eventfd_drain(v->pfd[2].fd))
 		v->rx_starved = false;
+	if ((v->pfd[4].revents & POLLIN) && eventfd_drain(v->pfd[4].fd))
+		v->ev_starved = false;
 	if (v->vdev.broken)
 		return true;
+	/* Before any packet: the guest forgets the old connections first. */
+	if (!vsock_uds_serve_event(v)) {
+		virtio_dev_broke(&v->vdev, "virtio-vsock", "the event queue is broken");
+		return true;
+	}
 	for (unsigned int i = VSOCK_POLL_FIXED; i < n; i++)
 		if (v->pfd[i].revents && v->pconn[i - VSOCK_POLL_FIXED]->state != VC_FREE)
 			conn_ready(v, v->pconn[i - VSOCK_POLL_FIXED], v->pfd[i].revents);
