@@ -76,7 +76,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
 .PHONY: deps all unit guest-images guest-tests lab-tests check asan fmt fmt-check bench clean demo
 .PHONY: arm64
-all: $(O)/kvmbox
+all: $(O)/kvmbox $(O)/uffd-handler
 
 # build/arm64/kvmbox (cross-built on an x86-64 host; see the cross build above; an arm64
 # host builds it natively, for the lab-arm64 suite).
@@ -86,6 +86,13 @@ arm64:
 $(O)/kvmbox: $(OBJS)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The lab's page-fault handler for the Uffd memory backend (tests/lab/t-api.sh): it runs
+# in L1 beside kvmbox, so it is built for the host as kvmbox is.
+$(O)/uffd-handler: tests/lab/uffd-handler.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 $(O)/libkvmbox.a: $(LIB_OBJS)
 	@rm -f $@

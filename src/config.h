@@ -22,6 +22,8 @@
 enum on_reboot { ON_REBOOT_EXIT, ON_REBOOT_RESTART };
 
 /* Everything the command line asks for; filled by main.c, read by the VM. */
+struct uffd_conn;
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -42,6 +44,12 @@ struct vm_config {
 	 * no boot image is loaded; the snapshot's state is put back after vm_create().
 	 */
 	const char *restore_mem;
+	/*
+	 * The Uffd memory backend instead (restore_mem is then the handler's socket): RAM
+	 * is anonymous, registered with this connection's userfaultfd before anything
+	 * reads it (snapshot/uffd.h). NULL for the File backend.
+	 */
+	struct uffd_conn *restore_uffd;
 	/*
 	 * track_dirty_pages: KVM logs the vCPUs' writes to RAM and kvmbox marks its own,
 	 * for Diff snapshots (which write only the pages dirtied since the last snapshot).

@@ -14,6 +14,7 @@
 #include "console.h"
 #include "kvm.h"
 #include "sandbox/sandbox.h"
+#include "snapshot/uffd.h"
 #include "util/log.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -308,6 +309,22 @@ int vm_take_dirty_log(struct vm *vm, u64 *out)
 	return ret;
 }
 
+/*
+ * The Uffd backend: anonymous RAM whose pages the handler fills on first touch. It is
+ * registered before any device or the restore reads it, which would otherwise see a
+ * zero page the handler could no longer fill.
+ */
+static int vm_start_uffd(struct vm *vm)
+{
+	char err[256];
+
+	if (uffd_start(vm->cfg->restore_uffd, &vm->mem, err, sizeof(err))) {
+		pr_err("%s", err);
+		return -EXIT_VMM_ERROR;
+	}
+	return 0;
+}
+
 static int vm_setup_memory(struct vm *vm)
 {
 	int ret = arch_memory_layout(&vm->mem, vm->cfg->memory);
@@ -317,7 +334,11 @@ static int vm_setup_memory(struct vm *vm)
 		       (unsigned long long)vm->cfg->memory);
 		return -EXIT_BAD_INPUT;
 	}
-	if (vm->cfg->restore_mem) {
+	if (vm->cfg->restore_uffd) {
+		ret = guest_memory_alloc(&vm->mem);
+		if (!ret && vm_start_uffd(vm))
+			return -EXIT_VMM_ERROR;
+	} else if (vm->cfg->restore_mem) {
 		ret = guest_memory_map_file(&vm->mem, vm->cfg->restore_mem);
 		if (ret) {
 			pr_err("cannot map the memory file %s: %s", vm->cfg->restore_mem,

@@ -86,6 +86,7 @@ struct api {
 	 * a load failed after it had begun building the VM (the process then ends).
 	 */
 	char *restore_mem;
+	struct uffd_conn *restore_uffd; /* the Uffd backend's handler, else NULL */
 	int load_failed;
 	enum api_state state;
 	pthread_mutex_t lock;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../snapshot/uffd.h"
 #include "fields.h"
 
 void api_fault(struct api_resp *resp, const char *fmt, ...)
@@ -69,6 +70,9 @@ void api_free(struct api *api)
 	free(api->log_level);
 	free(api->metrics_path);
 	free(api->restore_mem);
+	if (api->restore_uffd)
+		uffd_close(api->restore_uffd);
+	free(api->restore_uffd);
 	if (api->metrics_fd >= 0)
 		close(api->metrics_fd);
 	pthread_mutex_destroy(&api->lock);

@@ -15,6 +15,7 @@
 #include "../snapshot/create.h"
 #include "../snapshot/load.h"
 #include "../snapshot/restore.h"
+#include "../snapshot/uffd.h"
 #include "../util/log.h"
 #include "../vm.h"
 #include "fields.h"
@@ -43,8 +44,11 @@ static const struct api_field override_fields[] = {
 	API_FIELDS_END,
 };
 
-/* The memory file: mem_backend {File, path}, or the older mem_file_path; one of them. */
-static const char *load_mem_path(json_t *body, struct api_resp *resp)
+/*
+ * The memory file: mem_backend {File, path}, or the older mem_file_path; one of them.
+ * With {Uffd, path}, *uffd is set and the path is the page-fault handler's socket.
+ */
+static const char *load_mem_path(json_t *body, bool *uffd, struct api_resp *resp)
 {
 	json_t *backend = json_object_get(body, "mem_backend");
 	const char *old = api_str(body, "mem_file_path"), *type;
@@ -61,11 +65,9 @@ static const char *load_mem_path(json_t *body, struct api_resp *resp)
 	if (api_check_body(backend, backend_fields, resp))
 		return NULL;
 	type = api_str(backend, "backend_type");
-	if (strcmp(type, "File")) {
-		api_fault(resp, "%s",
-			  strcmp(type, "Uffd")
-				  ? "unknown variant of backend_type, expected `File` or `Uffd`"
-				  : "The Uffd memory backend is not supported by kvmbox yet.");
+	*uffd = !strcmp(type, "Uffd");
+	if (strcmp(type, "File") && !*uffd) {
+		api_fault(resp, "unknown variant of backend_type, expected `File` or `Uffd`");
 		return NULL;
 	}
 	return api_str(backend, "backend_path");
@@ -233,6 +235,7 @@ static int restore(struct api *api, json_t *config, const struct statefile *sf, 
 		return -1;
 	}
 	api->cfg.restore_mem = api->restore_mem;
+	api->cfg.restore_uffd = api->restore_uffd;
 	if (vm_create(&vm, &api->cfg) < 0) {
 		vm_destroy(vm);
 		return -1; /* vm_create said why */
@@ -258,12 +261,32 @@ static int restore(struct api *api, json_t *config, const struct statefile *sf, 
 	return 0;
 }
 
+/* The Uffd backend's handler, connected last in the first phase: 0, or -1 with a 400. */
+static int connect_uffd(struct api *api, const char *path, struct api_resp *resp)
+{
+	struct uffd_conn *c = calloc(1, sizeof(*c));
+	char err[512];
+
+	if (!c) {
+		api_fault(resp, "Cannot load the snapshot: out of memory");
+		return -1;
+	}
+	if (uffd_open(c, path, err, sizeof(err))) {
+		api_fault(resp, "Cannot load the snapshot: %s", err);
+		free(c);
+		return -1;
+	}
+	api->restore_uffd = c;
+	return 0;
+}
+
 /* The first phase; 0 with sf and *config, or -1 with a 400 in resp. */
 static int check_load(struct api *api, json_t *body, struct statefile *sf, json_t **config,
 		      struct api_resp *resp)
 {
 	json_t *overrides = json_object_get(body, "network_overrides");
 	const char *mem_path;
+	bool uffd = false;
 	unsigned int nr_vcpus;
 	char err[512];
 	u64 ram;
@@ -275,17 +298,19 @@ static int check_load(struct api *api, json_t *body, struct statefile *sf, json_
 				"resources.");
 		return -1;
 	}
-	mem_path = load_mem_path(body, resp);
+	mem_path = load_mem_path(body, &uffd, resp);
 	if (!mem_path)
 		return -1;
-	if (snapshot_load_check(api_str(body, "snapshot_path"), mem_path, sf, &ram, &nr_vcpus, err,
-				sizeof(err))) {
+	/* The Uffd handler opens the memory file itself: kvmbox never sees it. */
+	if (snapshot_load_check(api_str(body, "snapshot_path"), uffd ? NULL : mem_path, sf, &ram,
+				&nr_vcpus, err, sizeof(err))) {
 		api_fault(resp, "Cannot load the snapshot: %s", err);
 		return -1;
 	}
 	*config = saved_config(sf, ram, nr_vcpus, resp);
 	if (*config && (!overrides || !apply_overrides(*config, overrides, resp)) &&
-	    !load_vsock(*config, json_object_get(body, "vsock_override"), resp)) {
+	    !load_vsock(*config, json_object_get(body, "vsock_override"), resp) &&
+	    (!uffd || !connect_uffd(api, mem_path, resp))) {
 		api_set_str(&api->restore_mem, mem_path);
 		return 0;
 	}

@@ -273,7 +273,9 @@ static const struct sandbox_rule api_rules[] = {
  * above redundant while it is here), written, synced and renamed into place; a failed
  * one is removed; /proc/self/pagemap is read (pread64) to leave out the guest pages
  * never touched, and PUT /snapshot/load reads the state file with it too; a Full or Diff
- * snapshot with track_dirty_pages reads (and clears) KVM's dirty log. Adjust this
+ * snapshot with track_dirty_pages reads (and clears) KVM's dirty log. The load itself,
+ * with the Uffd backend's userfaultfd, UFFDIO_* ioctls, connect and sendmsg, is a
+ * pre-boot call on the main thread before any filter: nothing of it is here. Adjust this
  * list to what the snapshot code does; leaving it out takes the API thread back to
  * opening existing files only.
  */

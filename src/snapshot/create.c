@@ -110,7 +110,10 @@ static int write_memory(struct vm *vm, const char *path, const u64 *dirty, char 
 	if (dirty)
 		return diff_write_file(path, mem->base, mem->total, dirty, mem->page_size, err,
 				       errlen);
-	return write_file_atomic(path, mem->base, mem->total, true, err, errlen);
+	/* A restored VM's RAM untouched since the load is the memory file's (or handler's). */
+	return write_file_atomic(path, mem->base, mem->total,
+				 WRITE_SPARSE | (vm->cfg->restore_mem ? 0 : WRITE_ANON), err,
+				 errlen);
 }
 
 int snapshot_create(struct vm *vm, const char *config, const char *state_path, const char *mem_path,

@@ -58,6 +58,8 @@ int snapshot_load_check(const char *state_path, const char *mem_path, struct sta
 		statefile_free(sf);
 		return ret;
 	}
+	if (!mem_path)
+		return 0; /* the Uffd backend's handler reads the memory file, not kvmbox */
 	if (stat(mem_path, &st))
 		ret = -errno;
 	else if (!S_ISREG(st.st_mode) || (u64)st.st_size < *ram)

@@ -8,7 +8,7 @@
  * The first half of PUT /snapshot/load: reads and checks the state file (statefile.c's
  * checks, then the sections a snapshot must have: the configuration, the RAM size, the
  * VM's state, the devices', and vCPUs 0..n-1 with none missing) and that mem_path is a
- * file of at least the RAM's size. On success sf holds the sections (statefile_free)
+ * file of at least the RAM's size (mem_path NULL: no memory file). On success sf holds the sections (statefile_free)
  * and *ram the RAM size. Returns 0, or -errno with the reason in err.
  */
 int snapshot_load_check(const char *state_path, const char *mem_path, struct statefile *sf,

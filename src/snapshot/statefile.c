@@ -140,12 +140,14 @@ static void zero_pages(int pagemap_fd, const u8 *p, size_t n, bool *zero)
 /*
  * Writes only the pages that hold a non-zero byte, then sets the size: the pages left
  * out read back as zeros, and a mostly idle guest's memory file stays small. A tail of
- * less than a page is written as it is.
+ * less than a page is written as it is. pagemap only for anon memory: a page of a
+ * mapped file, or one a userfaultfd handler fills, is not present before its first
+ * touch and yet not zero.
  */
-static int write_sparse(int fd, const u8 *buf, size_t len)
+static int write_sparse(int fd, const u8 *buf, size_t len, bool anon)
 {
 	size_t pages = len / SPARSE_PAGE, tail = len % SPARSE_PAGE;
-	int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC), ret = 0;
+	int pagemap = anon ? open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC) : -1, ret = 0;
 	bool zero[SPARSE_CHUNK];
 
 	/* pagemap's entries are per page: only a page-aligned buffer can use them. */
@@ -194,20 +196,22 @@ static int sync_dir_of(const char *path)
 struct whole_file {
 	const void *buf;
 	size_t len;
-	bool sparse;
+	unsigned int how;
 };
 
 static int write_whole(int fd, void *ctx)
 {
 	const struct whole_file *w = ctx;
 
-	return w->sparse ? write_sparse(fd, w->buf, w->len) : write_all(fd, w->buf, w->len);
+	if (!(w->how & WRITE_SPARSE))
+		return write_all(fd, w->buf, w->len);
+	return write_sparse(fd, w->buf, w->len, w->how & WRITE_ANON);
 }
 
-int write_file_atomic(const char *path, const void *buf, size_t len, bool sparse, char *err,
+int write_file_atomic(const char *path, const void *buf, size_t len, unsigned int how, char *err,
 		      size_t errlen)
 {
-	struct whole_file w = {buf, len, sparse};
+	struct whole_file w = {buf, len, how};
 
 	return write_file_atomic_with(path, write_whole, &w, err, errlen);
 }
@@ -264,7 +268,7 @@ int statefile_write(const char *path, const struct statefile_section *secs, unsi
 		snprintf(err, errlen, "%s: state too large for a snapshot file", path);
 		return ret;
 	}
-	ret = write_file_atomic(path, buf, len, false, err, errlen);
+	ret = write_file_atomic(path, buf, len, 0, err, errlen);
 	free(buf);
 	return ret;
 }

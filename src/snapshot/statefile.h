@@ -39,10 +39,14 @@ int statefile_build(const struct statefile_section *secs, unsigned int nr, u32 v
 int statefile_write(const char *path, const struct statefile_section *secs, unsigned int nr,
 		    char *err, size_t errlen);
 /*
- * Writes len bytes to path the same way (the memory file uses it too); sparse leaves
- * pages of zeros out as holes.
+ * Writes len bytes to path the same way (the memory file uses it too); how: 0, or
+ * WRITE_SPARSE to leave pages of zeros out as holes, with WRITE_ANON if buf is private
+ * anonymous memory only ever filled by this process, so that the pages it never
+ * touched are known zeros without reading them (/proc/self/pagemap).
  */
-int write_file_atomic(const char *path, const void *buf, size_t len, bool sparse, char *err,
+#define WRITE_SPARSE 1u
+#define WRITE_ANON   2u
+int write_file_atomic(const char *path, const void *buf, size_t len, unsigned int how, char *err,
 		      size_t errlen);
 /*
  * The same with the contents from fill, which writes the new file at fd (a fresh, empty

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/util/token_bucket.c src/api/http.c src/api/fields.c src/api/handlers.c src/api/router.c src/api/vmconfig.c src/api/balloon.c src/api/actions.c src/api/server.c src/api/snapshot.c src/api/snapshot_load.c src/api/config_file.c src/snapshot/load.c src/snapshot/statefile.c src/util/file.c src/util/log.c src/util/metrics.c src/util/thread.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c
+// fuzz-sources: src/util/token_bucket.c src/api/http.c src/api/fields.c src/api/handlers.c src/api/router.c src/api/vmconfig.c src/api/balloon.c src/api/actions.c src/api/server.c src/api/snapshot.c src/api/snapshot_load.c src/api/config_file.c src/snapshot/load.c src/snapshot/uffd.c src/snapshot/statefile.c src/util/file.c src/util/log.c src/util/metrics.c src/util/thread.c src/sandbox/spawner.c src/sandbox/seccomp.c src/sandbox/filters.c src/arch/$(ARCH)/sandbox.c
 // fuzz-libs: -lseccomp -lz
 /*
  * libFuzzer harness for the control API as a client reaches it: the input is the byte

@@ -9,7 +9,8 @@
 # --no-seccomp; PUT /snapshot/create on a paused VM; PUT /snapshot/load restoring it in
 # a second process (and a third, paused), refusing damaged files; FlushMetrics lines
 # counting the guest's disk I/O and exits; virtio-balloon inflated and deflated over
-# PATCH /balloon; a Diff snapshot rebased onto a Full one and loaded. Twelve boots; the client
+# PATCH /balloon; a Diff snapshot rebased onto a Full one and loaded; a snapshot loaded
+# with the Uffd memory backend through a page-fault handler. Thirteen boots; the client
 # is tests/api/fc_client.py.
 
 . tests/lab/api-lib.sh
@@ -393,6 +394,62 @@ test_snapshot_diff_rebased_continues_guest() {
 	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
 	api_wait_exit
 	[ "$API_RC" = 0 ] || fail "SendCtrlAltDel after a diff restore: kvmbox exited $API_RC"
+}
+
+# The Uffd memory backend: a snapshot of a running guest loaded in a second process whose
+# RAM a page-fault handler (tests/lab/uffd-handler.c, built beside kvmbox) fills from
+# the memory file on first touch. A backend_path no handler listens on is a 400 naming
+# it, the process still unconfigured; through the handler the counter goes on from its
+# value at the snapshot, the disk's file agrees, and the handler served pages. A
+# snapshot of that VM reads the pages it never touched too (the handler fills all of
+# the RAM) and loads (File) in a third process.
+test_snapshot_uffd_backend_continues_guest() {
+	local d="$API_DIR" c1 c2 first got hpid i
+	local handler="${UFFD_HANDLER:-$(dirname "$KVMBOX")/uffd-handler}"
+	[ -x "$handler" ] || fail "no page-fault handler at $handler (make builds it)"
+	api_launch api-uffd-a
+	snap_configure
+	snap_start_counter
+	snap_take "$d/uffd.snap" "$d/uffd.mem"
+	c1="$(snap_count)"
+	api_launch api-uffd-b
+	rm -f "$d/uffd.sock" "$d/none.sock"
+	got="$(api_call PUT /snapshot/load '{"snapshot_path": "'"$d/uffd.snap"'",
+		"mem_backend": {"backend_type": "Uffd", "backend_path": "'"$d/none.sock"'"}}')"
+	[[ "$got" == 400*"$d/none.sock"* ]] || fail "a Uffd load without a handler: '$got'"
+	got="$(api_call GET /)"
+	[[ "$got" == 200*'"state":"Not started"'* ]] || fail "GET / after a refused Uffd load: $got"
+	"$handler" "$d/uffd.sock" "$d/uffd.mem" 2>"$LAB_LOGS/uffd-handler.log" &
+	hpid=$!
+	for ((i = 0; i < 50; i++)); do [ -S "$d/uffd.sock" ] && break; sleep 0.2; done
+	got="$(api_call PUT /snapshot/load '{"snapshot_path": "'"$d/uffd.snap"'", "resume_vm": true,
+		"mem_backend": {"backend_type": "Uffd", "backend_path": "'"$d/uffd.sock"'"}}')"
+	[[ "$got" == 204* ]] || fail "the Uffd load: '$got'; handler: $(cat "$LAB_LOGS/uffd-handler.log")"
+	snap_wait_count $((c1 + 2))
+	first="$(tr -d '\r' <"$BOOT_LOG" | sed -n 's/^KVMBOX-COUNT: //p' | head -n1)"
+	first="${first%% *}"
+	[ "$first" -gt "$c1" ] && [ "$first" -le $((c1 + 3)) ] ||
+		fail "the counter went on from $first, it was at $c1 at the snapshot"
+	snap_file_check FILE "$c1" >/dev/null
+	snap_take "$d/uffd2.snap" "$d/uffd2.mem"
+	c2="$(snap_count)"
+	# The handler ends once kvmbox is gone (it polls for that twice a second).
+	for ((i = 0; i < 20; i++)); do kill -0 "$hpid" 2>/dev/null || break; sleep 0.5; done
+	kill "$hpid" 2>/dev/null && fail "the handler still ran 10 s after kvmbox ended"
+	wait "$hpid" || fail "the handler failed: $(cat "$LAB_LOGS/uffd-handler.log")"
+	got="$(sed -n 's/^uffd-handler: served \([0-9]*\) pages for .*/\1/p' "$LAB_LOGS/uffd-handler.log")"
+	[ "${got:-0}" -gt 0 ] || fail "the handler served no pages: $(cat "$LAB_LOGS/uffd-handler.log")"
+	echo "note: uffd restore: counter $c1 -> $first; $(tail -n1 "$LAB_LOGS/uffd-handler.log")" >&2
+	# The snapshot read every page of the 256 MiB, so the handler filled them all
+	# (file sizes say little here: L1's tmpfs may allocate huge pages).
+	[ "$got" -ge 65536 ] || fail "the handler served $got pages: the snapshot skipped some"
+	api_launch api-uffd-c
+	snap_load_expect 204 "" "$d/uffd2.snap" "$d/uffd2.mem" ', "resume_vm": true'
+	snap_wait_count $((c2 + 2))
+	snap_file_check FILE-2 "$c2" >/dev/null
+	api_expect 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
+	api_wait_exit
+	[ "$API_RC" = 0 ] || fail "SendCtrlAltDel after restoring the Uffd VM: kvmbox exited $API_RC"
 }
 
 # metrics_value FILE OBJECT KEY: KEY of OBJECT in the last line of FILE ('' if absent).

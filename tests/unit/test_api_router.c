@@ -120,7 +120,11 @@ static void test_bodies(void **state)
 	expect_fault(&api, HTTP_PUT, "/snapshot/load",
 		     "{\"snapshot_path\": \"/s\", \"mem_backend\": {\"backend_type\": \"Uffd\", "
 		     "\"backend_path\": \"/m\"}}",
-		     "Uffd memory backend is not supported");
+		     "Cannot load the snapshot: /s");
+	expect_fault(&api, HTTP_PUT, "/snapshot/load",
+		     "{\"snapshot_path\": \"/s\", \"mem_backend\": {\"backend_type\": \"Mmap\", "
+		     "\"backend_path\": \"/m\"}}",
+		     "expected `File` or `Uffd`");
 	expect_fault(&api, HTTP_PUT, "/snapshot/load",
 		     "{\"snapshot_path\": \"/nonexistent/s\", \"mem_file_path\": \"/m\"}",
 		     "Cannot load the snapshot: /nonexistent/s");

@@ -7,8 +7,8 @@
  *
  * Then PUT /snapshot/load's two phases, without KVM. The checks that change nothing (a
  * saved configuration that is not valid or does not match the state, network_overrides
- * naming no saved interface or a bad tap name) answer 400 and leave the process as it
- * was: still unconfigured, a later load allowed. A load that fails once it has begun
+ * naming no saved interface or a bad tap name, a Uffd backend_path that is no socket)
+ * answer 400 and leave the process as it was: still unconfigured, a later load allowed. A load that fails once it has begun
  * applying the saved configuration (its drive is gone) answers 400 and marks the
  * process for exit status 1.
  */
@@ -183,21 +183,30 @@ static void write_config_state(const char *config)
 	free(buf);
 }
 
-/* PUT /snapshot/load of the files with extra fields; the status, the body in *out. */
-static int load(struct api *api, const char *extra, char **out)
+/*
+ * PUT /snapshot/load of the state file (and the memory file as mem_file_path if
+ * with_mem) with extra fields; the status, the body in *out.
+ */
+static int load_with(struct api *api, bool with_mem, const char *extra, char **out)
 {
 	struct http_request req = {.method = HTTP_PUT, .keep_alive = true};
 	struct api_resp resp = {0};
 
 	strcpy(req.method_name, "PUT");
 	strcpy(req.path, "/snapshot/load");
-	snprintf(body, sizeof(body), "{\"snapshot_path\": \"%s\", \"mem_file_path\": \"%s\"%s}",
-		 state_path, mem_path, extra);
+	snprintf(body, sizeof(body), "{\"snapshot_path\": \"%s\"%s%s%s%s}", state_path,
+		 with_mem ? ", \"mem_file_path\": \"" : "", with_mem ? mem_path : "",
+		 with_mem ? "\"" : "", extra);
 	req.body = body;
 	req.body_len = strlen(body);
 	api_handle(api, &req, &resp);
 	*out = resp.body;
 	return resp.status;
+}
+
+static int load(struct api *api, const char *extra, char **out)
+{
+	return load_with(api, true, extra, out);
 }
 
 /* A 400 saying want, and the process as it was. */
@@ -252,6 +261,38 @@ static void test_bad_network_overrides_are_refused(void **state)
 		"host_dev_name a/b is not a valid interface name");
 	expect_load_refused(GOOD, ", \"network_overrides\": [{\"iface_id\": \"1\"}]",
 			    "host_dev_name");
+}
+
+/*
+ * The Uffd backend: no memory file is looked at (there is none here), and a backend_path
+ * that is no handler's socket is a 400 naming it, with nothing kept.
+ */
+static void test_uffd_backend_path_is_checked(void **state)
+{
+	static const char *const paths[] = {"/nonexistent/uffd.sock", "/dev/null"};
+	static const char *const want[] = {"No such file", "/dev/null is not a Unix socket"};
+	struct api api;
+	char *out = NULL, extra[160];
+
+	(void)state;
+	unlink(mem_path);
+	write_config_state(GOOD);
+	for (unsigned int i = 0; i < 2; i++) {
+		api_init(&api, "vm");
+		snprintf(
+			extra, sizeof(extra),
+			", \"mem_backend\": {\"backend_type\": \"Uffd\", \"backend_path\": \"%s\"}",
+			paths[i]);
+		assert_int_equal(load_with(&api, false, extra, &out), 400);
+		if (!out || !strstr(out, want[i]) || !strstr(out, paths[i]))
+			fail_msg("Uffd load: got %s, wanted %s", out, want[i]);
+		free(out);
+		assert_null(api.restore_uffd);
+		assert_int_equal(api.load_failed, 0);
+		assert_int_equal(api.state, API_NOT_STARTED);
+		api_free(&api);
+	}
+	fclose(fopen(mem_path, "wb"));
 }
 
 /*
@@ -313,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_short_memory_file_is_refused),
 		cmocka_unit_test(test_config_not_matching_the_state_is_refused),
 		cmocka_unit_test(test_bad_network_overrides_are_refused),
+		cmocka_unit_test(test_uffd_backend_path_is_checked),
 		cmocka_unit_test(test_bad_vsock_paths_are_refused),
 		cmocka_unit_test(test_failure_after_the_checks_ends_the_process),
 	};

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,7 +219,8 @@ static void test_sparse_write_round_trip(void **state)
 	mem[len - 1] = 0x44;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/vm.mem", dir);
-	assert_int_equal(write_file_atomic(path, mem, len, true, err, sizeof(err)), 0);
+	assert_int_equal(
+		write_file_atomic(path, mem, len, WRITE_SPARSE | WRITE_ANON, err, sizeof(err)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, len);
 	/* Four pages hold data (the tail is one): the rest are holes (ext4, tmpfs). */
@@ -232,6 +234,51 @@ static void test_sparse_write_round_trip(void **state)
 	assert_memory_equal(back, mem, len);
 	free(back);
 	munmap(mem, len);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * A restored VM's RAM: a file mapped MAP_PRIVATE, most of it never touched (no page in
+ * pagemap), is written whole, not as holes.
+ */
+static void test_sparse_write_of_mapped_file(void **state)
+{
+	const size_t len = 300 * 4096;
+	char dir[] = "/tmp/kvmbox-sparse-XXXXXX", src[64], path[64], err[200];
+	u8 *data = malloc(len), *mem, *back = malloc(len);
+	int fd;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(data);
+	assert_non_null(back);
+	for (size_t i = 0; i < len; i++)
+		data[i] = (u8)(i / 4096 + 1);
+	assert_non_null(mkdtemp(dir));
+	snprintf(src, sizeof(src), "%s/src.mem", dir);
+	snprintf(path, sizeof(path), "%s/vm.mem", dir);
+	f = fopen(src, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+	fd = open(src, O_RDONLY);
+	assert_true(fd >= 0);
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	assert_true(mem != MAP_FAILED);
+	mem[0] = 0x55; /* the one page the "guest" wrote */
+	data[0] = 0x55;
+	assert_int_equal(write_file_atomic(path, mem, len, WRITE_SPARSE, err, sizeof(err)), 0);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(back, 1, len, f), len);
+	fclose(f);
+	assert_memory_equal(back, data, len);
+	munmap(mem, len);
+	free(data);
+	free(back);
+	unlink(src);
 	unlink(path);
 	rmdir(dir);
 }
@@ -259,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_lengths_are_refused),
 		cmocka_unit_test(test_repeated_section_is_refused),
 		cmocka_unit_test(test_sparse_write_round_trip),
+		cmocka_unit_test(test_sparse_write_of_mapped_file),
 		cmocka_unit_test(test_missing_file_says_so),
 	};
 
