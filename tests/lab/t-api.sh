@@ -259,12 +259,7 @@ test_snapshot_restore_continues_guest() {
 	local d="$API_DIR" c1 u1 first uptime got n1 n2 boot_line i
 	api_launch api-restore-a --boot-timer
 	snap_configure
-	api_wait_line "KVMBOX-INIT: start"
-	sleep 2
-	got="$(snap_ask MOUNT 'mke2fs -F /dev/vda >/dev/null 2>&1; mkdir -p /mnt; mount -t ext2 /dev/vda /mnt && echo ok')"
-	[ "$got" = ok ] || fail "the guest could not make and mount its file system: '$got'"
-	echo '(n=0; while true; do n=$((n+1)); echo $n >>/mnt/count; fsync /mnt/count 2>/dev/null || sync; echo "KVMBOX-COUNT: $n $(cut -d" " -f1 /proc/uptime)"; sleep 1; done) &' >&3
-	snap_wait_count 3
+	snap_start_counter
 	boot_line="$(grep -h 'first KVM_RUN' "$BOOT_LOG" | tail -n1)"
 	snap_take "$d/restore.snap" "$d/restore.mem"
 	c1="$(snap_count)"
