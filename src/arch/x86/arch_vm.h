@@ -8,6 +8,7 @@ struct arch_vm {
 	struct cpuid_table supported_cpuid; /* KVM_GET_SUPPORTED_CPUID */
 	struct cpuid_table cpuid;	    /* after --cpu-features; topology is per vCPU */
 	u64 acpi_len;			    /* bytes of tables at X86_ACPI_GPA */
+	u32 xsave2_size; /* KVM_CAP_XSAVE2: a vCPU's XSAVE bytes, 0 if no XSAVE2 */
 };
 
 struct vm_config;

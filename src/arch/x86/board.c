@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <asm/prctl.h>
+#include <sys/syscall.h>
 
 #include "../../devices/acpi_pm.h"
 #include "../../devices/debug_exit.h"
@@ -183,11 +186,25 @@ static void host_brand(char *brand, size_t len)
 		strncpy(brand, "kvmbox virtual CPU", len - 1);
 }
 
+/* XSAVE component 18: AMX's tile data, 8 KiB that the kernel hands out on request only. */
+#define XFEATURE_XTILEDATA 18
+
+/*
+ * A process's guests get AMX only once it asked for the tile data (KVM's supported CPUID
+ * and XSAVE size follow that permission), as QEMU does. A host without AMX refuses: the
+ * guest then has none, which is all that means.
+ */
+static void arch_request_amx(void)
+{
+	syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_GUEST_PERM, XFEATURE_XTILEDATA);
+}
+
 /* CPUID every vCPU starts from: what KVM supports, with the user's feature changes. */
 static int arch_prepare_cpuid(struct vm *vm, struct arch_vm *a)
 {
 	char err[160], brand[49] = {0};
 
+	arch_request_amx();
 	if (arch_get_supported_cpuid(vm, &a->supported_cpuid) < 0)
 		return -1;
 	cpuid_add_emulated(&a->supported_cpuid,
@@ -216,6 +233,8 @@ int arch_vm_init(struct vm *vm)
 	ret = arch_prepare_cpuid(vm, vm->arch);
 	if (ret)
 		return ret < -1 ? ret : -EXIT_VMM_ERROR;
+	/* At least 4096 where KVM has KVM_GET_XSAVE2 (more with AMX), else 0. */
+	vm->arch->xsave2_size = (u32)kvm_check_extension(vm->vm_fd, KVM_CAP_XSAVE2);
 	/* Intel's VMX needs these pages for real mode; AMD ignores them. Both must be set first. */
 	if (kvm_ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0 ||
 	    kvm_ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (void *)(unsigned long)X86_TSS_GPA) < 0)

@@ -12,16 +12,20 @@
 #include <linux/kvm.h>
 
 #include "arch/arch.h"
+#include "arch_vm.h"
 #include "msr.h"
 #include "snapshot.h"
 #include "util/log.h"
 #include "vcpu.h"
 #include "vm.h"
 
-#define X86_VCPU_SNAP_VERSION 1
+/* 2: the XSAVE state has its own length (KVM_GET_XSAVE2, AMX), after the fixed part. */
+#define X86_VCPU_SNAP_VERSION 2
 #define X86_VM_SNAP_VERSION   1
 /* KVM lists a few hundred at most; the bound keeps a bad answer from sizing an alloc. */
 #define X86_SNAP_MAX_MSRS 1024
+/* AMX makes it about 11 KiB; the bound keeps a damaged file from sizing an alloc. */
+#define X86_SNAP_MAX_XSAVE (1u << 20)
 
 struct msr_list {
 	struct kvm_msrs hdr;
@@ -105,11 +109,10 @@ static int save_msrs(struct vcpu *vcpu, struct snap_buf *sb)
 	return ret;
 }
 
-/* A vCPU's section after its id: these in this order, then the MSRs. */
+/* A vCPU's section after its id: these in this order, the XSAVE state, then the MSRs. */
 struct x86_vcpu_snap {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	struct kvm_xsave xsave;
 	struct kvm_xcrs xcrs;
 	struct kvm_lapic_state lapic;
 	struct kvm_vcpu_events events;
@@ -123,6 +126,38 @@ struct x86_vm_snap {
 	struct kvm_clock_data clock;
 };
 
+/* How many bytes KVM reads and writes for this VM's vCPUs' XSAVE state. */
+static u32 xsave_size(const struct vm *vm)
+{
+	return MAX(vm->arch->xsave2_size, (u32)sizeof(struct kvm_xsave));
+}
+
+/* A length, then the state: the size grows with AMX, and the load checks it fits. */
+static int save_xsave(struct vcpu *vcpu, struct snap_buf *sb)
+{
+	u32 len = xsave_size(vcpu->vm);
+	void *x;
+	int ret;
+
+	if (len > X86_SNAP_MAX_XSAVE) {
+		pr_err("KVM_CAP_XSAVE2: %u bytes of XSAVE state, more than a snapshot takes", len);
+		return -E2BIG;
+	}
+	x = calloc(1, len);
+	if (!x)
+		return -ENOMEM;
+	if (vcpu->vm->arch->xsave2_size)
+		ret = kioctl(vcpu->fd, KVM_GET_XSAVE2, x, "KVM_GET_XSAVE2");
+	else
+		ret = kioctl(vcpu->fd, KVM_GET_XSAVE, x, "KVM_GET_XSAVE");
+	if (!ret) {
+		snap_put_u32(sb, len);
+		snap_put(sb, x, len);
+	}
+	free(x);
+	return ret;
+}
+
 /* Each state in a fixed order; the load reads them back in the same order. */
 int arch_vcpu_save(struct vcpu *vcpu, struct snap_buf *sb)
 {
@@ -133,7 +168,6 @@ int arch_vcpu_save(struct vcpu *vcpu, struct snap_buf *sb)
 		return -ENOMEM;
 	ret = kioctl(fd, KVM_GET_REGS, &s->regs, "KVM_GET_REGS");
 	ret = ret ?: kioctl(fd, KVM_GET_SREGS, &s->sregs, "KVM_GET_SREGS");
-	ret = ret ?: kioctl(fd, KVM_GET_XSAVE, &s->xsave, "KVM_GET_XSAVE");
 	ret = ret ?: kioctl(fd, KVM_GET_XCRS, &s->xcrs, "KVM_GET_XCRS");
 	ret = ret ?: kioctl(fd, KVM_GET_LAPIC, &s->lapic, "KVM_GET_LAPIC");
 	ret = ret ?: kioctl(fd, KVM_GET_VCPU_EVENTS, &s->events, "KVM_GET_VCPU_EVENTS");
@@ -143,7 +177,8 @@ int arch_vcpu_save(struct vcpu *vcpu, struct snap_buf *sb)
 		snap_begin_section(sb, "x86-vcpu", X86_VCPU_SNAP_VERSION);
 		snap_put_u32(sb, vcpu->id);
 		snap_put(sb, s, sizeof(*s));
-		ret = save_msrs(vcpu, sb);
+		ret = save_xsave(vcpu, sb);
+		ret = ret ?: save_msrs(vcpu, sb);
 	}
 	free(s);
 	return ret ?: (sb->error ? -ENOMEM : 0);
@@ -220,14 +255,14 @@ static int put_msr_again(int fd, const struct msr_list *m, u32 index)
  * registers and the MSRs, the FPU state, the LAPIC once its base is set, and pending
  * events and the run state last, as they depend on all the rest.
  */
-static int put_vcpu(struct vcpu *vcpu, struct x86_vcpu_snap *s, struct msr_list *m)
+static int put_vcpu(struct vcpu *vcpu, struct x86_vcpu_snap *s, void *xsave, struct msr_list *m)
 {
 	int fd = vcpu->fd, ret;
 
 	ret = kioctl(fd, KVM_SET_SREGS, &s->sregs, "KVM_SET_SREGS");
 	ret = ret ?: kioctl(fd, KVM_SET_REGS, &s->regs, "KVM_SET_REGS");
 	ret = ret ?: msrs_io(fd, KVM_SET_MSRS, &m->hdr);
-	ret = ret ?: kioctl(fd, KVM_SET_XSAVE, &s->xsave, "KVM_SET_XSAVE");
+	ret = ret ?: kioctl(fd, KVM_SET_XSAVE, xsave, "KVM_SET_XSAVE");
 	ret = ret ?: kioctl(fd, KVM_SET_XCRS, &s->xcrs, "KVM_SET_XCRS");
 	ret = ret ?: kioctl(fd, KVM_SET_LAPIC, &s->lapic, "KVM_SET_LAPIC");
 	/*
@@ -244,16 +279,48 @@ static int put_vcpu(struct vcpu *vcpu, struct x86_vcpu_snap *s, struct msr_list 
 	return ret;
 }
 
+/*
+ * The saved XSAVE state in a buffer of the size KVM_SET_XSAVE reads on this host; the
+ * rest stays zero, which the state's header marks as components in their initial state.
+ * NULL after a line saying what is wrong.
+ */
+static void *get_xsave(struct vcpu *vcpu, struct snap_buf *sb)
+{
+	u32 len, host = xsave_size(vcpu->vm);
+	void *x;
+
+	if (!snap_get_u32(sb, &len) || len < sizeof(struct kvm_xsave) || len > X86_SNAP_MAX_XSAVE) {
+		pr_err("restore: vCPU %u: bad XSAVE state length", vcpu->id);
+		return NULL;
+	}
+	if (len > host) {
+		pr_err("restore: vCPU %u: the snapshot's %u bytes of XSAVE state (AMX) do not fit "
+		       "this host's %u",
+		       vcpu->id, len, host);
+		return NULL;
+	}
+	x = calloc(1, host);
+	if (x && !snap_get(sb, x, len)) {
+		pr_err("restore: vCPU %u: the XSAVE state is cut short", vcpu->id);
+		free(x);
+		return NULL;
+	}
+	return x;
+}
+
 int arch_vcpu_load(struct vcpu *vcpu, struct snap_buf *sb)
 {
 	struct x86_vcpu_snap *s;
 	struct msr_list *m = NULL;
-	u32 id;
+	void *xsave = NULL;
+	u32 id, version;
 	int ret = -EINVAL;
 
-	if (snap_open_section(sb, "x86-vcpu") != X86_VCPU_SNAP_VERSION || !snap_get_u32(sb, &id) ||
-	    id != vcpu->id) {
-		pr_err("restore: vCPU %u: not this vCPU's section or version", vcpu->id);
+	version = snap_open_section(sb, "x86-vcpu");
+	if (version != X86_VCPU_SNAP_VERSION || !snap_get_u32(sb, &id) || id != vcpu->id) {
+		pr_err("restore: vCPU %u: not this vCPU's section, or of version %u (this kvmbox "
+		       "reads %u)",
+		       vcpu->id, version, X86_VCPU_SNAP_VERSION);
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
@@ -262,10 +329,13 @@ int arch_vcpu_load(struct vcpu *vcpu, struct snap_buf *sb)
 	if (!snap_get(sb, s, sizeof(*s)))
 		pr_err("restore: vCPU %u: the section is short", vcpu->id);
 	else
+		xsave = get_xsave(vcpu, sb);
+	if (xsave)
 		m = get_msrs(vcpu, sb);
 	if (m)
-		ret = put_vcpu(vcpu, s, m);
+		ret = put_vcpu(vcpu, s, xsave, m);
 	free(m);
+	free(xsave);
 	free(s);
 	return ret;
 }
