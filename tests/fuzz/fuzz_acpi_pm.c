@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// fuzz-sources: src/bus.c src/irq_line.c src/snapshot.c src/util/log.c src/devices/acpi_pm.c tests/fuzz/fake_vm.c
+// fuzz-sources: src/bus.c src/irq_line.c src/snapshot.c src/util/log.c src/arch/x86/acpi_pm.c tests/fuzz/fake_vm.c
 // fuzz-time-percent: 5
 /*
  * libFuzzer harness for the ACPI PM registers on a fake VM: the input is a guest's
@@ -8,7 +8,7 @@
  * always reads set, and the VM stops only to power off or reboot.
  */
 #include "arch/x86/layout.h"
-#include "devices/acpi_pm.h"
+#include "arch/x86/acpi_pm.h"
 #include "fake_vm.h"
 
 static const struct fake_window ports = {.pio = true, .base = X86_PORT_ACPI_PM, .len = 16};

@@ -7,8 +7,8 @@
 #include <asm/prctl.h>
 #include <sys/syscall.h>
 
-#include "../../devices/acpi_pm.h"
-#include "../../devices/debug_exit.h"
+#include "acpi_pm.h"
+#include "debug_exit.h"
 #include "../../devices/fw_cfg.h"
 #include "../../devices/i8042.h"
 #include "../../devices/pc_testdev.h"

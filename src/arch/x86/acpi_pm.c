@@ -4,10 +4,10 @@
 #include <stdlib.h>
 
 #include "acpi_pm.h"
-#include "../arch/x86/layout.h"
-#include "../bus.h"
-#include "../util/log.h"
-#include "../vm.h"
+#include "layout.h"
+#include "../../bus.h"
+#include "../../util/log.h"
+#include "../../vm.h"
 
 #define PM1_EVT_LEN  4
 #define PM1_CNT_LEN  2

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#ifndef KVMBOX_DEVICES_DEBUG_EXIT_H
-#define KVMBOX_DEVICES_DEBUG_EXIT_H
+#ifndef KVMBOX_ARCH_X86_DEBUG_EXIT_H
+#define KVMBOX_ARCH_X86_DEBUG_EXIT_H
 
-#include "device.h"
+#include "../../devices/device.h"
 
 /*
  * QEMU's isa-debug-exit at port 0xf4, present with --debug-exit: a guest write of v ends

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <stdlib.h>
 
-#include "../arch/x86/layout.h"
-#include "../vm.h"
+#include "layout.h"
+#include "../../vm.h"
 #include "debug_exit.h"
 
 struct debug_exit {
