@@ -4,7 +4,9 @@
 
 usage: fc_client.py SOCKET METHOD PATH [JSON]   prints "STATUS BODY", exit 0
        fc_client.py SOCKET --raw FILE            sends FILE's bytes, prints the reply
-       fc_client.py SOCKET --wait SECONDS        waits for the socket to answer GET /
+       fc_client.py SOCKET --wait SECONDS [PATH] waits for GET PATH (default /) to
+                                                 answer 200 (until then the socket
+                                                 may not exist yet)
 Each request goes on its own connection unless --keep is given first (then every
 METHOD PATH [JSON] triple after it goes on one keep-alive connection).
 """
@@ -58,13 +60,15 @@ def main(argv):
     sock = argv[1]
     if argv[2] == "--wait":
         end = time.time() + float(argv[3])
+        path = argv[4] if len(argv) > 4 else "/"
         while time.time() < end:
             try:
                 with connect(sock) as s:
-                    if request(s, "GET", "/")[0] == "200":
+                    if request(s, "GET", path)[0] == "200":
                         return 0
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         return 1
     if argv[2] == "--raw":
         with open(argv[3], "rb") as f, connect(sock) as s:

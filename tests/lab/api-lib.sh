@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Helpers of the control API's lab tests (t-api.sh, t-api-net.sh): one kvmbox --api-sock
+# Helpers of the control API's lab tests (t-api*.sh): one kvmbox --api-sock
 # in the background with a guest console that stays open, requests on its socket, and
 # the snapshot round trip's steps. Sourced by the test files.
 
@@ -19,10 +19,10 @@ api_expect() {
 	[ "${got%% *}" = "$want" ] || fail "$1 $2: got '$got', expected $want"
 }
 
-# api_launch NAME [ARGS...]: starts kvmbox --api-sock (and ARGS) in the background with
+# api_spawn NAME [ARGS...]: starts kvmbox --api-sock (and ARGS) in the background with
 # a guest console that stays open (for action=shell), output in $LAB_LOGS/NAME.log. Sets
-# API_PID, API_SOCK, BOOT_LOG.
-api_launch() {
+# API_PID, API_SOCK, BOOT_LOG. Does not wait for the socket (api_launch does).
+api_spawn() {
 	mkdir -p "$API_DIR" "$LAB_LOGS"
 	API_SOCK="$API_DIR/$1.sock"
 	BOOT_LOG="$LAB_LOGS/$1.log"
@@ -36,6 +36,11 @@ api_launch() {
 	# A test that fails halfway must not leave kvmbox running: it would hold its tap or
 	# drive and take L1's CPU from the tests after it.
 	trap 'kill -KILL "$API_PID" 2>/dev/null' EXIT
+}
+
+# api_launch NAME [ARGS...]: api_spawn, then waits until GET / answers.
+api_launch() {
+	api_spawn "$@"
 	python3 "$API_CLIENT" "$API_SOCK" --wait 30 || fail "no API on $API_SOCK within 30 s"
 }
 

@@ -1,17 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The Firecracker-compatible control API (kvmbox --api-sock): a stock kernel configured
 # and booted over the socket the way the Go SDK does it (machine-config, boot-source,
-# the root drive, a tap interface, InstanceStart), and the ways the process ends: guest
-# power-off and reboot (0), SIGTERM (143), SendCtrlAltDel (0); PATCH /vm pause and resume;
-# PATCH /drives swapping a placeholder for an image, and its rate limiter (a disk read
-# under bandwidth and ops limits that PATCHes raise); the main and API threads under
-# their seccomp lists by default (every call above then runs filtered), under none with
-# --no-seccomp; PUT /snapshot/create on a paused VM; PUT /snapshot/load restoring it in
-# a second process (and a third, paused), refusing damaged files; FlushMetrics lines
-# counting the guest's disk I/O and exits; virtio-balloon inflated and deflated over
-# PATCH /balloon; a Diff snapshot rebased onto a Full one and loaded; a snapshot loaded
-# with the Uffd memory backend through a page-fault handler. Thirteen boots; the client
-# is tests/api/fc_client.py.
+# the root drive, a tap interface, InstanceStart; t-api-sdk.sh replays all it sends),
+# and the ways the process ends: guest power-off and reboot (0), SIGTERM (143),
+# SendCtrlAltDel (0); PATCH /vm pause and resume; PATCH /drives swapping a placeholder
+# for an image, and its rate limiter (a disk read under bandwidth and ops limits that
+# PATCHes raise); the main and API threads under their seccomp lists by default (every
+# call above then runs filtered), under none with --no-seccomp; PUT /snapshot/create on
+# a paused VM; PUT /snapshot/load restoring it in a second process (and a third,
+# paused), refusing damaged files; FlushMetrics lines counting the guest's disk I/O and
+# exits; virtio-balloon inflated and deflated over PATCH /balloon; a Diff snapshot
+# rebased onto a Full one and loaded; a snapshot loaded with the Uffd memory backend
+# through a page-fault handler. Thirteen boots; the client is tests/api/fc_client.py.
 
 . tests/lab/api-lib.sh
 
