@@ -29,6 +29,7 @@ struct vm_config {
 	const char *initrd;
 	const char *cmdline;
 	unsigned int cpus;
+	unsigned int threads_per_core; /* 2 with the API's smt: true, else 1 (or 0) */
 	u64 memory;
 	bool debug_exit;
 	enum on_reboot on_reboot;

@@ -238,6 +238,7 @@ int api_build_config(struct api *api, struct api_resp *resp)
 	api->cfg.kernel = api->kernel;
 	api->cfg.initrd = api->initrd;
 	api->cfg.cpus = api->vcpus;
+	api->cfg.threads_per_core = api->smt ? 2 : 1;
 	api->cfg.memory = (u64)api->mem_mib * MiB;
 	api->cfg.track_dirty_pages = api->track_dirty_pages;
 	api->cfg.on_reboot = ON_REBOOT_EXIT;

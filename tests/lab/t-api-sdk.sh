@@ -5,7 +5,7 @@
 # last, /network-interfaces/1 and /2, /vsock, and /actions InstanceStart; its Shutdown
 # is SendCtrlAltDel. The same calls, in that order and with the SDK's bodies, boot the
 # stock kernel with 2 vCPUs (smt true), a root and a data disk, two taps and the
-# userspace vsock. The guest sees 2 CPUs, the root disk as vda and the data disk
+# userspace vsock. The guest sees 2 CPUs as one core's two threads, the root disk as vda and the data disk
 # read-only, both NICs with their MACs; a host client reaches the guest's vsock-echo
 # through the Unix socket (CONNECT, OK, the echo); FlushMetrics adds a JSON line that
 # names each drive and NIC by its id; SendCtrlAltDel ends the process with 0 and both
@@ -65,6 +65,9 @@ sdk_configure() {
 sdk_guest_checks() {
 	local got
 	[ "$(guest_value NPROC)" = 2 ] || fail "vcpu_count 2: the guest's nproc is '$(guest_value NPROC)'"
+	# smt true: the two vCPUs are one core's two threads (CPUID leaves 0xB, 4, 0x8000001E).
+	got="$(guest_value SIBLINGS)"
+	[ "$got" = "0-1" ] || fail "smt true: cpu0's thread siblings are '$got', not 0-1"
 	got="$(snap_ask DISKS 'cat /sys/block/vda/size /sys/block/vdb/size /sys/block/vdb/ro')"
 	[ "$got" = "32768 16384 1" ] ||
 		fail "vda, vdb sectors and vdb's ro flag: '$got' (expected the 16 MiB root as vda)"

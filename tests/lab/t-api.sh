@@ -29,6 +29,8 @@ test_sdk_boot_over_socket() {
 	guest_expect_end poweroff
 	[ "$API_RC" = 0 ] || fail "guest powered off, kvmbox exited $API_RC (expected 0)"
 	[ "$(guest_value NPROC)" = 2 ] || fail "vcpu_count 2: guest nproc is '$(guest_value NPROC)'"
+	# smt false: two cores of a thread each (t-api-sdk.sh checks smt true).
+	[ "$(guest_value SIBLINGS)" = 0 ] || fail "smt false: cpu0's thread siblings are '$(guest_value SIBLINGS)'"
 	local kb
 	kb="$(guest_value MEMTOTAL-KB)"
 	[[ "$kb" =~ ^[0-9]+$ ]] && [ $((kb / 1024)) -ge 400 ] ||

@@ -39,6 +39,8 @@ static void make_host(struct cpuid_table *t)
 	add_leaf(t, 0x80000003, 0, 0, 0, 0, 0, 0);
 	add_leaf(t, 0x80000004, 0, 0, 0, 0, 0, 0);
 	add_leaf(t, 0x80000008, 0, 0, 0x3030, 0, 0, 0);
+	add_leaf(t, 0x8000001e, 0, 0, 0, 0x100, 0, 0);
+	add_leaf(t, 4, 1, KVM_CPUID_FLAG_SIGNIFCANT_INDEX, 0x163, 0, 0, 0); /* L3 */
 }
 
 static void test_cpu_features(void **state)
@@ -127,7 +129,7 @@ static void test_cpu_topology(void **state)
 
 	(void)state;
 	make_host(&t);
-	cpuid_set_topology(&t, 3, 4);
+	cpuid_set_topology(&t, &(struct cpu_topology){.apic_id = 3, .nr_cpus = 4, .threads = 1});
 	e = cpuid_find(&t, 1, 0);
 	assert_int_equal(e->ebx >> 24, 3);
 	assert_int_equal((e->ebx >> 16) & 0xff, 4);
@@ -145,12 +147,45 @@ static void test_cpu_topology(void **state)
 	assert_int_equal(e->ebx, 0);
 	assert_int_equal((e->ecx >> 8) & 0xff, 0); /* invalid: the end */
 	assert_int_equal(cpuid_find(&t, 4, 0)->eax >> 26, 3);
+	assert_int_equal((cpuid_find(&t, 4, 0)->eax >> 14) & 0xfff, 0); /* L1: one thread */
+	assert_int_equal((cpuid_find(&t, 4, 1)->eax >> 14) & 0xfff, 3); /* L3: the package */
 	assert_int_equal(cpuid_find(&t, 0x80000008, 0)->ecx & 0xff, 3);
+	assert_int_equal((cpuid_find(&t, 0x8000001e, 0)->ebx >> 8) & 0xff, 0);
+	assert_int_equal(cpuid_find(&t, 0x8000001e, 0)->ebx & 0xff, 3); /* core 3 */
 
 	cpuid_set_brand(&t, "kvmbox test CPU");
 	e = cpuid_find(&t, 0x80000002, 0);
 	assert_memory_equal(&e->eax, "kvmb", 4);
 	assert_memory_equal(&e->edx, "CPU", 3);
+}
+
+/* smt: two threads per core, the neighbouring APIC IDs; odd counts get one thread. */
+static void test_cpu_topology_smt(void **state)
+{
+	struct cpuid_table t;
+	struct kvm_cpuid_entry2 *e;
+
+	(void)state;
+	make_host(&t);
+	cpuid_set_topology(&t, &(struct cpu_topology){.apic_id = 3, .nr_cpus = 4, .threads = 2});
+	e = cpuid_find(&t, 0xb, 0);
+	assert_int_equal(e->eax, 1); /* one APIC ID bit for the thread */
+	assert_int_equal(e->ebx, 2);
+	e = cpuid_find(&t, 0xb, 1);
+	assert_int_equal(e->eax, 2);
+	assert_int_equal(e->ebx, 4);
+	assert_int_equal(cpuid_find(&t, 4, 0)->eax >> 26, 1);		/* 2 cores */
+	assert_int_equal((cpuid_find(&t, 4, 0)->eax >> 14) & 0xfff, 1); /* L1: 2 threads */
+	assert_int_equal((cpuid_find(&t, 4, 1)->eax >> 14) & 0xfff, 3);
+	e = cpuid_find(&t, 0x8000001e, 0);
+	assert_int_equal((e->ebx >> 8) & 0xff, 1); /* 2 threads per core */
+	assert_int_equal(e->ebx & 0xff, 1);	   /* APIC ID 3 is core 1's second thread */
+	assert_int_equal(e->eax, 3);
+
+	make_host(&t);
+	cpuid_set_topology(&t, &(struct cpu_topology){.apic_id = 2, .nr_cpus = 3, .threads = 2});
+	assert_int_equal(cpuid_find(&t, 0xb, 0)->ebx, 1);
+	assert_int_equal(cpuid_find(&t, 4, 0)->eax >> 26, 2);
 }
 
 static u32 conf1_read(struct pci_bus *bus, u32 slot, u32 reg, u32 len)
@@ -217,11 +252,9 @@ static void test_pci_conf1(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cpu_features),
-		cmocka_unit_test(test_cpu_vendor),
-		cmocka_unit_test(test_cpu_emulated_features),
-		cmocka_unit_test(test_cpu_topology),
-		cmocka_unit_test(test_pci_conf1),
+		cmocka_unit_test(test_cpu_features),	      cmocka_unit_test(test_cpu_vendor),
+		cmocka_unit_test(test_cpu_emulated_features), cmocka_unit_test(test_cpu_topology),
+		cmocka_unit_test(test_cpu_topology_smt),      cmocka_unit_test(test_pci_conf1),
 	};
 
 	return cmocka_run_group_tests_name("x86-cpuid-pci", tests, NULL, NULL);

@@ -45,7 +45,9 @@ static int vcpu_set_cpuid(struct vcpu *vcpu)
 	if (!t || !c)
 		goto out;
 	*t = vcpu->vm->arch->cpuid;
-	cpuid_set_topology(t, vcpu->id, vcpu->vm->cfg->cpus);
+	cpuid_set_topology(t, &(struct cpu_topology){.apic_id = vcpu->id,
+						     .nr_cpus = vcpu->vm->cfg->cpus,
+						     .threads = vcpu->vm->cfg->threads_per_core});
 	c->nent = t->nent;
 	memcpy(c->entries, t->entries, t->nent * sizeof(c->entries[0]));
 	ret = kvm_ioctl(vcpu->fd, KVM_SET_CPUID2, c);

@@ -228,23 +228,25 @@ static unsigned int order_base_2(unsigned int n)
 	return bits;
 }
 
-/* Leaves 0xB and 0x1F: level 0 the thread (one per core), level 1 the cores of a package. */
-static void cpuid_set_ext_topology(struct cpuid_table *t, u32 leaf, unsigned int apic_id,
-				   unsigned int nr_cpus)
+/*
+ * Leaves 0xB and 0x1F: level 0 the threads of a core, level 1 the logical CPUs of the
+ * package. APIC IDs are the vCPU numbers, so a core's threads are neighbours.
+ */
+static void cpuid_set_ext_topology(struct cpuid_table *t, u32 leaf, const struct cpu_topology *top)
 {
 	for (unsigned int i = 0; i < t->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &t->entries[i];
 
 		if (e->function != leaf)
 			continue;
-		e->edx = apic_id;
+		e->edx = top->apic_id;
 		if (e->index == 0) {
-			e->eax = 0;
-			e->ebx = 1;
+			e->eax = order_base_2(top->threads);
+			e->ebx = top->threads;
 			e->ecx = (1 << 8) | 0;
 		} else if (e->index == 1) {
-			e->eax = order_base_2(nr_cpus);
-			e->ebx = nr_cpus;
+			e->eax = order_base_2(top->nr_cpus);
+			e->ebx = top->nr_cpus;
 			e->ecx = (2 << 8) | 1;
 		} else {
 			e->eax = e->ebx = 0;
@@ -253,35 +255,65 @@ static void cpuid_set_ext_topology(struct cpuid_table *t, u32 leaf, unsigned int
 	}
 }
 
-void cpuid_set_topology(struct cpuid_table *t, unsigned int apic_id, unsigned int nr_cpus)
+/* Leaf 4 (Intel): cores per package - 1 in EAX[31:26]; who shares each cache in [25:14]. */
+static void cpuid_set_cache_sharing(struct cpuid_table *t, const struct cpu_topology *top)
+{
+	for (unsigned int i = 0; i < t->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &t->entries[i];
+		unsigned int level = (e->eax >> 5) & 7, sharing;
+
+		if (e->function != 4 || !(e->eax & 0x1f))
+			continue;
+		/* L1 and L2 belong to a core, L3 to the package. */
+		sharing = level <= 2 ? top->threads : top->nr_cpus;
+		e->eax &= 0x3ff;
+		e->eax |= ((sharing - 1) & 0xfff) << 14;
+		e->eax |= ((top->nr_cpus / top->threads - 1) & 0x3f) << 26;
+	}
+}
+
+/* AMD: the package's threads in 0x80000008, a core's in 0x8000001E (TOPOEXT). */
+static void cpuid_set_amd_topology(struct cpuid_table *t, const struct cpu_topology *top)
 {
 	struct kvm_cpuid_entry2 *e;
 
+	e = cpuid_find(t, 0x80000008, 0);
+	if (e)
+		e->ecx = (order_base_2(top->nr_cpus) << 12) | ((top->nr_cpus - 1) & 0xff);
+	e = cpuid_find(t, 0x8000001e, 0);
+	if (e) {
+		e->eax = top->apic_id;
+		e->ebx = ((top->threads - 1) << 8) | ((top->apic_id / top->threads) & 0xff);
+		e->ecx = 0; /* node 0, one node per package */
+		e->edx = 0;
+	}
+	e = cpuid_find(t, 0x80000001, 0);
+	if (e && top->nr_cpus > 1)
+		e->ecx |= 1U << 1; /* CmpLegacy */
+}
+
+void cpuid_set_topology(struct cpuid_table *t, const struct cpu_topology *top)
+{
+	struct cpu_topology checked = *top;
+	struct kvm_cpuid_entry2 *e;
+
+	/* Threads per core: 1, or 2 when they divide the CPUs evenly (the API checks). */
+	if (checked.threads != 2 || checked.nr_cpus % 2)
+		checked.threads = 1;
+	top = &checked;
 	e = cpuid_find(t, 1, 0);
 	if (e) {
-		e->ebx = (e->ebx & 0x0000ffffU) | (apic_id << 24) | ((nr_cpus & 0xff) << 16);
+		e->ebx = (e->ebx & 0x0000ffffU) | (top->apic_id << 24) |
+			 ((top->nr_cpus & 0xff) << 16);
 		e->ebx = (e->ebx & ~0xff00U) | (8 << 8); /* CLFLUSH line: 8 x 8 bytes */
-		if (nr_cpus > 1)
+		if (top->nr_cpus > 1)
 			e->edx |= 1U << 28; /* HTT: the logical count in EBX is valid */
 		e->ecx |= 1U << 31;	    /* running under a hypervisor */
 	}
-	/* Leaf 4 (Intel): cores per package - 1 in EAX[31:26], threads sharing a cache. */
-	for (unsigned int i = 0; i < t->nent; i++) {
-		e = &t->entries[i];
-		if (e->function == 4 && (e->eax & 0x1f)) {
-			e->eax &= 0x3ff;
-			e->eax |= ((nr_cpus - 1) & 0x3f) << 26;
-		}
-	}
-	cpuid_set_ext_topology(t, 0xb, apic_id, nr_cpus);
-	cpuid_set_ext_topology(t, 0x1f, apic_id, nr_cpus);
-	/* AMD: cores per package in 0x80000008 ECX. */
-	e = cpuid_find(t, 0x80000008, 0);
-	if (e)
-		e->ecx = (order_base_2(nr_cpus) << 12) | ((nr_cpus - 1) & 0xff);
-	e = cpuid_find(t, 0x80000001, 0);
-	if (e && nr_cpus > 1)
-		e->ecx |= 1U << 1; /* CmpLegacy */
+	cpuid_set_cache_sharing(t, top);
+	cpuid_set_ext_topology(t, 0xb, top);
+	cpuid_set_ext_topology(t, 0x1f, top);
+	cpuid_set_amd_topology(t, top);
 }
 
 void cpuid_set_brand(struct cpuid_table *t, const char *brand)

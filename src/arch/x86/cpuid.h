@@ -31,7 +31,13 @@ int cpuid_check_features(const char *spec, char *err, size_t errlen);
  * Shapes the table for vCPU apic_id of nr_cpus: APIC IDs, topology leaves (one package,
  * one thread per core), the hypervisor bit and a brand string.
  */
-void cpuid_set_topology(struct cpuid_table *t, unsigned int apic_id, unsigned int nr_cpus);
+/* Where one vCPU sits: its APIC ID, the VM's vCPUs, threads per core (1, or 2 with SMT). */
+struct cpu_topology {
+	unsigned int apic_id;
+	unsigned int nr_cpus;
+	unsigned int threads;
+};
+void cpuid_set_topology(struct cpuid_table *t, const struct cpu_topology *top);
 void cpuid_set_brand(struct cpuid_table *t, const char *brand);
 /*
  * Adds what KVM emulates but KVM_GET_SUPPORTED_CPUID leaves for userspace to announce:
