@@ -241,11 +241,16 @@ fuzz-clean:
 # bench-exits runs tools/bench/exits (in the nested lab), bench-mem tools/bench/mem.
 # bench-io runs tools/bench/io (in the nested lab) with iobench, a static load generator
 # for the guest and L1. bench-api runs tools/bench/api (here: pre-boot calls need no KVM).
+# bench-snapshot runs tools/bench/snapshot (in the nested lab): fresh boot, snapshot create
+# and load of 256 MiB and 2 GiB guests.
 BENCH_O ?= $(O)/bench
 
-.PHONY: bench-tools bench-exits bench-mem bench-io bench-api
+.PHONY: bench-tools bench-exits bench-mem bench-io bench-api bench-snapshot
 bench-api: all
 	KVMBOX=$(O)/kvmbox KVMBOX_BENCH_DIR=$(BENCH_O) tools/bench/api
+
+bench-snapshot: all
+	KVMBOX=$(O)/kvmbox tools/bench/snapshot
 
 bench-tools: $(BENCH_O)/bare_kvm_run $(BENCH_O)/exitloop.elf
 

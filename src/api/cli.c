@@ -37,7 +37,7 @@ static const char usage[] =
 	"                           or KVMBOX_SECCOMP=on|log|off)\n"
 	"  --seccomp-filter F       refused: kvmbox cannot load Firecracker's compiled filters\n"
 	"  --boot-timer             log how long after InstanceStart or PUT /snapshot/load\n"
-	"                           vCPU 0 first enters the guest\n"
+	"                           vCPU 0 first enters the guest (and a load's phases)\n"
 	"  --show-level, --show-log-origin, --module M, --enable-pci,\n"
 	"  --start-time-us N, --start-time-cpu-us N, --parent-cpu-time-us N\n"
 	"                           accepted for compatibility; no effect\n"
