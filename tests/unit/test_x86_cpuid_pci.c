@@ -182,6 +182,22 @@ static void test_cpu_topology_smt(void **state)
 	assert_int_equal(e->ebx & 0xff, 1);	   /* APIC ID 3 is core 1's second thread */
 	assert_int_equal(e->eax, 3);
 
+	/* AMD: TOPOEXT, and leaf 4's caches as 0x8000001D, then a null entry. */
+	make_host(&t);
+	add_leaf(&t, 0, 0, 0, 0xd, 0x68747541, 0x444d4163, 0x69746e65);
+	add_leaf(&t, 0x80000000, 0, 0, 0x80000008, 0x68747541, 0x444d4163, 0x69746e65);
+	add_leaf(&t, 0x80000001, 0, 0, 0, 0, 0, 0);
+	cpuid_set_topology(&t, &(struct cpu_topology){.apic_id = 1, .nr_cpus = 2, .threads = 2});
+	assert_int_equal(cpuid_find(&t, 0x80000000, 0)->eax, 0x8000001e);
+	assert_int_not_equal(cpuid_find(&t, 0x80000001, 0)->ecx & (1U << 22), 0);
+	e = cpuid_find(&t, 0x8000001d, 0);
+	assert_non_null(e);
+	assert_int_equal(e->eax & 0x1f, 1);
+	assert_int_equal((e->eax >> 14) & 0xfff, 1);
+	assert_int_equal(cpuid_find(&t, 0x8000001d, 1)->eax & 0x1f, 3); /* L3, unified */
+	assert_int_equal(cpuid_find(&t, 0x8000001d, 2)->eax, 0);
+	assert_int_equal(cpuid_find(&t, 0x8000001e, 0)->ebx, 0x100); /* 2 threads, core 0 */
+
 	make_host(&t);
 	cpuid_set_topology(&t, &(struct cpu_topology){.apic_id = 2, .nr_cpus = 3, .threads = 2});
 	assert_int_equal(cpuid_find(&t, 0xb, 0)->ebx, 1);

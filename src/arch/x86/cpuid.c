@@ -228,6 +228,28 @@ static unsigned int order_base_2(unsigned int n)
 	return bits;
 }
 
+/* AuthenticAMD or HygonGenuine, by leaf 0's EBX ("Auth", "Hygo"). */
+static bool cpuid_is_amd(struct cpuid_table *t)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(t, 0, 0);
+
+	return e && (e->ebx == 0x68747541 || e->ebx == 0x6f677948);
+}
+
+/* The entry for (function, index), added zeroed when missing; NULL when the table is full. */
+static struct kvm_cpuid_entry2 *cpuid_get(struct cpuid_table *t, u32 function, u32 index)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(t, function, index);
+
+	if (e || t->nent >= CPUID_MAX_ENTRIES)
+		return e;
+	e = &t->entries[t->nent++];
+	*e = (struct kvm_cpuid_entry2){.function = function, .index = index};
+	if (function == 0xb || function == 0x8000001d)
+		e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	return e;
+}
+
 /*
  * Leaves 0xB and 0x1F: level 0 the threads of a core, level 1 the logical CPUs of the
  * package. APIC IDs are the vCPU numbers, so a core's threads are neighbours.
@@ -255,6 +277,19 @@ static void cpuid_set_ext_topology(struct cpuid_table *t, u32 leaf, const struct
 	}
 }
 
+/* Threads are announced through leaf 0xB (both vendors): its levels, where KVM had none. */
+static void cpuid_add_ext_topology(struct cpuid_table *t)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(t, 0, 0);
+
+	if (!e)
+		return;
+	if (e->eax < 0xb)
+		e->eax = 0xb;
+	for (u32 i = 0; i < 3; i++)
+		cpuid_get(t, 0xb, i);
+}
+
 /* Leaf 4 (Intel): cores per package - 1 in EAX[31:26]; who shares each cache in [25:14]. */
 static void cpuid_set_cache_sharing(struct cpuid_table *t, const struct cpu_topology *top)
 {
@@ -272,6 +307,40 @@ static void cpuid_set_cache_sharing(struct cpuid_table *t, const struct cpu_topo
 	}
 }
 
+/*
+ * Linux on AMD learns of threads only through TOPOEXT (0x8000001E's thread count, then
+ * leaf 0xB), which KVM lists only where the host has it; it is information, nothing KVM
+ * emulates, so SMT announces it. With it Linux reads its caches from 0x8000001D, leaf 4's
+ * format: copied from leaf 4 where KVM gave one, else empty (no cache information).
+ */
+static void cpuid_set_amd_topoext(struct cpuid_table *t)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(t, 0x80000000, 0);
+	u32 n = 0;
+
+	if (e && e->eax < 0x8000001e)
+		e->eax = 0x8000001e;
+	e = cpuid_find(t, 0x80000001, 0);
+	if (e)
+		e->ecx |= 1U << 22; /* TOPOEXT */
+	for (; n < 8; n++) {
+		struct kvm_cpuid_entry2 *l4 = cpuid_find(t, 4, n), *d;
+
+		if (!l4 || !(l4->eax & 0x1f) || !(l4->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX))
+			break;
+		d = cpuid_get(t, 0x8000001d, n);
+		if (!d)
+			return;
+		d->eax = l4->eax & 0x03ffffff; /* [31:26] is reserved here */
+		d->ebx = l4->ebx;
+		d->ecx = l4->ecx;
+		d->edx = l4->edx;
+	}
+	e = cpuid_get(t, 0x8000001d, n); /* type 0: no more caches */
+	if (e)
+		e->eax = e->ebx = e->ecx = e->edx = 0;
+}
+
 /* AMD: the package's threads in 0x80000008, a core's in 0x8000001E (TOPOEXT). */
 static void cpuid_set_amd_topology(struct cpuid_table *t, const struct cpu_topology *top)
 {
@@ -280,6 +349,8 @@ static void cpuid_set_amd_topology(struct cpuid_table *t, const struct cpu_topol
 	e = cpuid_find(t, 0x80000008, 0);
 	if (e)
 		e->ecx = (order_base_2(top->nr_cpus) << 12) | ((top->nr_cpus - 1) & 0xff);
+	if (top->threads > 1 && cpuid_is_amd(t))
+		cpuid_set_amd_topoext(t);
 	e = cpuid_find(t, 0x8000001e, 0);
 	if (e) {
 		e->eax = top->apic_id;
@@ -311,6 +382,8 @@ void cpuid_set_topology(struct cpuid_table *t, const struct cpu_topology *top)
 		e->ecx |= 1U << 31;	    /* running under a hypervisor */
 	}
 	cpuid_set_cache_sharing(t, top);
+	if (top->threads > 1)
+		cpuid_add_ext_topology(t);
 	cpuid_set_ext_topology(t, 0xb, top);
 	cpuid_set_ext_topology(t, 0x1f, top);
 	cpuid_set_amd_topology(t, top);

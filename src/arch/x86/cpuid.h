@@ -27,16 +27,17 @@ int cpuid_apply_features(struct cpuid_table *t, const struct cpuid_table *host, 
 /* Checks a feature list's syntax and names, without a host table. 0 or -EINVAL, as above. */
 int cpuid_check_features(const char *spec, char *err, size_t errlen);
 
-/*
- * Shapes the table for vCPU apic_id of nr_cpus: APIC IDs, topology leaves (one package,
- * one thread per core), the hypervisor bit and a brand string.
- */
 /* Where one vCPU sits: its APIC ID, the VM's vCPUs, threads per core (1, or 2 with SMT). */
 struct cpu_topology {
 	unsigned int apic_id;
 	unsigned int nr_cpus;
 	unsigned int threads;
 };
+/*
+ * Shapes the table for one vCPU: its APIC ID, the topology leaves (one package of
+ * nr_cpus / threads cores; on AMD with threads, TOPOEXT and its leaves) and the
+ * hypervisor bit.
+ */
 void cpuid_set_topology(struct cpuid_table *t, const struct cpu_topology *top);
 void cpuid_set_brand(struct cpuid_table *t, const char *brand);
 /*
