@@ -11,9 +11,8 @@
  * output-port writes and reset pulses); anything reaching blk's own function (its status
  * or BARs would reset or move the device under test); BARs and the MSI-X capability of
  * the other functions (a moved BAR can cover blk's; MSI-X with random messages could send
- * INIT to a CPU); rng's ring addresses, its queue size and its configuration-access
- * capability (a device told to use random RAM as a ring, or a ring larger than the one the
- * driver laid out, may write there: guest-caused DMA, not a VMM fault).
+ * INIT to a CPU); rng's ring addresses and its configuration-access capability (a device
+ * told to use random RAM as a ring may write there: guest-caused DMA, not a VMM fault).
  * COM1 is the test's console: it is set up again after the flood, and nothing prints
  * during it.
  */
@@ -36,7 +35,6 @@
 #define CFG_DWORDS	   64
 
 #define VQ_SIZE	      16
-#define COMMON_Q_SIZE 0x18 /* queue_size, 2 bytes */
 #define COMMON_Q_DESC 0x20 /* queue_desc, queue_driver, queue_device: 0x20-0x37 */
 #define COMMON_Q_END  0x38
 
@@ -107,8 +105,6 @@ static void flood_rng_bar(u64 *seed)
 	u32 v = (u32)xorshift(seed);
 
 	if (addr + width > rng.common + COMMON_Q_DESC && addr < rng.common + COMMON_Q_END)
-		return;
-	if (addr + width > rng.common + COMMON_Q_SIZE && addr < rng.common + COMMON_Q_SIZE + 2)
 		return;
 	if (width == 1)
 		writeb(addr, (u8)v);
