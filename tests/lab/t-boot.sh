@@ -53,6 +53,16 @@ test_year_matches_host() {
 	[ "$year" = "$host" ] || fail "guest year is '$year', host year is $host"
 }
 
+# KVM_X86_SETUP_MCE: QEMU's 10 machine-check banks, not KVM's default 32, which
+# Linux would probe MSR by MSR on every CPU.
+test_mce_banks_10() {
+	boot_info_2cpu
+	guest_expect_end poweroff
+	local n
+	n="$(guest_value MCE-BANKS)"
+	[ "$n" = 10 ] || fail "the guest's machinecheck0 has '$n' banks, expected 10"
+}
+
 test_guest_poweroff_exits_0() {
 	boot_info_2cpu
 	guest_expect_end poweroff

@@ -265,12 +265,31 @@ static void test_pci_conf1(void **state)
 	pci_bus_destroy(&bus);
 }
 
+/* Machine-check banks: QEMU's 10 or KVM's fewer, KVM's caps filtered, none without MCE+MCA. */
+static void test_cpu_mcg_cap(void **state)
+{
+	const u64 ctl_p = 1ULL << 8, ser_p = 1ULL << 24, lmce_p = 1ULL << 27;
+	struct cpuid_table t;
+
+	(void)state;
+	make_host(&t);
+	assert_int_equal(cpuid_guest_mcg_cap(&t, ctl_p | ser_p, 32), 0); /* no MCE, MCA bits */
+	cpuid_find(&t, 1, 0)->edx |= (1U << 7) | (1U << 14);
+	assert_int_equal(cpuid_guest_mcg_cap(&t, ctl_p | ser_p | lmce_p | 0xff, 32),
+			 GUEST_MCE_BANKS | ctl_p | ser_p);
+	assert_int_equal(cpuid_guest_mcg_cap(&t, 0, 4), 4);
+	assert_int_equal(cpuid_guest_mcg_cap(&t, ctl_p, 0), 0);
+	cpuid_find(&t, 1, 0)->edx &= ~(1U << 14); /* MCE alone: no banks to describe */
+	assert_int_equal(cpuid_guest_mcg_cap(&t, ctl_p, 32), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu_features),	      cmocka_unit_test(test_cpu_vendor),
 		cmocka_unit_test(test_cpu_emulated_features), cmocka_unit_test(test_cpu_topology),
 		cmocka_unit_test(test_cpu_topology_smt),      cmocka_unit_test(test_pci_conf1),
+		cmocka_unit_test(test_cpu_mcg_cap),
 	};
 
 	return cmocka_run_group_tests_name("x86-cpuid-pci", tests, NULL, NULL);

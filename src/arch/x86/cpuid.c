@@ -413,3 +413,23 @@ void cpuid_add_emulated(struct cpuid_table *t, bool tsc_deadline)
 	if (e && tsc_deadline)
 		e->ecx |= 1U << 24;
 }
+
+#define CPUID_1_EDX_MCE BIT(7)
+#define CPUID_1_EDX_MCA BIT(14)
+#define MCG_CTL_P	BIT(8)
+#define MCG_SER_P	BIT(24)
+
+/*
+ * Without KVM_X86_SETUP_MCE, KVM offers 32 banks, and Linux reads and writes four MSRs
+ * of every bank on every CPU as it boots: a few hundred exits that buy a guest nothing.
+ */
+u64 cpuid_guest_mcg_cap(const struct cpuid_table *t, u64 supported, int kvm_banks)
+{
+	const struct kvm_cpuid_entry2 *e = cpuid_find((struct cpuid_table *)t, 1, 0);
+	const u32 both = CPUID_1_EDX_MCE | CPUID_1_EDX_MCA;
+
+	if (!e || (e->edx & both) != both || kvm_banks <= 0)
+		return 0;
+	return (u64)(kvm_banks < GUEST_MCE_BANKS ? kvm_banks : GUEST_MCE_BANKS) |
+	       (supported & (MCG_CTL_P | MCG_SER_P));
+}

@@ -47,4 +47,13 @@ void cpuid_set_brand(struct cpuid_table *t, const char *brand);
  */
 void cpuid_add_emulated(struct cpuid_table *t, bool tsc_deadline);
 
+/* Machine-check banks the guest gets: what QEMU gives, so Linux probes 10 banks, not 32. */
+#define GUEST_MCE_BANKS 10
+/*
+ * The MCG_CAP for KVM_X86_SETUP_MCE: GUEST_MCE_BANKS banks (fewer if KVM offers fewer),
+ * MCG_CTL_P and MCG_SER_P where KVM_X86_GET_MCE_CAP_SUPPORTED has them. 0 when the table
+ * shows no MCE and MCA, or KVM has no banks: then KVM's defaults stay.
+ */
+u64 cpuid_guest_mcg_cap(const struct cpuid_table *t, u64 supported, int kvm_banks);
+
 #endif
