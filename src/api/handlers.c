@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../arch/arch.h"
 #include "../devices/virtio/blk.h"
 #include "../devices/virtio/net.h"
 #include "../devices/virtio/vsock.h"
@@ -95,6 +96,12 @@ void api_put_machine_config(struct api *api, json_t *body, bool patch, struct ap
 	api_uint(body, "vcpu_count", &vcpus);
 	api_uint(body, "mem_size_mib", &mem);
 	smt = api_bool(body, "smt", smt);
+	/* Firecracker's answer on aarch64 too: a 400 rather than a setting that does nothing. */
+	if (smt && !arch_supports_smt()) {
+		api_fault(resp, "Enabling simultaneous multithreading is not supported on this "
+				"architecture");
+		return;
+	}
 	if (vcpus < 1 || vcpus > API_MAX_VCPUS || (smt && vcpus > 1 && vcpus % 2)) {
 		api_fault(resp, "The vCPU number is invalid! The vCPU number can only be 1 or an "
 				"even number when SMT is enabled.");

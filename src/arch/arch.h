@@ -49,6 +49,8 @@ u32 arch_irq_line_kvm(u32 line);
  * on any host. Returns 0, or -EXIT_BAD_INPUT after saying why.
  */
 int arch_check_config(const struct vm_config *cfg);
+/* False where the board has no SMT to describe: machine-config's smt: true is then refused. */
+bool arch_supports_smt(void);
 /* In-kernel irqchip, timer and whatever else the VM needs before devices exist. */
 int arch_vm_init(struct vm *vm);
 /* After every vCPU exists, before the devices (the arm64 GIC is initialised here). */

@@ -45,6 +45,22 @@ test_x86_options_exit_2() {
 	expect_bad_input "--pc-testdev" "--pc-testdev" --kernel "$LAB_KERNEL" --pc-testdev
 }
 
+# machine-config smt: arm64 vCPUs have no thread level to describe, so smt: true is
+# refused (as Firecracker does on aarch64), not accepted and ignored.
+test_smt_is_refused() {
+	local out rc
+	mkdir -p "$A64_DIR"
+	cat >"$A64_DIR/smt.json" <<EOF
+{"boot-source": {"kernel_image_path": "$LAB_KERNEL"},
+ "machine-config": {"vcpu_count": 2, "mem_size_mib": 256, "smt": true}}
+EOF
+	out="$("$KVMBOX" --no-api --config-file "$A64_DIR/smt.json" </dev/null 2>&1)"
+	rc=$?
+	[ "$rc" = 2 ] || fail "smt true: exit status $rc, expected 2: $out"
+	grep -q "machine-config: Enabling simultaneous multithreading is not supported" <<<"$out" ||
+		fail "smt true: no line saying SMT is not supported: $out"
+}
+
 # --dump-dtb writes the device tree the guest booted with: a flattened tree, its magic first.
 test_dump_dtb_writes_the_tree() {
 	mkdir -p "$A64_DIR"

@@ -110,6 +110,12 @@ int arch_check_config(const struct vm_config *cfg)
 	return cfg->kernel ? arm64_check_boot_files(cfg) : 0;
 }
 
+/* vCPUs are separate cores in the device tree and MPIDR; no thread level is described. */
+bool arch_supports_smt(void)
+{
+	return false;
+}
+
 int arch_vm_init(struct vm *vm)
 {
 	vm->arch = calloc(1, sizeof(*vm->arch));

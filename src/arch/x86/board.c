@@ -160,6 +160,12 @@ int arch_check_config(const struct vm_config *cfg)
 	return cfg->restore_mem ? 0 : x86_check_boot_files(cfg);
 }
 
+/* Pairs of vCPUs become one core's two threads in CPUID (cpuid_set_topology). */
+bool arch_supports_smt(void)
+{
+	return true;
+}
+
 static int arch_get_supported_cpuid(struct vm *vm, struct cpuid_table *t)
 {
 	struct {
