@@ -19,8 +19,9 @@ boot (the phases come from the guest's own log, milestones.PHASES in boot):
            hlt, interrupt (an L1 interrupt arrived), vintr, ...), npf split by
            what the guest address is, io by port, msr by number
 
-The guest's clock is put on L1's trace clock at vCPU 0's first write of
-MSR_KVM_SYSTEM_TIME_NEW: the guest's sched_clock (kvm-clock) starts there.
+The guest's clock is put on L1's trace clock at vCPU 0's last write of
+MSR_KVM_SYSTEM_TIME_NEW before /init: the kernel's, where its sched_clock
+(kvm-clock) starts (firmware such as SeaBIOS may write it earlier).
 """
 
 import os
@@ -29,6 +30,9 @@ import subprocess
 
 TRACEFS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 EVENTS = ("kvm/kvm_entry", "kvm/kvm_exit", "kvm/kvm_msr", "sched/sched_switch")
+# Where a nested page fault's time goes: kvm_page_fault when KVM starts on it,
+# kvm_mmu_spte_requested once it has the host page (get_user_pages), then the entry.
+FAULT_EVENTS = ("kvm/kvm_page_fault", "kvmmmu/kvm_mmu_spte_requested")
 BUFFER_KB = 32768  # per CPU: a boot to /init is about 10^5 events
 MSR_KVM_SYSTEM_TIME_NEW = 0x4B564D01
 LINE = re.compile(r"^\s*(.+?)-(\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[(\d+)\]\s+\S+\s+(\d+\.\d+): (\w+): (.*)$")
@@ -61,6 +65,9 @@ def start():
         _write(root, "tracing_on", "0")
         for e in EVENTS:
             _write(root, "events/%s/enable" % e, "1")
+        for e in FAULT_EVENTS:  # optional: older kernels name them otherwise
+            if os.path.isfile(os.path.join(root, "events", e, "enable")):
+                _write(root, "events/%s/enable" % e, "1")
         _write(root, "buffer_size_kb", str(BUFFER_KB))
         _write(root, "options/overwrite", "0")  # a full buffer drops the newest, and says so
         _write(root, "trace", "")
@@ -89,8 +96,9 @@ def save(root, path):
             for line in f:
                 if line.startswith(("overrun:", "dropped events:")):
                     lost += int(line.split(":")[1])
-    for e in EVENTS:
-        _write(root, "events/%s/enable" % e, "0")
+    for e in EVENTS + FAULT_EVENTS:
+        if os.path.isfile(os.path.join(root, "events", e, "enable")):
+            _write(root, "events/%s/enable" % e, "0")
     _write(root, "trace", "")
     return lost
 
@@ -146,7 +154,9 @@ def parse(path):
                 if e.group(1) == "0":
                     vcpu0 = pid
                     state, since, who = _switch(t, (state, since, who), ts, "in L1")
-                    t.exits.append([ts, reason, 0.0, detail])
+                    t.exits.append([ts, reason, 0.0, detail, {}])
+            elif event in ("kvm_page_fault", "kvm_mmu_spte_requested") and pid == vcpu0 and t.exits:
+                t.exits[-1][4].setdefault(event, ts)
             elif event == "kvm_entry" and pid == vcpu0:
                 state, since, who = _switch(t, (state, since, who), ts, "guest")
             elif event == "kvm_msr":
@@ -160,8 +170,8 @@ def parse(path):
                     t.all_exits[name] = t.all_exits.get(name, 0) + 1
                     if pid == vcpu0 and t.exits:
                         t.exits[-1][1] = name
-                if (pid == vcpu0 and t.clock0 is None and mm.group(1) == "write"
-                        and msr == MSR_KVM_SYSTEM_TIME_NEW):
+                # The last write: under QEMU -M pc, SeaBIOS writes it before the kernel does.
+                if pid == vcpu0 and mm.group(1) == "write" and msr == MSR_KVM_SYSTEM_TIME_NEW:
                     t.clock0 = ts
             elif event == "sched_switch" and vcpu0 is not None:
                 s = SWITCH.search(rest)
@@ -203,7 +213,7 @@ def window(t, a, b, by=None):
             if by is not None and who:
                 by[who] = by.get(who, 0.0) + hi - lo
     reasons = {}
-    for ts, r, _, _ in t.exits:
+    for ts, r, *_ in t.exits:
         if a <= ts < b:
             reasons[r] = reasons.get(r, 0) + 1
     return times, reasons
@@ -237,6 +247,15 @@ def classify(exits):
     return out
 
 
+def fault_split(exit_ts, marks):
+    """', of which: ...' for a nested page fault: until KVM took it up, getting the host
+    page (get_user_pages), and the rest (mapping it, waits, the entry)."""
+    pf, spte = marks.get("kvm_page_fault"), marks.get("kvm_mmu_spte_requested")
+    if pf is None or spte is None:
+        return ""
+    return " (to the fault handler %.3f s, getting the host page %.3f s)" % (pf - exit_ts, spte - pf)
+
+
 def summary(t):
     """vCPU 0 from the guest clock's start to the end of the trace (/init): {state: s},
     'by' (preempted time by task), 'slow' (its time in exits over SLOW s), 'exits'
@@ -246,16 +265,19 @@ def summary(t):
     by = {}
     times, _ = window(t, t.clock0, t.end, by)
     slow = [e for e in t.exits if e[0] >= t.clock0 and e[2] >= SLOW]
-    return dict(times, by=by, slow=sum(e[2] for e in slow), n_slow=len(slow),
+    gup = sum(e[4]["kvm_mmu_spte_requested"] - e[4]["kvm_page_fault"] for e in slow
+              if "kvm_page_fault" in e[4] and "kvm_mmu_spte_requested" in e[4])
+    return dict(times, by=by, slow=sum(e[2] for e in slow), n_slow=len(slow), slow_gup=gup,
                 exits=sum(t.all_exits.values()), classes=classify(t.all_exits))
 
 
 def fmt_summary(s):
     if s is None:
         return "no kvm-clock MSR write by vCPU 0 in L1's trace"
-    return "vCPU 0 from kvm-clock to /init: %s (%d exits over %.2f s took %.3f s of it); preempted by %s" % (
-        ", ".join("%s %.3f s" % (k, s[k]) for k in STATES), s["n_slow"], SLOW, s["slow"],
-        top_s(s["by"], 3) or "none")
+    return ("vCPU 0 from kvm-clock to /init: %s (%d exits over %.2f s took %.3f s of it, %.3f s "
+            "of that getting host pages); preempted by %s" % (
+                ", ".join("%s %.3f s" % (k, s[k]) for k in STATES), s["n_slow"], SLOW, s["slow"],
+                s["slow_gup"], top_s(s["by"], 3) or "none"))
 
 
 def top_s(seconds, n):
@@ -271,7 +293,7 @@ def report(name, t, phases, lines, lost):
     longest silences of the guest's log (LINES: [(guest clock, text)]), and every
     vCPU's exits to /init by reason."""
     print()
-    print("%s, L1's trace (vCPU 0; guest clock put on L1's at its kvm-clock MSR write%s):"
+    print("%s, L1's trace (vCPU 0; guest clock put on L1's at its kernel's kvm-clock MSR write%s):"
           % (name, "; %d events LOST" % lost if lost else ""))
     if t.clock0 is None:
         print("  no write of MSR_KVM_SYSTEM_TIME_NEW by vCPU 0 in the trace: phases not placed")
@@ -290,8 +312,8 @@ def report(name, t, phases, lines, lost):
             print("  %10s after: %s" % ("", text_a[:90]))
             print("  %10s until: %s" % ("", text_b[:90]))
         print("  vCPU 0's 6 longest exits (its time in L1 on a CPU, from the exit to the next entry):")
-        for ts, r, l1, detail in sorted(t.exits, key=lambda e: -e[2])[:6]:
-            print("    at guest clock %8.3f: %.3f s, %s %s" % (ts - t.clock0, l1, r, detail))
+        for ts, r, l1, detail, marks in sorted(t.exits, key=lambda e: -e[2])[:6]:
+            print("    at guest clock %8.3f: %.3f s, %s %s%s" % (ts - t.clock0, l1, r, detail, fault_split(ts, marks)))
     total = sum(t.all_exits.values())
     print("  every vCPU's exits from the VM's start to /init: %d; by reason: %s" % (total, top(t.all_exits, 12)))
     s = summary(t)
