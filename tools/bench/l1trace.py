@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """L1's view of one L2 boot, from L1's ftrace (the kvm and sched events).
 
-tools/bench/boot --trace records, for one kvmbox.test=dmesg boot per VMM, every
-kvm_entry, kvm_exit and kvm_msr event of L1's KVM and L1's sched_switch events,
-from just before the VMM starts to the guest's /init line. This module turns
-that trace into where vCPU 0's time went in each phase of the guest kernel's
-boot (the phases come from the guest's own log, milestones.PHASES in boot):
+tools/bench/boot --trace records, for every boot, the kvm_entry, kvm_exit,
+kvm_msr, kvm_page_fault and kvm_mmu_spte_requested events of L1's KVM and L1's
+sched_switch events, from just before the VMM starts to the guest's /init line.
+This module turns that trace into where vCPU 0's time went from the guest's
+clock start to /init, or in each phase of the guest kernel's boot (PHASES in
+boot, from the guest's own log), and what caused the exits:
 
   guest    time in guest mode (kvm_entry to the next kvm_exit): the guest's
            own instructions, as fast as L0's TCG runs them
@@ -114,8 +115,9 @@ def npf_kind(gpa):
 
 
 class Timeline:
-    """vCPU 0's intervals (start, end, state, the L1 task that preempted it) and its
-    exits (time, reason); every vCPU's exits by reason."""
+    """vCPU 0's intervals [(start, end, state, the L1 task that preempted it)] and its
+    exits [[time, reason, time in L1, detail, {fault event: time}]]; every vCPU's
+    exits by reason; the guest clock's start on the trace clock, and the trace's end."""
 
     def __init__(self):
         self.spans = []
