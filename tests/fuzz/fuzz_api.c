@@ -123,6 +123,14 @@ int arch_ctrl_alt_del(struct vm *vm)
 	return 0;
 }
 
+/* Both boards' answers: the input's length picks one (machine-config smt). */
+static bool fuzz_board_has_smt;
+
+bool arch_supports_smt(void)
+{
+	return fuzz_board_has_smt;
+}
+
 /* Checks each response the API wrote into the socket pair, walking them by length. */
 static void check_responses(int fd)
 {
@@ -164,6 +172,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (size < 1 || memmem(data, size, "log_path", 8) || memmem(data, size, "metrics_path", 12))
 		return 0;
 	api_init(&api, "fuzz");
+	fuzz_board_has_smt = !(size & 1);
 	api.body_limit = 1024 + (data[0] & 0x7f) * 16;
 	api.state = data[0] & 0x80 ? API_RUNNING : API_NOT_STARTED;
 	cap = HTTP_MAX_HEAD + api.body_limit;
