@@ -9,6 +9,7 @@ struct arch_vm {
 	struct cpuid_table cpuid;	    /* after --cpu-features; topology is per vCPU */
 	u64 acpi_len;			    /* bytes of tables at X86_ACPI_GPA */
 	u32 xsave2_size; /* KVM_CAP_XSAVE2: a vCPU's XSAVE bytes, 0 if no XSAVE2 */
+	u64 mcg_cap;	 /* for KVM_X86_SETUP_MCE on every vCPU; 0: KVM's default stays */
 };
 
 struct vm_config;

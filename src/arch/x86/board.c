@@ -205,6 +205,20 @@ static void arch_request_amx(void)
 	syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_GUEST_PERM, XFEATURE_XTILEDATA);
 }
 
+/* The machine-check banks every vCPU gets, from the CPUID it will have (see cpuid.h). */
+static int arch_prepare_mce(struct vm *vm, struct arch_vm *a)
+{
+	int banks = kvm_check_extension(vm->kvm_fd, KVM_CAP_MCE);
+	u64 supported = 0;
+
+	if (banks <= 0)
+		return 0;
+	if (kvm_ioctl(vm->kvm_fd, KVM_X86_GET_MCE_CAP_SUPPORTED, &supported) < 0)
+		return -1;
+	a->mcg_cap = cpuid_guest_mcg_cap(&a->cpuid, supported, banks);
+	return 0;
+}
+
 /* CPUID every vCPU starts from: what KVM supports, with the user's feature changes. */
 static int arch_prepare_cpuid(struct vm *vm, struct arch_vm *a)
 {
@@ -224,7 +238,7 @@ static int arch_prepare_cpuid(struct vm *vm, struct arch_vm *a)
 	}
 	host_brand(brand, sizeof(brand));
 	cpuid_set_brand(&a->cpuid, brand);
-	return 0;
+	return arch_prepare_mce(vm, a);
 }
 
 int arch_vm_init(struct vm *vm)

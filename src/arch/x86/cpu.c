@@ -97,15 +97,8 @@ static int vcpu_set_boot_msrs(struct vcpu *vcpu)
 /* After KVM_SET_CPUID2: KVM checks the banks against the guest's CPUID. */
 static int vcpu_setup_mce(struct vcpu *vcpu)
 {
-	int kvm_fd = vcpu->vm->kvm_fd;
-	u64 supported = 0, mcg_cap;
-	int banks = kvm_check_extension(kvm_fd, KVM_CAP_MCE);
+	u64 mcg_cap = vcpu->vm->arch->mcg_cap;
 
-	if (banks <= 0)
-		return 0;
-	if (kvm_ioctl(kvm_fd, KVM_X86_GET_MCE_CAP_SUPPORTED, &supported) < 0)
-		return -1;
-	mcg_cap = cpuid_guest_mcg_cap(&vcpu->vm->arch->cpuid, supported, banks);
 	if (!mcg_cap)
 		return 0;
 	return kvm_ioctl(vcpu->fd, KVM_X86_SETUP_MCE, &mcg_cap) < 0 ? -1 : 0;
